@@ -1,0 +1,15 @@
+"""numfit: adaptive splines, DPP least squares, sketched Newton and bandit-tuned SOR.
+
+Public names are re-exported here; see ``DESIGN.md`` for the contract.
+"""
+from ._errors import AutoKnotsWarning, DiscontinuityError
+from ._result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AutoKnotsWarning",
+    "DiscontinuityError",
+    "Result",
+    "__version__",
+]

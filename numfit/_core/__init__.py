@@ -1,0 +1,1 @@
+"""numfit._core."""

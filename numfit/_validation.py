@@ -1,0 +1,89 @@
+"""Parameter validation shared by the front ends.
+
+Messages follow one pattern: name the parameter, say what is allowed and what was given,
+e.g. ``"`rtol` must be a finite float in (0, 1); got -1.0"``.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+__all__ = ["check_float", "check_int", "check_option", "as_rng"]
+
+
+def _fmt(value):
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def check_float(name, value, *, lo=None, hi=None, lo_open=False, hi_open=False, finite=True):
+    """Return ``value`` as a Python float after range checks, or raise.
+
+    ``lo``/``hi`` bound the value (closed unless ``lo_open``/``hi_open``).
+    Booleans, strings, complex numbers and arrays of size != 1 raise ``TypeError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__} {_fmt(value)}")
+    if isinstance(value, np.ndarray):
+        if value.size != 1 or not np.issubdtype(value.dtype, np.number) \
+                or np.iscomplexobj(value):
+            raise TypeError(f"`{name}` must be a real scalar; got an array of shape {value.shape}")
+        value = value.reshape(()).item()
+    v = float(value)
+    if lo is not None and hi is not None:
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        what = f"in {rng}"
+    elif lo is not None:
+        what = f"{'>' if lo_open else '>='} {lo:g}"
+    elif hi is not None:
+        what = f"{'<' if hi_open else '<='} {hi:g}"
+    else:
+        what = ""
+    kind = "a finite float" if finite else "a float"
+    msg = f"`{name}` must be {kind}{' ' + what if what else ''}; got {_fmt(value)}"
+    if np.isnan(v) or (finite and not np.isfinite(v)):
+        raise ValueError(msg)
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ValueError(msg)
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        raise ValueError(msg)
+    return v
+
+
+def check_int(name, value, *, lo=None, hi=None):
+    """Return ``value`` as a Python int (no bools, floats or infinities) after range checks."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be an integer; got bool {value}")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__} "
+                        f"{_fmt(value)}") from None
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        if lo is not None and hi is not None:
+            what = f"in [{lo}, {hi}]"
+        elif lo is not None:
+            what = f">= {lo}"
+        else:
+            what = f"<= {hi}"
+        raise ValueError(f"`{name}` must be an integer {what}; got {v}")
+    return v
+
+
+def check_option(name, value, allowed):
+    """Return ``value`` if it is one of ``allowed`` (compared by equality), else raise."""
+    for a in allowed:
+        if value is a or (isinstance(value, str) and isinstance(a, str) and value == a):
+            return a
+    listed = ", ".join(_fmt(a) for a in allowed)
+    raise ValueError(f"`{name}` must be one of {listed}; got {_fmt(value)}")
+
+
+def as_rng(rng):
+    """Turn ``rng`` (None, an int seed, a SeedSequence or a Generator) into a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) \
+            and not isinstance(rng, (bool, np.bool_)):
+        return np.random.default_rng(rng)
+    raise TypeError("`rng` must be None, an int seed, a numpy.random.SeedSequence or a "
+                    f"numpy.random.Generator; got {type(rng).__name__}")
