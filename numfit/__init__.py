@@ -4,12 +4,15 @@ Public names are re-exported here; see ``DESIGN.md`` for the contract.
 """
 from ._errors import AutoKnotsWarning, DiscontinuityError
 from ._result import Result
+from .interpolate import AutoKnotsSpline, autoknots
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoKnotsSpline",
     "AutoKnotsWarning",
     "DiscontinuityError",
     "Result",
     "__version__",
+    "autoknots",
 ]

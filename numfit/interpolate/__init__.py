@@ -1,1 +1,5 @@
-"""numfit.interpolate."""
+"""Adaptive spline tabulation: :func:`autoknots` and :class:`AutoKnotsSpline`."""
+from ._autoknots import autoknots
+from ._spline import AutoKnotsSpline
+
+__all__ = ["autoknots", "AutoKnotsSpline"]

@@ -1,0 +1,411 @@
+# cython: language_level=3
+"""AutoKnots compiled kernels (K1-K7 of specs/autoknots.md).
+
+Kernels only: no validation. Front ends pass C-contiguous float64 memoryviews and
+preallocated outputs; every function runs without the GIL and returns an int status
+(0 = ok, negative = bad sizes) or a count.
+
+Layout conventions
+------------------
+t : (n,) strictly increasing spline abscissae (x, or ln x in log-log space).
+y : (n, m) values at the knots, m components (m = 1 for scalar f).
+c : (k+1, n-1, m) piecewise-polynomial coefficients in SciPy ``PPoly`` order:
+    on [t_i, t_{i+1}], p(t) = sum_j c[j, i, :] (t - t_i)**(k - j).
+Bucket table: (C+1,) intp; table[q] = index of the interval holding t_0 + q*(t_{n-1}-t_0)/C.
+"""
+from libc.math cimport fabs, sqrt, NAN, INFINITY, isnan
+
+ctypedef Py_ssize_t isize
+
+
+# ---------------------------------------------------------------- K1 + K2: not-a-knot fit
+cpdef int notaknot(const double[::1] t, const double[:, ::1] y,
+                   double[:, :, ::1] c, double[::1] cp, double[:, ::1] M) noexcept nogil:
+    """Not-a-knot cubic through (t, y): fills c (4, n-1, m); cp (n,) and M (n, m) are work.
+
+    Second-derivative form, Thomas algorithm on the n-2 interior unknowns after
+    eliminating M_0 and M_{n-1} with the not-a-knot conditions (strictly diagonally
+    dominant, no pivoting). Returns -1 if n < 4.
+    """
+    cdef isize n = t.shape[0], m = y.shape[1], N = n - 2
+    cdef isize i, j, r
+    cdef double h0, h1, hl, hp, a, b, cc, den, s0, s1, rhs, hi, Mi, Mj
+    if n < 4:
+        return -1
+    # forward elimination; row r is the equation for M_{r+1}
+    for r in range(N):
+        i = r + 1
+        h0 = t[i] - t[i - 1]
+        h1 = t[i + 1] - t[i]
+        if r == 0:
+            a = 0.0
+            b = h0 + 2.0 * h1
+            cc = h1 - h0
+        elif r == N - 1:
+            a = h0 - h1
+            b = 2.0 * h0 + h1
+            cc = 0.0
+        else:
+            a = h0
+            b = 2.0 * (h0 + h1)
+            cc = h1
+        if r == 0:
+            den = b
+        else:
+            den = b - a * cp[r - 1]
+        cp[r] = cc / den
+        for j in range(m):
+            s0 = (y[i, j] - y[i - 1, j]) / h0
+            s1 = (y[i + 1, j] - y[i, j]) / h1
+            if r == 0:                 # first row: 6 h1 (s1 - s0) / (h0 + h1)
+                rhs = 6.0 * h1 * (s1 - s0) / (h0 + h1)
+            elif r == N - 1:           # its mirror image at the end
+                rhs = 6.0 * h0 * (s1 - s0) / (h0 + h1)
+            else:
+                rhs = 6.0 * (s1 - s0)
+            if r == 0:
+                M[i, j] = rhs / den
+            else:
+                M[i, j] = (rhs - a * M[i - 1, j]) / den
+    # back substitution
+    for r in range(N - 2, -1, -1):
+        i = r + 1
+        for j in range(m):
+            M[i, j] = M[i, j] - cp[r] * M[i + 1, j]
+    # end second derivatives from the not-a-knot conditions
+    h0 = t[1] - t[0]
+    h1 = t[2] - t[1]
+    hl = t[n - 1] - t[n - 2]
+    hp = t[n - 2] - t[n - 3]
+    for j in range(m):
+        M[0, j] = ((h0 + h1) * M[1, j] - h0 * M[2, j]) / h1
+        M[n - 1, j] = ((hl + hp) * M[n - 2, j] - hl * M[n - 3, j]) / hp
+    # K2: coefficients
+    for i in range(n - 1):
+        hi = t[i + 1] - t[i]
+        for j in range(m):
+            Mi = M[i, j]
+            Mj = M[i + 1, j]
+            c[0, i, j] = (Mj - Mi) / (6.0 * hi)
+            c[1, i, j] = 0.5 * Mi
+            c[2, i, j] = (y[i + 1, j] - y[i, j]) / hi - hi * (2.0 * Mi + Mj) / 6.0
+            c[3, i, j] = y[i, j]
+    return 0
+
+
+# ---------------------------------------------------------------- K3: lookup + evaluation
+cpdef int build_table(const double[::1] t, isize[::1] table) noexcept nogil:
+    """Fill the bucket table (C+1 cells, C = len(table)-1) for O(1) interval lookup."""
+    cdef isize n = t.shape[0], C = table.shape[0] - 1, k, i = 0
+    cdef double t0 = t[0], w
+    if n < 2 or C < 1:
+        return -1
+    w = (t[n - 1] - t0) / C
+    for k in range(C + 1):
+        while i < n - 2 and t[i + 1] <= t0 + k * w:
+            i += 1
+        table[k] = i
+    return 0
+
+
+cdef inline isize _find(const double[::1] t, isize n, const isize[::1] table, isize C,
+                        double t0, double inv_w, double q) noexcept nogil:
+    """Interval i with t[i] <= q < t[i+1], clamped to [0, n-2]; q must not be NaN."""
+    cdef double z = (q - t0) * inv_w
+    cdef isize cell, lo, hi, mid
+    if z <= 0.0:
+        return 0
+    if z >= C:
+        cell = C - 1
+    else:
+        cell = <isize>z
+    lo = table[cell]
+    hi = table[cell + 1]
+    if t[lo] > q:                      # rounding put q one cell too far right
+        lo = 0
+    if hi < n - 2 and t[hi + 1] <= q:  # ... or too far left
+        hi = n - 2
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if t[mid] <= q:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+cpdef int evaluate(const double[::1] t, const double[:, :, ::1] c, const isize[::1] table,
+                   const double[::1] q, int nu, bint extrapolate,
+                   double[:, ::1] out) noexcept nogil:
+    """out[p, :] = d^nu/dt^nu of the piecewise polynomial at q[p] (NaN outside unless
+    extrapolate, NaN for NaN q). Degree k = c.shape[0] - 1, any nu >= 0."""
+    cdef isize n = t.shape[0], K = c.shape[0] - 1, m = c.shape[2]
+    cdef isize C = table.shape[0] - 1, p, i, j, jj, Q = q.shape[0]
+    cdef double t0 = t[0], tn = t[n - 1], inv_w, s, acc, qq
+    cdef double fall[16]
+    if K > 15 or nu < 0:
+        return -1
+    inv_w = C / (tn - t0)
+    for jj in range(K + 1):            # falling factorials jj!/(jj-nu)!
+        acc = 1.0
+        for i in range(nu):
+            acc *= (jj - i)
+        fall[jj] = acc if jj >= nu else 0.0
+    for p in range(Q):
+        qq = q[p]
+        if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            for j in range(m):
+                out[p, j] = NAN
+            continue
+        i = _find(t, n, table, C, t0, inv_w, qq)
+        s = qq - t[i]
+        if K == 3 and nu == 0:
+            for j in range(m):
+                out[p, j] = ((c[0, i, j] * s + c[1, i, j]) * s + c[2, i, j]) * s + c[3, i, j]
+        else:
+            for j in range(m):
+                acc = 0.0
+                for jj in range(K, nu - 1, -1):
+                    acc = acc * s + c[K - jj, i, j] * fall[jj]
+                out[p, j] = acc
+    return 0
+
+
+# ---------------------------------------------------------------- K4: exact integrals
+cdef inline double _antider(const double[:, :, ::1] c, isize K, isize i, isize j,
+                            double s) noexcept nogil:
+    """int_0^s of the polynomial on interval i, component j."""
+    cdef double acc = 0.0
+    cdef isize k
+    for k in range(K + 1):           # c[k] multiplies s**(K-k)
+        acc = acc * s + c[k, i, j] / (K - k + 1)
+    return acc * s
+
+
+cpdef int interval_integrals(const double[::1] t, const double[:, :, ::1] c,
+                             double[:, ::1] out) noexcept nogil:
+    """out[i, :] = exact integral over [t_i, t_{i+1}]."""
+    cdef isize n = t.shape[0], K = c.shape[0] - 1, m = c.shape[2], i, j
+    for i in range(n - 1):
+        for j in range(m):
+            out[i, j] = _antider(c, K, i, j, t[i + 1] - t[i])
+    return 0
+
+
+cpdef int integrate(const double[::1] t, const double[:, :, ::1] c, const isize[::1] table,
+                    double lo, double hi, double[::1] out) noexcept nogil:
+    """out[:] = exact integral from lo to hi (end polynomials continue outside)."""
+    cdef isize n = t.shape[0], K = c.shape[0] - 1, m = c.shape[2], C = table.shape[0] - 1
+    cdef isize il, ih, i, j
+    cdef double sign = 1.0, tmp, inv_w, a0, b0, acc
+    if lo > hi:
+        tmp = lo
+        lo = hi
+        hi = tmp
+        sign = -1.0
+    inv_w = C / (t[n - 1] - t[0])
+    il = _find(t, n, table, C, t[0], inv_w, lo)
+    ih = _find(t, n, table, C, t[0], inv_w, hi)
+    for j in range(m):
+        acc = 0.0
+        for i in range(il, ih + 1):
+            a0 = lo if i == il else t[i]
+            b0 = hi if i == ih else t[i + 1]
+            acc += _antider(c, K, i, j, b0 - t[i]) - _antider(c, K, i, j, a0 - t[i])
+        out[j] = sign * acc
+    return 0
+
+
+# ---------------------------------------------------------------- K5: round tests
+cdef inline double _worse(double r, double err, double tol) noexcept nogil:
+    """max(r, err/tol), with err/0 = 0 for err == 0 and +inf otherwise."""
+    cdef double q
+    if tol > 0.0:
+        q = err / tol
+    elif err == 0.0:
+        q = 0.0
+    else:
+        q = INFINITY
+    return q if q > r else r
+
+
+cpdef isize round_tests(const double[::1] t, const double[:, :, ::1] c,
+                        const double[:, ::1] y, const double[:, ::1] F,
+                        const isize[::1] idx, const double[::1] tm,
+                        const double[:, ::1] ym, const double[:, ::1] Fm,
+                        double rtol, double atol, int mode, int norm, bint simpson,
+                        unsigned char[::1] passed, double[::1] ratio) noexcept nogil:
+    """Pointwise and integral tests of specs/autoknots.md 2.3 for every open interval.
+
+    mode 0: linear tests on y (linear space, or log-log 'relative');
+    mode 1: log-log absolute tests (y = ln f, F = f > 0).
+    norm 0: every component passes its own tests; norm 1: Euclidean norms over components.
+    simpson: the midpoint is central (Simpson), else the off-centre parabola weights.
+    Writes passed[k] and ratio[k] = max error/tolerance; returns the number of failures.
+    """
+    cdef isize nT = idx.shape[0], m = y.shape[1], k, i, j, fails = 0
+    cdef double t0, t1, h, s, d, w0, wm, w1, Sm, IS, If, ep, ei, tp, ti, r, fmax
+    cdef double np_e = 0.0, np_y = 0.0, ni_e = 0.0, ni_f = 0.0
+    cdef bint ok
+    for k in range(nT):
+        i = idx[k]
+        t0 = t[i]
+        t1 = t[i + 1]
+        h = t1 - t0
+        s = tm[k] - t0
+        if simpson:
+            w0 = 1.0 / 3.0
+            wm = 4.0 / 3.0
+            w1 = 1.0 / 3.0
+        else:
+            d = (2.0 * tm[k] - t0 - t1) / h
+            w0 = 1.0 - 2.0 / (3.0 * (1.0 + d))
+            wm = 4.0 / (3.0 * (1.0 - d * d))
+            w1 = 1.0 - 2.0 / (3.0 * (1.0 - d))
+        ok = True
+        r = 0.0
+        np_e = 0.0
+        np_y = 0.0
+        ni_e = 0.0
+        ni_f = 0.0
+        for j in range(m):
+            Sm = ((c[0, i, j] * s + c[1, i, j]) * s + c[2, i, j]) * s + c[3, i, j]
+            IS = h * (c[3, i, j] + h * (c[2, i, j] / 2.0 + h * (c[1, i, j] / 3.0
+                                                                 + h * c[0, i, j] / 4.0)))
+            If = 0.5 * h * (w0 * y[i, j] + wm * ym[k, j] + w1 * y[i + 1, j])
+            ep = fabs(ym[k, j] - Sm)
+            ei = fabs(If - IS)
+            if norm == 1:
+                np_e += ep * ep
+                np_y += ym[k, j] * ym[k, j]
+                ni_e += ei * ei
+                ni_f += If * If
+                continue
+            if mode == 1:
+                fmax = F[i, j]
+                if Fm[k, j] > fmax:
+                    fmax = Fm[k, j]
+                if F[i + 1, j] > fmax:
+                    fmax = F[i + 1, j]
+                tp = rtol + atol / Fm[k, j]
+                ti = (rtol + atol / fmax) * h
+            else:
+                tp = rtol * fabs(ym[k, j]) + atol
+                ti = rtol * fabs(If) + atol * h
+            if not (ep <= tp and ei <= ti):
+                ok = False
+            r = _worse(r, ep, tp)
+            r = _worse(r, ei, ti)
+        if norm == 1:
+            ep = sqrt(np_e)
+            ei = sqrt(ni_e)
+            tp = rtol * sqrt(np_y) + atol
+            ti = rtol * sqrt(ni_f) + atol * h
+            ok = ep <= tp and ei <= ti
+            r = _worse(_worse(0.0, ep, tp), ei, ti)
+        passed[k] = 1 if ok else 0
+        ratio[k] = r
+        if not ok:
+            fails += 1
+    return fails
+
+
+# ---------------------------------------------------------------- K6: merge
+cpdef isize merge(const double[::1] x, const double[::1] u, const double[::1] t,
+                  const double[:, ::1] y, const double[:, ::1] F,
+                  const isize[::1] idx, const double[::1] xm, const double[::1] um,
+                  const double[::1] tm, const double[:, ::1] ym, const double[:, ::1] Fm,
+                  const unsigned char[::1] passed,
+                  double[::1] xo, double[::1] uo, double[::1] to, double[:, ::1] yo,
+                  double[:, ::1] Fo, unsigned char[::1] open_o) noexcept nogil:
+    """Insert every midpoint after its interval's left knot, one O(n) pass.
+
+    Both halves of a tested interval are open iff it failed; other intervals are closed.
+    F/Fm/Fo may have zero rows (no separate f values). Returns the new knot count."""
+    cdef isize n = x.shape[0], m = y.shape[1], nT = idx.shape[0], i, j, k = 0, p = 0
+    cdef bint hasF = F.shape[0] > 0
+    cdef unsigned char o
+    for i in range(n):
+        xo[p] = x[i]
+        uo[p] = u[i]
+        to[p] = t[i]
+        for j in range(m):
+            yo[p, j] = y[i, j]
+            if hasF:
+                Fo[p, j] = F[i, j]
+        if i == n - 1:
+            p += 1
+            break
+        if k < nT and idx[k] == i:
+            o = 0 if passed[k] else 1
+            open_o[p] = o
+            p += 1
+            xo[p] = xm[k]
+            uo[p] = um[k]
+            to[p] = tm[k]
+            for j in range(m):
+                yo[p, j] = ym[k, j]
+                if hasF:
+                    Fo[p, j] = Fm[k, j]
+            open_o[p] = o
+            k += 1
+        else:
+            open_o[p] = 0
+        p += 1
+    return p
+
+
+# ---------------------------------------------------------------- K7: widths, refinement
+cpdef int width_stats(const double[::1] u, double[::1] out) noexcept nogil:
+    """out = (mean, sample sd with ddof=1, max) of the widths u[i+1]-u[i]."""
+    cdef isize n = u.shape[0], i
+    cdef double w, mean = 0.0, ss = 0.0, mx = 0.0
+    if n < 3:
+        return -1
+    for i in range(n - 1):
+        w = u[i + 1] - u[i]
+        mean += w
+        if w > mx:
+            mx = w
+    mean /= (n - 1)
+    for i in range(n - 1):
+        w = u[i + 1] - u[i] - mean
+        ss += w * w
+    out[0] = mean
+    out[1] = sqrt(ss / (n - 2))
+    out[2] = mx
+    return 0
+
+
+cpdef isize sigma_reopen(const double[::1] u, double lim, unsigned char[::1] open_o) noexcept nogil:
+    """open_o[i] = width_i > lim; returns the number reopened."""
+    cdef isize n = u.shape[0], i, cnt = 0
+    for i in range(n - 1):
+        if u[i + 1] - u[i] > lim:
+            open_o[i] = 1
+            cnt += 1
+        else:
+            open_o[i] = 0
+    return cnt
+
+
+cpdef isize closure_flags(const double[::1] u, double margin,
+                          unsigned char[::1] open_o) noexcept nogil:
+    """Flag intervals wider than the mean of their neighbours (one neighbour at the ends)
+    times (1 + margin); returns the number flagged."""
+    cdef isize n = u.shape[0], N = n - 1, i, cnt = 0
+    cdef double hi, mi
+    for i in range(N):
+        hi = u[i + 1] - u[i]
+        if i == 0:
+            mi = u[2] - u[1]
+        elif i == N - 1:
+            mi = u[N - 1] - u[N - 2]
+        else:
+            mi = 0.5 * ((u[i] - u[i - 1]) + (u[i + 2] - u[i + 1]))
+        if hi > mi * (1.0 + margin):
+            open_o[i] = 1
+            cnt += 1
+        else:
+            open_o[i] = 0
+    return cnt

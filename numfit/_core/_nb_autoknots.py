@@ -1,0 +1,353 @@
+"""Numba twins of the AutoKnots kernels in ``_autoknots.pyx`` (same names, arguments and
+status codes). Used when the Cython extension is unavailable or ``NUMFIT_KERNELS=numba``;
+the tests check both against the pure-NumPy reference.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+_jit = njit(cache=True, nogil=True)
+
+
+@_jit
+def notaknot(t, y, c, cp, M):
+    n = t.shape[0]
+    m = y.shape[1]
+    N = n - 2
+    if n < 4:
+        return -1
+    den = 1.0
+    for r in range(N):
+        i = r + 1
+        h0 = t[i] - t[i - 1]
+        h1 = t[i + 1] - t[i]
+        if r == 0:
+            a = 0.0
+            b = h0 + 2.0 * h1
+            cc = h1 - h0
+        elif r == N - 1:
+            a = h0 - h1
+            b = 2.0 * h0 + h1
+            cc = 0.0
+        else:
+            a = h0
+            b = 2.0 * (h0 + h1)
+            cc = h1
+        den = b if r == 0 else b - a * cp[r - 1]
+        cp[r] = cc / den
+        for j in range(m):
+            s0 = (y[i, j] - y[i - 1, j]) / h0
+            s1 = (y[i + 1, j] - y[i, j]) / h1
+            if r == 0:
+                rhs = 6.0 * h1 * (s1 - s0) / (h0 + h1)
+            elif r == N - 1:
+                rhs = 6.0 * h0 * (s1 - s0) / (h0 + h1)
+            else:
+                rhs = 6.0 * (s1 - s0)
+            if r == 0:
+                M[i, j] = rhs / den
+            else:
+                M[i, j] = (rhs - a * M[i - 1, j]) / den
+    for r in range(N - 2, -1, -1):
+        i = r + 1
+        for j in range(m):
+            M[i, j] = M[i, j] - cp[r] * M[i + 1, j]
+    h0 = t[1] - t[0]
+    h1 = t[2] - t[1]
+    hl = t[n - 1] - t[n - 2]
+    hp = t[n - 2] - t[n - 3]
+    for j in range(m):
+        M[0, j] = ((h0 + h1) * M[1, j] - h0 * M[2, j]) / h1
+        M[n - 1, j] = ((hl + hp) * M[n - 2, j] - hl * M[n - 3, j]) / hp
+    for i in range(n - 1):
+        hi = t[i + 1] - t[i]
+        for j in range(m):
+            Mi = M[i, j]
+            Mj = M[i + 1, j]
+            c[0, i, j] = (Mj - Mi) / (6.0 * hi)
+            c[1, i, j] = 0.5 * Mi
+            c[2, i, j] = (y[i + 1, j] - y[i, j]) / hi - hi * (2.0 * Mi + Mj) / 6.0
+            c[3, i, j] = y[i, j]
+    return 0
+
+
+@_jit
+def build_table(t, table):
+    n = t.shape[0]
+    C = table.shape[0] - 1
+    if n < 2 or C < 1:
+        return -1
+    t0 = t[0]
+    w = (t[n - 1] - t0) / C
+    i = 0
+    for k in range(C + 1):
+        while i < n - 2 and t[i + 1] <= t0 + k * w:
+            i += 1
+        table[k] = i
+    return 0
+
+
+@_jit
+def _find(t, n, table, C, t0, inv_w, q):
+    z = (q - t0) * inv_w
+    if z <= 0.0:
+        return 0
+    cell = C - 1 if z >= C else int(z)
+    lo = table[cell]
+    hi = table[cell + 1]
+    if t[lo] > q:
+        lo = 0
+    if hi < n - 2 and t[hi + 1] <= q:
+        hi = n - 2
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if t[mid] <= q:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@_jit
+def evaluate(t, c, table, q, nu, extrapolate, out):
+    n = t.shape[0]
+    K = c.shape[0] - 1
+    m = c.shape[2]
+    C = table.shape[0] - 1
+    if K > 15 or nu < 0:
+        return -1
+    t0 = t[0]
+    tn = t[n - 1]
+    inv_w = C / (tn - t0)
+    fall = np.zeros(K + 1)
+    for jj in range(K + 1):
+        acc = 1.0
+        for i in range(nu):
+            acc *= (jj - i)
+        fall[jj] = acc if jj >= nu else 0.0
+    for p in range(q.shape[0]):
+        qq = q[p]
+        if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            for j in range(m):
+                out[p, j] = np.nan
+            continue
+        i = _find(t, n, table, C, t0, inv_w, qq)
+        s = qq - t[i]
+        if K == 3 and nu == 0:
+            for j in range(m):
+                out[p, j] = ((c[0, i, j] * s + c[1, i, j]) * s + c[2, i, j]) * s + c[3, i, j]
+        else:
+            for j in range(m):
+                acc = 0.0
+                for jj in range(K, nu - 1, -1):
+                    acc = acc * s + c[K - jj, i, j] * fall[jj]
+                out[p, j] = acc
+    return 0
+
+
+@_jit
+def _antider(c, K, i, j, s):
+    acc = 0.0
+    for k in range(K + 1):
+        acc = acc * s + c[k, i, j] / (K - k + 1)
+    return acc * s
+
+
+@_jit
+def interval_integrals(t, c, out):
+    K = c.shape[0] - 1
+    for i in range(t.shape[0] - 1):
+        for j in range(c.shape[2]):
+            out[i, j] = _antider(c, K, i, j, t[i + 1] - t[i])
+    return 0
+
+
+@_jit
+def integrate(t, c, table, lo, hi, out):
+    n = t.shape[0]
+    K = c.shape[0] - 1
+    C = table.shape[0] - 1
+    sign = 1.0
+    if lo > hi:
+        lo, hi = hi, lo
+        sign = -1.0
+    inv_w = C / (t[n - 1] - t[0])
+    il = _find(t, n, table, C, t[0], inv_w, lo)
+    ih = _find(t, n, table, C, t[0], inv_w, hi)
+    for j in range(c.shape[2]):
+        acc = 0.0
+        for i in range(il, ih + 1):
+            a0 = lo if i == il else t[i]
+            b0 = hi if i == ih else t[i + 1]
+            acc += _antider(c, K, i, j, b0 - t[i]) - _antider(c, K, i, j, a0 - t[i])
+        out[j] = sign * acc
+    return 0
+
+
+@_jit
+def _worse(r, err, tol):
+    if tol > 0.0:
+        q = err / tol
+    elif err == 0.0:
+        q = 0.0
+    else:
+        q = np.inf
+    return q if q > r else r
+
+
+@_jit
+def round_tests(t, c, y, F, idx, tm, ym, Fm, rtol, atol, mode, norm, simpson, passed, ratio):
+    m = y.shape[1]
+    fails = 0
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        t0 = t[i]
+        t1 = t[i + 1]
+        h = t1 - t0
+        s = tm[k] - t0
+        if simpson:
+            w0 = 1.0 / 3.0
+            wm = 4.0 / 3.0
+            w1 = 1.0 / 3.0
+        else:
+            d = (2.0 * tm[k] - t0 - t1) / h
+            w0 = 1.0 - 2.0 / (3.0 * (1.0 + d))
+            wm = 4.0 / (3.0 * (1.0 - d * d))
+            w1 = 1.0 - 2.0 / (3.0 * (1.0 - d))
+        ok = True
+        r = 0.0
+        np_e = 0.0
+        np_y = 0.0
+        ni_e = 0.0
+        ni_f = 0.0
+        for j in range(m):
+            Sm = ((c[0, i, j] * s + c[1, i, j]) * s + c[2, i, j]) * s + c[3, i, j]
+            IS = h * (c[3, i, j] + h * (c[2, i, j] / 2.0 + h * (c[1, i, j] / 3.0
+                                                                 + h * c[0, i, j] / 4.0)))
+            If = 0.5 * h * (w0 * y[i, j] + wm * ym[k, j] + w1 * y[i + 1, j])
+            ep = abs(ym[k, j] - Sm)
+            ei = abs(If - IS)
+            if norm == 1:
+                np_e += ep * ep
+                np_y += ym[k, j] * ym[k, j]
+                ni_e += ei * ei
+                ni_f += If * If
+                continue
+            if mode == 1:
+                fmax = max(F[i, j], Fm[k, j], F[i + 1, j])
+                tp = rtol + atol / Fm[k, j]
+                ti = (rtol + atol / fmax) * h
+            else:
+                tp = rtol * abs(ym[k, j]) + atol
+                ti = rtol * abs(If) + atol * h
+            if not (ep <= tp and ei <= ti):
+                ok = False
+            r = _worse(r, ep, tp)
+            r = _worse(r, ei, ti)
+        if norm == 1:
+            ep = math.sqrt(np_e)
+            ei = math.sqrt(ni_e)
+            tp = rtol * math.sqrt(np_y) + atol
+            ti = rtol * math.sqrt(ni_f) + atol * h
+            ok = ep <= tp and ei <= ti
+            r = _worse(_worse(0.0, ep, tp), ei, ti)
+        passed[k] = 1 if ok else 0
+        ratio[k] = r
+        if not ok:
+            fails += 1
+    return fails
+
+
+@_jit
+def merge(x, u, t, y, F, idx, xm, um, tm, ym, Fm, passed, xo, uo, to, yo, Fo, open_o):
+    n = x.shape[0]
+    m = y.shape[1]
+    nT = idx.shape[0]
+    hasF = F.shape[0] > 0
+    k = 0
+    p = 0
+    for i in range(n):
+        xo[p] = x[i]
+        uo[p] = u[i]
+        to[p] = t[i]
+        for j in range(m):
+            yo[p, j] = y[i, j]
+            if hasF:
+                Fo[p, j] = F[i, j]
+        if i == n - 1:
+            p += 1
+            break
+        if k < nT and idx[k] == i:
+            o = 0 if passed[k] else 1
+            open_o[p] = o
+            p += 1
+            xo[p] = xm[k]
+            uo[p] = um[k]
+            to[p] = tm[k]
+            for j in range(m):
+                yo[p, j] = ym[k, j]
+                if hasF:
+                    Fo[p, j] = Fm[k, j]
+            open_o[p] = o
+            k += 1
+        else:
+            open_o[p] = 0
+        p += 1
+    return p
+
+
+@_jit
+def width_stats(u, out):
+    n = u.shape[0]
+    if n < 3:
+        return -1
+    mean = 0.0
+    mx = 0.0
+    for i in range(n - 1):
+        w = u[i + 1] - u[i]
+        mean += w
+        if w > mx:
+            mx = w
+    mean /= (n - 1)
+    ss = 0.0
+    for i in range(n - 1):
+        w = u[i + 1] - u[i] - mean
+        ss += w * w
+    out[0] = mean
+    out[1] = math.sqrt(ss / (n - 2))
+    out[2] = mx
+    return 0
+
+
+@_jit
+def sigma_reopen(u, lim, open_o):
+    cnt = 0
+    for i in range(u.shape[0] - 1):
+        if u[i + 1] - u[i] > lim:
+            open_o[i] = 1
+            cnt += 1
+        else:
+            open_o[i] = 0
+    return cnt
+
+
+@_jit
+def closure_flags(u, margin, open_o):
+    n = u.shape[0]
+    N = n - 1
+    cnt = 0
+    for i in range(N):
+        hi = u[i + 1] - u[i]
+        if i == 0:
+            mi = u[2] - u[1]
+        elif i == N - 1:
+            mi = u[N - 1] - u[N - 2]
+        else:
+            mi = 0.5 * ((u[i] - u[i - 1]) + (u[i + 2] - u[i + 1]))
+        if hi > mi * (1.0 + margin):
+            open_o[i] = 1
+            cnt += 1
+        else:
+            open_o[i] = 0
+    return cnt

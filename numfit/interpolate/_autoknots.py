@@ -1,0 +1,470 @@
+"""AutoKnots: adaptive knot allocation for cubic splines (specs/autoknots.md).
+
+Vitenti, de Simoni, Penna-Lima, Barroso, *AutoKnots: Adaptive Knot Allocation for Spline
+Interpolation*, Astronomy and Computing (2025), arXiv:2412.13423. Implemented from the paper
+and the numfit specification (clean room).
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._errors import AutoKnotsWarning, DiscontinuityError
+from .._validation import check_float, check_int, check_option
+from .._workers import MapWrapper
+from . import _kernels
+from ._spline import AutoKnotsSpline
+
+__all__ = ["autoknots"]
+
+_EPS = np.finfo(float).eps
+_MAX_ITER = 10_000
+_CLOSURE_MARGIN = 1e-8
+_MAPS = {
+    "linear": (lambda x: x, lambda u: u),
+    "log": (np.log, np.exp),
+    "asinh": (np.arcsinh, np.sinh),
+}
+_STATUS_MESSAGES = {
+    0: "converged: every interval passed the pointwise and integral tests",
+    1: "max_knots reached before the tolerance was met",
+    2: "iteration cap reached before the tolerance was met",
+    3: "stopped by the discontinuity guard (partial spline)",
+}
+
+
+# --------------------------------------------------------------------------- evaluation of f
+class _PointCall:
+    """Picklable ``x -> f(x, *args)`` that names x in any exception it lets through."""
+
+    def __init__(self, f, args, rnd):
+        self.f, self.args, self.rnd = f, args, rnd
+
+    def __call__(self, x):
+        try:
+            return self.f(x, *self.args)
+        except Exception as exc:
+            exc.add_note(f"numfit.autoknots: f raised at x={x!r} (round {self.rnd})")
+            raise
+
+
+class _BatchCall(_PointCall):
+    """Picklable ``xs -> f(xs, *args)`` for vectorised f."""
+
+    def __call__(self, xs):
+        try:
+            return self.f(xs, *self.args)
+        except Exception as exc:
+            exc.add_note(f"numfit.autoknots: f raised on a batch of {xs.size} points in "
+                         f"[{xs[0]!r}, {xs[-1]!r}] (round {self.rnd})")
+            raise
+
+
+class _Evaluator:
+    """Evaluates f on each round's batch and validates what comes back.
+
+    Values are returned as ``(k, m)`` float64 arrays; ``m_shape`` is ``()`` for scalar f
+    and ``(m,)`` for vector f, fixed by the first batch.
+    """
+
+    def __init__(self, f, args, vectorized, mapper, loglog):
+        self.f, self.args, self.vectorized = f, args, vectorized
+        self.map, self.loglog = mapper, loglog
+        self.m_shape = None
+        self.n_calls = 0
+
+    def first(self, xs):
+        """Batch 0, with the vectorisation probe when ``vectorized is None``."""
+        if self.vectorized is None:
+            self.n_calls += 1
+            try:
+                out = np.asarray(self.f(xs.copy(), *self.args))
+            except Exception:
+                out = None
+            if out is not None and out.ndim in (1, 2) and out.shape[0] == xs.size \
+                    and out.dtype != object:
+                self.vectorized = True
+                return self._check(out, xs, 0, batch=True)
+            self.vectorized = False
+        return self(xs, 0)
+
+    def __call__(self, xs, rnd):
+        if self.vectorized:
+            chunks = [xs] if not self.map.parallel else \
+                [c for c in np.array_split(xs, min(self.map.n_workers, xs.size)) if c.size]
+            outs = self.map(_BatchCall(self.f, self.args, rnd), chunks)
+            self.n_calls += len(chunks)
+            checked = [self._check(np.asarray(o), c, rnd, batch=True)
+                       for o, c in zip(outs, chunks)]
+            return np.concatenate(checked, axis=0)
+        outs = self.map(_PointCall(self.f, self.args, rnd), xs.tolist())
+        self.n_calls += xs.size
+        return self._check_points(outs, xs, rnd)
+
+    def _check_points(self, outs, xs, rnd):
+        if self.m_shape is not None:           # fast path: one conversion for the batch
+            try:
+                a = np.asarray(outs)
+            except ValueError:                 # ragged: fall through for the message
+                a = None
+            if a is not None and a.shape == (xs.size,) + self.m_shape \
+                    and a.dtype.kind in "fiub":
+                return self._check_values(np.asarray(a, np.float64).reshape(xs.size, -1),
+                                          xs, rnd)
+        arrs = []
+        for o, x in zip(outs, xs):
+            a = np.asarray(o)
+            if self.m_shape is None:
+                if a.ndim > 1 or a.dtype == object:
+                    raise ValueError(f"f returned an object of shape {a.shape} at x={x!r}; "
+                                     "expected a float or a 1-D array of components")
+                self.m_shape = a.shape
+            elif a.shape != self.m_shape:
+                raise ValueError(f"f returned shape {a.shape} at x={x!r}; expected "
+                                 f"{self.m_shape} as at the first point")
+            self._check_dtype(a, f"at x={x!r}")
+            arrs.append(a)
+        vals = np.asarray(np.stack(arrs), dtype=np.float64).reshape(xs.size, -1)
+        return self._check_values(vals, xs, rnd)
+
+    def _check(self, a, xs, rnd, batch):
+        k = xs.size
+        expect = None if self.m_shape is None else (k,) + self.m_shape
+        if a.ndim not in (1, 2) or a.shape[0] != k or (expect is not None and a.shape != expect):
+            want = f"({k},)" if expect is None else str(expect)
+            raise ValueError(f"f returned shape {a.shape} for {k} points; expected {want}")
+        if self.m_shape is None:
+            self.m_shape = a.shape[1:]
+        self._check_dtype(a, f"for the batch in [{xs[0]!r}, {xs[-1]!r}]")
+        vals = np.asarray(a, dtype=np.float64).reshape(k, -1)
+        return self._check_values(vals, xs, rnd)
+
+    @staticmethod
+    def _check_dtype(a, where):
+        if np.iscomplexobj(a):
+            raise TypeError(f"f returned complex values {where}; autoknots tabulates real "
+                            "functions (tabulate real and imaginary parts separately)")
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+            raise TypeError(f"f returned {a.dtype} values {where}; expected real numbers")
+
+    def _check_values(self, vals, xs, rnd):
+        bad = ~np.isfinite(vals)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            comp = f" (component {j})" if self.m_shape else ""
+            raise ValueError(f"f returned {vals[i, j]!r}{comp} at x={xs[i]!r} (round {rnd})")
+        if self.loglog:
+            bad = vals <= 0
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                raise ValueError(f"f returned {vals[i, j]!r} <= 0 at x={xs[i]!r} (round {rnd});"
+                                 " space='loglog' needs f > 0 at every sample")
+        return vals
+
+
+# --------------------------------------------------------------------------- the algorithm
+class _Mesh:
+    """Knots (x, u, t), values y (spline ordinates) and F (f in log-log), open flags, fit."""
+
+    def __init__(self, x, u, t, y, F, K):
+        self.K = K
+        self.x, self.u, self.t, self.y, self.F = x, u, t, y, F
+        self.open = np.ones(x.size - 1, dtype=np.uint8)
+        self.fit()
+
+    def fit(self):
+        n, m = self.y.shape
+        self.c = np.empty((4, n - 1, m))
+        st = self.K.notaknot(self.t, self.y, self.c, np.empty(n), np.empty((n, m)))
+        if st != 0:  # pragma: no cover - n >= 4 always
+            raise RuntimeError(f"spline fit kernel failed with status {st}")
+
+    def insert(self, idx, xm, um, tm, ym, Fm, passed):
+        n, m = self.y.shape
+        N = n + idx.size
+        xo, uo, to = np.empty(N), np.empty(N), np.empty(N)
+        yo = np.empty((N, m))
+        Fo = np.empty((N if self.F.shape[0] else 0, m))
+        op = np.empty(N - 1, dtype=np.uint8)
+        got = self.K.merge(self.x, self.u, self.t, self.y, self.F, idx, xm, um, tm, ym, Fm,
+                           passed, xo, uo, to, yo, Fo, op)
+        assert got == N
+        self.x, self.u, self.t, self.y, self.F, self.open = xo, uo, to, yo, Fo, op
+        self.fit()
+
+    def values(self):
+        return self.F if self.F.shape[0] else self.y
+
+
+def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
+              refine="closure", refine_ns=1.0, n_refine=1, n_init=6, max_knots=1_000_000,
+              vectorized=None, workers=None, kind="cubic", extrapolate=False,
+              loglog_criterion="absolute", vector_norm="max", args=()):
+    """Tabulate ``f`` on ``[a, b]`` by a cubic spline whose knots AutoKnots places.
+
+    The mesh is bisected round by round; an interval is accepted when the spline built
+    from the knots so far predicts ``f`` at the interval's midpoint and the integral over
+    the interval to the tolerance. Every evaluation of ``f`` becomes a knot.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args)``: a float (or an ``(m,)`` array for vector f) for a float x, or,
+        vectorised, an ``(n,)`` (``(n, m)``) array for an ``(n,)`` array.
+    a, b : float
+        The interval, ``a < b``, finite.
+    rtol, atol : float, optional
+        Tolerances: at each tested midpoint ``|f - s| <= rtol |f| + atol`` and over each
+        interval ``|I_f - I_s| <= rtol |I_f| + atol h`` (paper: rtol = delta, atol =
+        delta * epsilon). ``0 < rtol < 1``; ``atol >= 0`` (needed where f crosses 0).
+    knots : {"linear", "log", "asinh"}, optional
+        Knot map: bisection is arithmetic in ``U(x)`` (``x``, ``ln x`` or ``asinh x``).
+    space : {"linear", "loglog"}, optional
+        ``"loglog"`` tabulates ``ln f`` against ``ln x`` (needs ``a > 0`` and ``f > 0``),
+        with an absolute tolerance on ``ln f``, i.e. a relative one on ``f``.
+    refine : {"closure", None, "sigma"}, optional
+        After the mesh settles: ``"closure"`` (default) reopens every interval wider than
+        the mean of its neighbours once more; ``"sigma"`` is the paper's plateau heuristic
+        (``refine_ns``, ``n_refine`` passes); ``None`` stops.
+    refine_ns : float, optional
+        Sigma threshold ``mean + refine_ns * sd`` of the widths (``>= 0``).
+    n_refine : int, optional
+        Number of sigma passes (``>= 0``).
+    n_init : int, optional
+        Initial knots, uniform in ``U``, ``>= 4`` (default 6).
+    max_knots : int, optional
+        Stop after the first round that exceeds it: warning, ``converged=False``,
+        ``status=1``.
+    vectorized : bool or None, optional
+        ``None`` probes ``f`` with the initial knots as an array and falls back to scalar
+        calls; ``True`` arrays only; ``False`` floats only.
+    workers : int or map-like callable, optional
+        Evaluate each round in parallel (SciPy convention): an int makes a process pool
+        (``-1``: all cores), or pass any ``map(func, iterable)``. Results equal serial.
+    kind : {"cubic"}, optional
+        Spline kind; only not-a-knot cubics are implemented.
+    extrapolate : bool, optional
+        Default of the spline's behaviour outside ``[a, b]`` (NaN when False).
+    loglog_criterion : {"absolute", "relative"}, optional
+        Log-log tolerance on ``ln f``: absolute (default) or NumCosmo's relative one.
+    vector_norm : {"max", "l2"}, optional
+        For vector f: every component passes its own tests, or Euclidean norms do.
+    args : tuple, optional
+        Extra positional arguments of ``f``.
+
+    Returns
+    -------
+    AutoKnotsSpline
+        The spline, with ``knots``, ``n_evals``, ``converged``, ``status`` and counts.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad arguments, or f returning NaN/inf, complex values or a wrong shape.
+    DiscontinuityError
+        A midpoint can no longer be separated from its interval's ends in floating point:
+        a jump, a kink, noise above the tolerance, or f ~ 0 with ``atol = 0``.
+
+    Notes
+    -----
+    Both halves of a passing interval are accepted (one level below the test), so the
+    achieved error on a dense grid is typically 0.05-0.5 of the tolerance. Features no
+    sample touches stay invisible: raise ``n_init`` for narrow features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numfit as nf
+    >>> s = nf.autoknots(lambda x: np.exp(-x) * np.sin(3 * x) + 2, 0.1, 5.0, rtol=1e-6)
+    >>> s.converged, s.n_evals == len(s.knots)
+    (True, True)
+    >>> x = np.linspace(0.1, 5.0, 1001)
+    >>> f = np.exp(-x) * np.sin(3 * x) + 2
+    >>> bool(np.all(np.abs(s(x) - f) <= 1e-6 * np.abs(f)))
+    True
+
+    A line needs one round:
+
+    >>> s = nf.autoknots(lambda x: 2 * x + 1, 0.1, 5.0)
+    >>> s.n_evals, s.n_rounds
+    (11, 1)
+    """
+    # ------------------------------------------------------------------ validation
+    if not callable(f):
+        raise TypeError(f"`f` must be callable; got {type(f).__name__}")
+    a = check_float("a", a)
+    b = check_float("b", b)
+    if not a < b:
+        raise ValueError(f"`a` must be < `b`; got a={a!r}, b={b!r}")
+    if not math.isfinite(b - a):
+        raise ValueError(f"`b - a` overflows; got a={a!r}, b={b!r}")
+    if b - a <= 100 * _EPS * max(abs(a), abs(b)):
+        raise ValueError(f"`a` and `b` are too close to bisect in floating point; "
+                         f"got a={a!r}, b={b!r}")
+    rtol = check_float("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    if rtol < 1e-14:
+        warnings.warn(f"rtol={rtol:g} is below 1e-14: rounding will likely trip the "
+                      "discontinuity guard", AutoKnotsWarning, stacklevel=2)
+    atol = check_float("atol", atol, lo=0.0)
+    knots = check_option("knots", knots, ("linear", "log", "asinh"))
+    space = check_option("space", space, ("linear", "loglog"))
+    refine = check_option("refine", refine, ("closure", "sigma", None))
+    refine_ns = check_float("refine_ns", refine_ns, lo=0.0)
+    n_refine = check_int("n_refine", n_refine, lo=0)
+    n_init = check_int("n_init", n_init, lo=4)
+    max_knots = check_int("max_knots", max_knots, lo=n_init, hi=10**8)
+    if vectorized is not None and not isinstance(vectorized, (bool, np.bool_)):
+        raise TypeError(f"`vectorized` must be None, True or False; got {vectorized!r}")
+    kind = check_option("kind", kind, ("cubic", "quintic", "linear"))
+    if kind != "cubic":
+        raise NotImplementedError(f"kind={kind!r} is not implemented; only 'cubic' "
+                                  "(not-a-knot) splines are available")
+    if not isinstance(extrapolate, (bool, np.bool_)):
+        raise TypeError(f"`extrapolate` must be True or False; got {extrapolate!r}")
+    loglog_criterion = check_option("loglog_criterion", loglog_criterion,
+                                    ("absolute", "relative"))
+    vector_norm = check_option("vector_norm", vector_norm, ("max", "l2"))
+    if not isinstance(args, tuple):
+        args = (args,)
+    loglog = space == "loglog"
+    if (knots == "log" or loglog) and a <= 0:
+        why = "knots='log'" if knots == "log" else "space='loglog'"
+        raise ValueError(f"{why} needs `a` > 0; got a={a!r}")
+    if loglog and knots == "asinh":
+        raise ValueError("space='loglog' bisects in ln x: `knots` must be 'linear' or 'log'; "
+                         "got 'asinh'")
+    if loglog and vector_norm == "l2":
+        raise NotImplementedError("vector_norm='l2' is implemented in linear space only")
+    mapper = MapWrapper(workers)
+    mapper.check_picklable(f, "f")
+
+    K = _kernels.kernels
+    U, Uinv = _MAPS["log" if loglog else knots]
+    mode = 1 if loglog and loglog_criterion == "absolute" else 0
+    norm = 1 if vector_norm == "l2" else 0
+    simpson = loglog or knots == "linear"
+
+    # ------------------------------------------------------------------ initial mesh
+    ua, ub = float(U(a)), float(U(b))
+    u = ua + (ub - ua) * np.arange(n_init) / (n_init - 1)
+    u[-1] = ub
+    x = np.asarray(Uinv(u), dtype=np.float64)
+    x[0], x[-1] = a, b
+    opts = dict(rtol=rtol, atol=atol, knots_map=knots, space=space, refine=refine,
+                extrapolate=bool(extrapolate), vectorized=vectorized)
+    stats = dict(n_rounds=0, round_sizes=[n_init], closure_rounds=0, closure_flagged=0,
+                 closure_failed=0, refine_passes=0, refine_reopened=0)
+    with mapper:
+        ev = _Evaluator(f, args, None if vectorized is None else bool(vectorized), mapper,
+                        loglog)
+        F0 = ev.first(x)
+        opts["vectorized"] = bool(ev.vectorized)
+        if loglog:
+            mesh = _Mesh(x, u, np.log(x), np.log(F0), F0, K)
+        else:
+            mesh = _Mesh(x, u, x, F0, np.empty((0, F0.shape[1])), K)
+        cfg = dict(rtol=rtol, atol=atol, mode=mode, norm=norm, simpson=simpson,
+                   refine=refine, refine_ns=refine_ns, n_refine=n_refine,
+                   max_knots=max_knots, loglog=loglog, span=abs(ub - ua))
+        status = _run(mesh, ev, K, Uinv, cfg, stats,
+                      lambda: _make_spline(mesh, ev, stats, 3, opts))
+
+    spline = _make_spline(mesh, ev, stats, status, opts)
+    if status != 0:
+        warnings.warn(f"autoknots: {_STATUS_MESSAGES[status]} ({mesh.x.size} knots); the "
+                      "spline is usable but its error is not verified", AutoKnotsWarning,
+                      stacklevel=2)
+    return spline
+
+
+def _run(mesh, ev, K, Uinv, cfg, stats, partial):
+    """The rounds of specs/autoknots.md 2.2; returns the status (0, 1 or 2)."""
+    passes = cfg["n_refine"]
+    pending_closure = False
+    refine = cfg["refine"]
+    ws = np.empty(3)
+    for _ in range(_MAX_ITER):
+        u_before = mesh.u                      # widths snapshot before this round's splits
+        T = np.flatnonzero(mesh.open)
+        fails = 0
+        if T.size:
+            um = 0.5 * (mesh.u[T] + mesh.u[T + 1])
+            xm = np.ascontiguousarray(Uinv(um), dtype=np.float64)
+            _guard(mesh, T, xm, um, cfg, cfg["span"], partial)
+            rnd = stats["n_rounds"] + 1
+            vals = ev(xm, rnd)
+            if cfg["loglog"]:
+                tm, ym, Fm, Fref = um, np.log(vals), vals, mesh.F
+            else:
+                tm, ym, Fm, Fref = xm, vals, np.empty((0, vals.shape[1])), mesh.y
+            passed = np.empty(T.size, dtype=np.uint8)
+            ratio = np.empty(T.size)
+            fails = K.round_tests(mesh.t, mesh.c, mesh.y, Fref, T, tm, ym,
+                                  vals if cfg["loglog"] else ym, cfg["rtol"], cfg["atol"],
+                                  cfg["mode"], cfg["norm"], cfg["simpson"], passed, ratio)
+            mesh.insert(T, xm, um, tm, ym, Fm, passed)
+            stats["n_rounds"] = rnd
+            stats["round_sizes"].append(int(T.size))
+            if mesh.x.size > cfg["max_knots"]:
+                return 1
+        if pending_closure:
+            pending_closure = False
+            stats["closure_failed"] += int(fails)
+            if fails == 0:
+                return 0
+            continue
+        if fails > 0:
+            continue
+        # the mesh has settled
+        if refine is None:
+            return 0
+        if refine == "sigma":
+            if passes == 0:
+                return 0
+            passes -= 1
+            stats["refine_passes"] += 1
+            K.width_stats(u_before, ws)
+            lim = ws[0] + cfg["refine_ns"] * ws[1]
+            if ws[2] <= lim:
+                return 0
+            stats["refine_reopened"] += int(K.sigma_reopen(mesh.u, lim, mesh.open))
+        else:
+            flagged = int(K.closure_flags(mesh.u, _CLOSURE_MARGIN, mesh.open))
+            stats["closure_rounds"] += 1
+            stats["closure_flagged"] += flagged
+            if flagged == 0:
+                return 0
+            pending_closure = True
+    return 2
+
+
+def _guard(mesh, T, xm, um, cfg, span, partial):
+    """Discontinuity guard (specs/autoknots.md 2.5), before a round is evaluated."""
+    x0, x1, u0 = mesh.x[T], mesh.x[T + 1], mesh.u[T]
+    bad = ~((x0 < xm) & (xm < x1))
+    bad |= np.abs(xm - x0) <= 100 * _EPS * np.abs(xm)
+    bad |= np.abs(um - u0) <= 100 * _EPS * span
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    x, lo, hi = float(xm[k]), float(x0[k]), float(x1[k])
+    n = mesh.x.size
+    raise DiscontinuityError(
+        f"autoknots cannot bisect [{lo!r}, {hi!r}] any further at x={x!r} after {n} "
+        f"evaluations: the tolerance (rtol={cfg['rtol']:g}, atol={cfg['atol']:g}) is still "
+        "not met there. Likely causes: a jump or a kink of f near x, noise in f above rtol, "
+        "or f ~ 0 near x with atol = 0. Split [a, b] at x and tabulate the pieces "
+        "separately, or pass atol > 0.",
+        x=x, interval=(lo, hi), n_evals=n, partial=partial())
+
+
+def _make_spline(mesh, ev, stats, status, opts):
+    info = dict(opts)
+    info.update(stats)
+    info.update(n_evals=mesh.x.size, n_calls=ev.n_calls, status=status,
+                success=status == 0, message=_STATUS_MESSAGES[status])
+    vals = mesh.values()
+    c = mesh.c
+    if not ev.m_shape:
+        vals, c = vals[:, 0], c[:, :, 0]
+    return AutoKnotsSpline(mesh.x, vals, mesh.u, c, info)
