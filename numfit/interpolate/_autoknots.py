@@ -56,7 +56,7 @@ class _BatchCall(_PointCall):
             return self.f(xs, *self.args)
         except Exception as exc:
             exc.add_note(f"numfit.autoknots: f raised on a batch of {xs.size} points in "
-                         f"[{xs[0]!r}, {xs[-1]!r}] (round {self.rnd})")
+                         f"[{float(xs[0])!r}, {float(xs[-1])!r}] (round {self.rnd})")
             raise
 
 
@@ -112,7 +112,7 @@ class _Evaluator:
                 return self._check_values(np.asarray(a, np.float64).reshape(xs.size, -1),
                                           xs, rnd)
         arrs = []
-        for o, x in zip(outs, xs):
+        for o, x in zip(outs, xs.tolist()):
             a = np.asarray(o)
             if self.m_shape is None:
                 if a.ndim > 1 or a.dtype == object:
@@ -135,7 +135,7 @@ class _Evaluator:
             raise ValueError(f"f returned shape {a.shape} for {k} points; expected {want}")
         if self.m_shape is None:
             self.m_shape = a.shape[1:]
-        self._check_dtype(a, f"for the batch in [{xs[0]!r}, {xs[-1]!r}]")
+        self._check_dtype(a, f"for the batch in [{float(xs[0])!r}, {float(xs[-1])!r}]")
         vals = np.asarray(a, dtype=np.float64).reshape(k, -1)
         return self._check_values(vals, xs, rnd)
 
@@ -152,12 +152,14 @@ class _Evaluator:
         if bad.any():
             i, j = np.argwhere(bad)[0]
             comp = f" (component {j})" if self.m_shape else ""
-            raise ValueError(f"f returned {vals[i, j]!r}{comp} at x={xs[i]!r} (round {rnd})")
+            raise ValueError(f"f returned {float(vals[i, j])!r}{comp} at "
+                             f"x={float(xs[i])!r} (round {rnd})")
         if self.loglog:
             bad = vals <= 0
             if bad.any():
                 i, j = np.argwhere(bad)[0]
-                raise ValueError(f"f returned {vals[i, j]!r} <= 0 at x={xs[i]!r} (round {rnd});"
+                raise ValueError(f"f returned {float(vals[i, j])!r} <= 0 at "
+                                 f"x={float(xs[i])!r} (round {rnd});"
                                  " space='loglog' needs f > 0 at every sample")
         return vals
 

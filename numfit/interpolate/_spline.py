@@ -46,7 +46,7 @@ class AutoKnotsSpline:
     --------
     >>> import numpy as np
     >>> import numfit as nf
-    >>> s = nf.autoknots(np.sin, 0.0, 3.0, rtol=1e-8)
+    >>> s = nf.autoknots(np.sin, 0.0, 4.0, rtol=1e-8, atol=1e-12)
     >>> bool(abs(s(1.0) - np.sin(1.0)) < 1e-8), s.n_evals == len(s.knots)
     (True, True)
     >>> round(float(s.integrate(0.0, np.pi)), 8)
@@ -265,7 +265,7 @@ class AutoKnotsSpline:
             for name, v in (("a", lo), ("b", hi)):
                 if v < x0 or v > x1:
                     raise ValueError(f"`{name}` = {v!r} lies outside the tabulated interval "
-                                     f"[{x0!r}, {x1!r}]; pass extrapolate=True to continue "
+                                     f"[{float(x0)!r}, {float(x1)!r}]; pass extrapolate=True to continue "
                                      "the end polynomials")
         if self._space == "linear":
             out = np.empty(self._c3.shape[2])

@@ -1,0 +1,181 @@
+"""Pure NumPy/SciPy reference of AutoKnots (specs/autoknots.md 2) and of its kernels.
+
+Written for clarity, not speed, and independently of ``numfit._core``: the fit is SciPy's
+``CubicSpline(bc_type="not-a-knot")``, interval integrals come from ``PPoly``, the rounds are
+plain Python loops over a sorted list of knots. The tests require the same knots as numfit.
+"""
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+EPS = np.finfo(float).eps
+MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
+        "asinh": (np.arcsinh, np.sinh)}
+
+
+class ReferenceDiscontinuity(Exception):
+    def __init__(self, x):
+        super().__init__(x)
+        self.x = x
+
+
+# ----------------------------------------------------------------------------- kernels
+def ref_notaknot(t, y):
+    """K1/K2: coefficients (4, n-1[, m]) of the not-a-knot cubic (SciPy)."""
+    return CubicSpline(t, y, bc_type="not-a-knot").c
+
+
+def ref_evaluate(t, c, q, nu=0, extrapolate=False):
+    """K3: PPoly evaluation by bisection lookup, NaN outside unless extrapolate."""
+    from scipy.interpolate import PPoly
+    p = PPoly(c, t, extrapolate=True)
+    out = p(q, nu)
+    if not extrapolate:
+        out = np.where(((q < t[0]) | (q > t[-1]))[(...,) + (None,) * (out.ndim - 1)],
+                       np.nan, out)
+    return out
+
+
+def ref_interval_integrals(t, c):
+    """K4: exact integral over each interval (PPoly.integrate one interval at a time)."""
+    from scipy.interpolate import PPoly
+    p = PPoly(c, t)
+    return np.array([p.integrate(t[i], t[i + 1]) for i in range(t.size - 1)])
+
+
+def ref_round_tests(t, c, y, F, idx, tm, ym, Fm, rtol, atol, mode, norm, simpson):
+    """K5: pass flags, one interval at a time, straight from the spec's formulas."""
+    from scipy.interpolate import PPoly
+    p = PPoly(c, t)
+    out = []
+    for k, i in enumerate(idx):
+        t0, t1 = t[i], t[i + 1]
+        h = t1 - t0
+        S = p(tm[k])
+        IS = p.integrate(t0, t1)
+        if simpson:
+            If = h * (y[i] + 4 * ym[k] + y[i + 1]) / 6
+        else:
+            d = (2 * tm[k] - t0 - t1) / h
+            w0, wm, w1 = 1 - 2 / (3 * (1 + d)), 4 / (3 * (1 - d * d)), 1 - 2 / (3 * (1 - d))
+            If = h / 2 * (w0 * y[i] + wm * ym[k] + w1 * y[i + 1])
+        ep, ei = np.abs(ym[k] - S), np.abs(If - IS)
+        if norm == 1:
+            ok = (np.linalg.norm(ep) <= rtol * np.linalg.norm(ym[k]) + atol
+                  and np.linalg.norm(ei) <= rtol * np.linalg.norm(If) + atol * h)
+        elif mode == 1:
+            fmax = np.maximum(np.maximum(F[i], Fm[k]), F[i + 1])
+            ok = np.all(ep <= rtol + atol / Fm[k]) and np.all(ei <= (rtol + atol / fmax) * h)
+        else:
+            ok = np.all(ep <= rtol * np.abs(ym[k]) + atol) and \
+                np.all(ei <= rtol * np.abs(If) + atol * h)
+        out.append(bool(ok))
+    return np.array(out)
+
+
+def ref_closure_flags(u):
+    h = np.diff(u)
+    m = np.empty_like(h)
+    m[0], m[-1] = h[1], h[-2]
+    m[1:-1] = 0.5 * (h[:-2] + h[2:])
+    return h > m * (1 + 1e-8)
+
+
+# ----------------------------------------------------------------------------- algorithm
+def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="linear",
+                        refine="closure", refine_ns=1.0, n_refine=1, n_init=6,
+                        max_knots=1_000_000, loglog_criterion="absolute"):
+    """Return (x knots, round_sizes, status) following specs/autoknots.md 2.2 literally.
+
+    ``f`` must accept arrays. Scalar-valued f only.
+    """
+    loglog = space == "loglog"
+    U, Ui = MAPS["log" if loglog else knots]
+    ua, ub = float(U(a)), float(U(b))
+    u = [ua + (ub - ua) * k / (n_init - 1) for k in range(n_init)]
+    u[-1] = ub
+    x = list(np.asarray(Ui(np.array(u)), dtype=float))
+    x[0], x[-1] = a, b
+    fx = list(np.asarray(f(np.array(x)), dtype=float))
+    is_open = [True] * (n_init - 1)
+    sizes = [n_init]
+
+    def T_of(xs):
+        return np.log(xs) if loglog else np.asarray(xs)
+
+    def Y_of(fs):
+        return np.log(fs) if loglog else np.asarray(fs)
+
+    passes, pending = n_refine, False
+    for _ in range(10_000):
+        W = np.diff(u)
+        T = [i for i, o in enumerate(is_open) if o]
+        fails = 0
+        if T:
+            t, y = T_of(np.array(x)), Y_of(np.array(fx))
+            S = CubicSpline(t, y, bc_type="not-a-knot")
+            um = [(u[i] + u[i + 1]) / 2 for i in T]
+            xm = [float(v) for v in np.atleast_1d(Ui(np.array(um)))]
+            for i, xv, uv in zip(T, xm, um):
+                if not (x[i] < xv < x[i + 1]) or abs(xv - x[i]) <= 100 * EPS * abs(xv) \
+                        or abs(uv - u[i]) <= 100 * EPS * abs(ub - ua):
+                    raise ReferenceDiscontinuity(xv)
+            fm = np.asarray(f(np.array(xm)), dtype=float)
+            passed = []
+            for k, i in enumerate(T):
+                t0, t1 = t[i], t[i + 1]
+                h = t1 - t0
+                tmk = um[k] if loglog else xm[k]
+                ymk = np.log(fm[k]) if loglog else fm[k]
+                Sm = float(S(tmk))
+                IS = float(S.integrate(t0, t1))
+                if loglog or knots == "linear":
+                    If = h * (y[i] + 4 * ymk + y[i + 1]) / 6
+                else:
+                    d = (2 * tmk - t0 - t1) / h
+                    If = h / 2 * ((1 - 2 / (3 * (1 + d))) * y[i] + 4 / (3 * (1 - d * d)) * ymk
+                                  + (1 - 2 / (3 * (1 - d))) * y[i + 1])
+                if loglog and loglog_criterion == "absolute":
+                    fmax = max(fx[i], fm[k], fx[i + 1])
+                    ok = abs(ymk - Sm) <= rtol + atol / fm[k] and \
+                        abs(If - IS) <= (rtol + atol / fmax) * h
+                else:
+                    ok = abs(ymk - Sm) <= rtol * abs(ymk) + atol and \
+                        abs(If - IS) <= rtol * abs(If) + atol * h
+                passed.append(ok)
+            fails = passed.count(False)
+            # insert from the right so earlier indices stay valid
+            new_open = list(is_open)
+            for k in range(len(T) - 1, -1, -1):
+                i = T[k]
+                x.insert(i + 1, xm[k])
+                u.insert(i + 1, um[k])
+                fx.insert(i + 1, float(fm[k]))
+                new_open[i:i + 1] = [not passed[k], not passed[k]]
+            is_open = new_open         # untested intervals were closed already
+            sizes.append(len(T))
+            if len(x) > max_knots:
+                return np.array(x), sizes, 1
+        if pending:
+            pending = False
+            if fails == 0:
+                return np.array(x), sizes, 0
+            continue
+        if fails > 0:
+            continue
+        if refine is None:
+            return np.array(x), sizes, 0
+        if refine == "sigma":
+            if passes == 0:
+                return np.array(x), sizes, 0
+            passes -= 1
+            lim = np.mean(W) + refine_ns * np.std(W, ddof=1)
+            if np.max(W) <= lim:
+                return np.array(x), sizes, 0
+            is_open = list(np.diff(u) > lim)
+        else:
+            flags = ref_closure_flags(np.array(u))
+            if not flags.any():
+                return np.array(x), sizes, 0
+            is_open = list(flags)
+            pending = True
+    return np.array(x), sizes, 2
