@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import numfit as nf
 
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
