@@ -155,3 +155,21 @@ def test_width_stats_sigma_and_closure(kernels):
     assert np.array_equal(op.astype(bool), w > lim)
     assert kernels.closure_flags(u, 1e-8, op) == np.count_nonzero(ref_closure_flags(u))
     assert np.array_equal(op.astype(bool), ref_closure_flags(u))
+
+
+@pytest.mark.parametrize("extrapolate", [False, True])
+def test_evaluate_cubic_fast_path_is_identical(kernels, extrapolate):
+    """Interleaved-coefficient fast path (with the sorted-walk hint) == general kernel."""
+    t = np.unique(np.concatenate([np.linspace(0, 1, 50), 0.3 + np.geomspace(1e-9, 0.05, 300)]))
+    y = np.cos(7 * t)[:, None]
+    c = _fit(kernels, t, y)
+    table = np.empty(4 * (t.size - 1) + 1, dtype=np.intp)
+    kernels.build_table(t, table)
+    cT = np.ascontiguousarray(c[:, :, 0].T)
+    rnd = RNG.uniform(-0.1, 1.1, 20_000)
+    for q in (rnd, np.sort(rnd), np.sort(rnd)[::-1].copy(), np.concatenate([t, t[::-1], [np.nan]])):
+        out = np.empty(q.size)
+        ref = np.empty((q.size, 1))
+        assert kernels.evaluate_cubic(t, cT, table, q, extrapolate, out) == 0
+        kernels.evaluate(t, c, table, q, 0, extrapolate, ref)
+        assert np.array_equal(out, ref[:, 0], equal_nan=True)

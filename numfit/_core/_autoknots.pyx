@@ -171,6 +171,31 @@ cpdef int evaluate(const double[::1] t, const double[:, :, ::1] c, const isize[:
     return 0
 
 
+cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isize[::1] table,
+                         const double[::1] q, bint extrapolate, double[::1] out) noexcept nogil:
+    """Fast path of :func:`evaluate` for a scalar cubic, nu = 0.
+
+    cT is (n-1, 4), one row [c0, c1, c2, c3] per interval (one cache line), and the interval
+    of the previous point is tried before the table, so sorted queries walk the knots.
+    """
+    cdef isize n = t.shape[0], C = table.shape[0] - 1, p, i = 0, Q = q.shape[0]
+    cdef double t0 = t[0], tn = t[n - 1], inv_w, s, qq
+    inv_w = C / (tn - t0)
+    for p in range(Q):
+        qq = q[p]
+        if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            out[p] = NAN
+            continue
+        if not (t[i] <= qq and (i == n - 2 or qq < t[i + 1])):
+            if i < n - 2 and t[i + 1] <= qq and (i + 1 == n - 2 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, n, table, C, t0, inv_w, qq)
+        s = qq - t[i]
+        out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
+    return 0
+
+
 # ---------------------------------------------------------------- K4: exact integrals
 cdef inline double _antider(const double[:, :, ::1] c, isize K, isize i, isize j,
                             double s) noexcept nogil:

@@ -147,6 +147,29 @@ def evaluate(t, c, table, q, nu, extrapolate, out):
 
 
 @_jit
+def evaluate_cubic(t, cT, table, q, extrapolate, out):
+    n = t.shape[0]
+    C = table.shape[0] - 1
+    t0 = t[0]
+    tn = t[n - 1]
+    inv_w = C / (tn - t0)
+    i = 0
+    for p in range(q.shape[0]):
+        qq = q[p]
+        if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            out[p] = np.nan
+            continue
+        if not (t[i] <= qq and (i == n - 2 or qq < t[i + 1])):
+            if i < n - 2 and t[i + 1] <= qq and (i + 1 == n - 2 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, n, table, C, t0, inv_w, qq)
+        s = qq - t[i]
+        out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
+    return 0
+
+
+@_jit
 def _antider(c, K, i, j, s):
     acc = 0.0
     for k in range(K + 1):

@@ -66,6 +66,7 @@ class AutoKnotsSpline:
         self._space = self._info["space"]
         self._t = x if self._space == "linear" else _readonly(np.log(x))
         self._table = None
+        self._cT = None          # (n-1, 4) interleaved copy for the scalar-cubic fast path
 
     # ----------------------------------------------------------------- attributes
     knots = property(lambda self: self._x, doc="Knots ``x_k`` (read-only), ``a`` to ``b``.")
@@ -143,6 +144,13 @@ class AutoKnotsSpline:
         return self._table
 
     def _eval_t(self, q, nu, extrapolate):
+        if nu == 0 and self._c3.shape[0] == 4 and self._c3.shape[2] == 1:
+            if self._cT is None:
+                self._cT = np.ascontiguousarray(self._c3[:, :, 0].T)
+            out = np.empty(q.size)
+            _kernels.kernels.evaluate_cubic(self._t, self._cT, self._lookup_table(), q,
+                                            bool(extrapolate), out)
+            return out[:, None]
         out = np.empty((q.size, self._c3.shape[2]))
         st = _kernels.kernels.evaluate(self._t, self._c3, self._lookup_table(), q, int(nu),
                                        bool(extrapolate), out)
