@@ -5,6 +5,8 @@ Public names are re-exported here; see ``DESIGN.md`` for the contract.
 from ._errors import AutoKnotsWarning, DiscontinuityError
 from ._result import Result
 from .interpolate import AutoKnotsSpline, autoknots
+from .linalg import (BinnedTsallisINF, ChebCB, ContextRangeWarning, RelaxationTuner,
+                     TsallisINF, sor, ssor_cg)
 
 __version__ = "0.1.0"
 
@@ -15,4 +17,11 @@ __all__ = [
     "Result",
     "__version__",
     "autoknots",
+    "BinnedTsallisINF",
+    "ChebCB",
+    "ContextRangeWarning",
+    "RelaxationTuner",
+    "TsallisINF",
+    "sor",
+    "ssor_cg",
 ]

@@ -84,6 +84,12 @@ def _autoknots_demo(out_dir, quick):
     return [path]
 
 
+@section("sor")
+def _sor_demo(out_dir, quick):
+    from .linalg._demo import sor_demo
+    return sor_demo(out_dir, quick)
+
+
 def _plot_spline(s, f, path):
     x = np.geomspace(s.knots[0], s.knots[-1], 4000)
     err = np.abs(s(x) / f(x) - 1)

@@ -273,8 +273,8 @@ class AutoKnotsSpline:
             for name, v in (("a", lo), ("b", hi)):
                 if v < x0 or v > x1:
                     raise ValueError(f"`{name}` = {v!r} lies outside the tabulated interval "
-                                     f"[{float(x0)!r}, {float(x1)!r}]; pass extrapolate=True to continue "
-                                     "the end polynomials")
+                                     f"[{float(x0)!r}, {float(x1)!r}]; pass "
+                                     "extrapolate=True to continue the end polynomials")
         if self._space == "linear":
             out = np.empty(self._c3.shape[2])
             _kernels.kernels.integrate(self._t, self._c3, self._lookup_table(), lo, hi, out)

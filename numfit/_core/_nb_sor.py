@@ -1,0 +1,349 @@
+"""Numba twins of the SOR kernels in ``_sor.pyx`` (same names, arguments, outputs and status
+codes). Used when the Cython extension is unavailable or ``NUMFIT_KERNELS=numba``; the tests
+check both against the pure SciPy reference in ``numfit.linalg._reference``.
+"""
+import math
+
+from numba import njit
+
+_jit = njit(cache=True, nogil=True)
+
+
+@_jit
+def _explicit_rr(indptr, indices, data, b, x):
+    rr = 0.0
+    for i in range(b.shape[0]):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        rr += s * s
+    return rr
+
+
+@_jit
+def _norm2(v):
+    s = 0.0
+    for i in range(v.shape[0]):
+        s += v[i] * v[i]
+    return math.sqrt(s)
+
+
+@_jit
+def csr_matvec(indptr, indices, data, x, y):
+    for i in range(y.shape[0]):
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            s += data[p] * x[indices[p]]
+        y[i] = s
+
+
+@_jit
+def residual(indptr, indices, data, b, x, r):
+    rr = 0.0
+    for i in range(b.shape[0]):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        r[i] = s
+        rr += s * s
+    return math.sqrt(rr)
+
+
+@_jit
+def _fwd(indptr, indices, data, inv_diag, b, x, omega):
+    for i in range(b.shape[0]):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        x[i] += omega * s * inv_diag[i]
+
+
+@_jit
+def _bwd(indptr, indices, data, inv_diag, b, x, omega):
+    for i in range(b.shape[0] - 1, -1, -1):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        x[i] += omega * s * inv_diag[i]
+
+
+@_jit
+def sweep(indptr, indices, data, diag_pos, inv_diag, b, x, omega, iterations, code):
+    for _ in range(iterations):
+        if code == 0:
+            _fwd(indptr, indices, data, inv_diag, b, x, omega)
+        elif code == 1:
+            _bwd(indptr, indices, data, inv_diag, b, x, omega)
+        else:
+            _fwd(indptr, indices, data, inv_diag, b, x, omega)
+            _bwd(indptr, indices, data, inv_diag, b, x, omega)
+
+
+@_jit
+def _check(rk, thresh, divlim):
+    if rk < thresh:
+        return 0
+    if not math.isfinite(rk) or rk > divlim:
+        return 2
+    return -1
+
+
+@_jit
+def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega, code,
+              norm_code, rtol, atol, divtol, maxiter, hist, out):
+    n = b.shape[0]
+    keep = hist.shape[0] > 0
+    c1 = 1.0 - 1.0 / omega
+    r0 = math.sqrt(_explicit_rr(indptr, indices, data, b, x))
+    ref = r0 if norm_code == 0 else _norm2(b)
+    out[3] = ref
+    out[1] = r0
+    out[0] = 0.0
+    out[2] = 0.0
+    if keep:
+        hist[0] = r0
+    thresh = max(rtol * ref, atol)
+    divlim = divtol * ref
+    if ref == 0.0 and atol == 0.0:
+        return 0
+    st = _check(r0, thresh, divlim)
+    if st >= 0:
+        return st
+    if maxiter == 0:
+        return 1
+    if code == 0 or code == 1:
+        fwd = code == 0
+        # sweep 1: w1 = u^(0) (forward) or l^(0) (backward), w2 = delta^(1)
+        for ii in range(n):
+            i = ii if fwd else n - 1 - ii
+            d = diag_pos[i]
+            lo = 0.0
+            for p in range(indptr[i], d):
+                lo += data[p] * x[indices[p]]
+            up = 0.0
+            for p in range(d + 1, indptr[i + 1]):
+                up += data[p] * x[indices[p]]
+            xi = x[i]
+            xn = xi + omega * (b[i] - lo - data[d] * xi - up) * inv_diag[i]
+            w2[i] = xn - xi
+            w1[i] = up if fwd else lo
+            x[i] = xn
+        k = 1
+        while True:
+            if k == maxiter:
+                rr = 0.0
+                for i in range(n):
+                    d = diag_pos[i]
+                    t = 0.0
+                    if fwd:
+                        for p in range(d + 1, indptr[i + 1]):
+                            t += data[p] * x[indices[p]]
+                    else:
+                        for p in range(indptr[i], d):
+                            t += data[p] * x[indices[p]]
+                    ri = w1[i] - t - c1 * data[d] * w2[i]
+                    rr += ri * ri
+                rk = math.sqrt(rr)
+                if keep:
+                    hist[k] = rk
+                out[0] = k
+                out[1] = rk
+                out[2] = k
+                st = _check(rk, thresh, divlim)
+                return 1 if st < 0 else st
+            rr = 0.0
+            for ii in range(n):
+                i = ii if fwd else n - 1 - ii
+                d = diag_pos[i]
+                lo = 0.0
+                for p in range(indptr[i], d):
+                    lo += data[p] * x[indices[p]]
+                up = 0.0
+                for p in range(d + 1, indptr[i + 1]):
+                    up += data[p] * x[indices[p]]
+                t = up if fwd else lo
+                ri = w1[i] - t - c1 * data[d] * w2[i]
+                rr += ri * ri
+                xi = x[i]
+                xn = xi + omega * (b[i] - lo - data[d] * xi - up) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = t
+                x[i] = xn
+            rk = math.sqrt(rr)
+            if keep:
+                hist[k] = rk
+            st = _check(rk, thresh, divlim)
+            if st >= 0:
+                for i in range(n):
+                    x[i] -= w2[i]
+                out[0] = k
+                out[1] = rk
+                out[2] = k + 1
+                return st
+            k += 1
+    # symmetric: w1 = Delta (backward-half change), w2 = forward-half change
+    _fwd(indptr, indices, data, inv_diag, b, x, omega)
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        xn = omega * s * inv_diag[i]
+        w1[i] = xn
+        x[i] += xn
+    k = 1
+    while True:
+        if k == maxiter:
+            rr = 0.0
+            for i in range(n):
+                d = diag_pos[i]
+                s = c1 * data[d] * w1[i]
+                for p in range(indptr[i], d):
+                    s += data[p] * w1[indices[p]]
+                rr += s * s
+            rk = math.sqrt(rr)
+            if keep:
+                hist[k] = rk
+            out[0] = k
+            out[1] = rk
+            out[2] = k
+            st = _check(rk, thresh, divlim)
+            return 1 if st < 0 else st
+        rr = 0.0
+        for i in range(n):
+            d = diag_pos[i]
+            sl = b[i]
+            ri = 0.0
+            for p in range(indptr[i], d):
+                sl -= data[p] * x[indices[p]]
+                ri += data[p] * w1[indices[p]]
+            ri += c1 * data[d] * w1[i]
+            rr += ri * ri
+            for p in range(d, indptr[i + 1]):
+                sl -= data[p] * x[indices[p]]
+            xn = omega * sl * inv_diag[i]
+            w2[i] = xn
+            x[i] += xn
+        rk = math.sqrt(rr)
+        if keep:
+            hist[k] = rk
+        st = _check(rk, thresh, divlim)
+        if st >= 0:
+            for i in range(n):
+                x[i] -= w2[i]
+            out[0] = k
+            out[1] = rk
+            out[2] = k + 1
+            return st
+        for i in range(n - 1, -1, -1):
+            s = b[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                s -= data[p] * x[indices[p]]
+            xn = omega * s * inv_diag[i]
+            w1[i] = xn
+            x[i] += xn
+        k += 1
+
+
+@_jit
+def ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order):
+    n = r.shape[0]
+    scale = omega * (2.0 - omega)
+    if order == 0:
+        for i in range(n):
+            s = 0.0
+            for p in range(indptr[i], diag_pos[i]):
+                s += data[p] * z[indices[p]]
+            z[i] = (r[i] - omega * s) * inv_diag[i]
+        for i in range(n - 1, -1, -1):
+            s = 0.0
+            for p in range(diag_pos[i] + 1, indptr[i + 1]):
+                s += data[p] * z[indices[p]]
+            z[i] = z[i] - omega * s * inv_diag[i]
+    else:
+        for i in range(n - 1, -1, -1):
+            s = 0.0
+            for p in range(diag_pos[i] + 1, indptr[i + 1]):
+                s += data[p] * z[indices[p]]
+            z[i] = (r[i] - omega * s) * inv_diag[i]
+        for i in range(n):
+            s = 0.0
+            for p in range(indptr[i], diag_pos[i]):
+                s += data[p] * z[indices[p]]
+            z[i] = z[i] - omega * s * inv_diag[i]
+    for i in range(n):
+        z[i] *= scale
+
+
+@_jit
+def _dot(a, b):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    return s
+
+
+@_jit
+def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, order,
+            norm_code, rtol, atol, maxiter, hist, out):
+    n = b.shape[0]
+    keep = hist.shape[0] > 0
+    k = 0
+    rn = residual(indptr, indices, data, b, x, r)
+    ref = rn if norm_code == 0 else _norm2(b)
+    out[3] = ref
+    out[2] = 0.0
+    thresh = max(rtol * ref, atol)
+    if keep:
+        hist[0] = rn
+    ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+    rz = _dot(r, z)
+    for i in range(n):
+        p[i] = z[i]
+    while True:
+        if rn <= thresh:
+            rt = residual(indptr, indices, data, b, x, q)
+            if rt <= thresh:
+                out[0] = k
+                out[1] = rt
+                return 0
+            for i in range(n):
+                r[i] = q[i]
+            rn = rt
+            ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+            rz = _dot(r, z)
+            for i in range(n):
+                p[i] = z[i]
+        if not math.isfinite(rn):
+            out[0] = k
+            out[1] = rn
+            return 2
+        if k >= maxiter:
+            out[0] = k
+            out[1] = residual(indptr, indices, data, b, x, q)
+            return 1
+        if not (rz > 0.0):
+            out[0] = k
+            out[1] = rn
+            return 2
+        csr_matvec(indptr, indices, data, p, q)
+        pap = _dot(p, q)
+        if not (pap > 0.0):
+            out[0] = k
+            out[1] = rn
+            return 2
+        alpha = rz / pap
+        rn = 0.0
+        for i in range(n):
+            x[i] += alpha * p[i]
+            r[i] -= alpha * q[i]
+            rn += r[i] * r[i]
+        rn = math.sqrt(rn)
+        k += 1
+        if keep:
+            hist[k] = rn
+        ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+        rz_new = _dot(r, z)
+        beta = rz_new / rz
+        rz = rz_new
+        for i in range(n):
+            p[i] = z[i] + beta * p[i]

@@ -1,0 +1,479 @@
+# cython: language_level=3
+"""SOR / SSOR / SSOR-PCG compiled kernels (specs/sor.md section 6).
+
+Kernels only: no validation. The front end (``numfit.linalg._sor``) passes a CSR matrix with
+sorted column indices and every diagonal entry stored and positive:
+
+indptr, indices : (n+1,), (nnz,) int32 or int64 (one fused index type for both and diag_pos)
+data            : (nnz,) float64
+diag_pos        : (n,) position of a_ii in ``data``; entries of row i before it are the strictly
+                  lower part, entries after it the strictly upper part
+inv_diag        : (n,) 1 / a_ii
+
+Sweep codes: 0 forward, 1 backward, 2 symmetric (forward half then backward half).
+Solver outputs go to ``out`` (float64, length 4): nit, residual, nsweeps, ref_norm.
+Status codes: 0 converged, 1 maxiter reached, 2 diverged / breakdown.
+``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
+"""
+from libc.math cimport sqrt, isfinite
+from libc.stdint cimport int32_t, int64_t
+
+ctypedef fused itype:
+    int32_t
+    int64_t
+
+ctypedef Py_ssize_t isize
+
+
+# ------------------------------------------------------------------ helpers
+cdef inline double _explicit_rr(const itype[::1] indptr, const itype[::1] indices,
+                                const double[::1] data, const double[::1] b,
+                                const double[::1] x) noexcept nogil:
+    """||b - A x||_2^2."""
+    cdef isize n = b.shape[0], i, p
+    cdef double s, rr = 0.0
+    for i in range(n):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        rr += s * s
+    return rr
+
+
+cdef inline double _norm2(const double[::1] v) noexcept nogil:
+    cdef isize i
+    cdef double s = 0.0
+    for i in range(v.shape[0]):
+        s += v[i] * v[i]
+    return sqrt(s)
+
+
+cpdef void csr_matvec(const itype[::1] indptr, const itype[::1] indices,
+                      const double[::1] data, const double[::1] x,
+                      double[::1] y) noexcept nogil:
+    """y = A x."""
+    cdef isize n = y.shape[0], i, p
+    cdef double s
+    for i in range(n):
+        s = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            s += data[p] * x[indices[p]]
+        y[i] = s
+
+
+cpdef double residual(const itype[::1] indptr, const itype[::1] indices,
+                      const double[::1] data, const double[::1] b, const double[::1] x,
+                      double[::1] r) noexcept nogil:
+    """r = b - A x; returns ||r||_2."""
+    cdef isize n = b.shape[0], i, p
+    cdef double s, rr = 0.0
+    for i in range(n):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        r[i] = s
+        rr += s * s
+    return sqrt(rr)
+
+
+cdef inline void _fwd(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                      const itype[::1] diag_pos, const double[::1] inv_diag,
+                      const double[::1] b, double[::1] x, double omega) noexcept nogil:
+    cdef isize n = b.shape[0], i, p
+    cdef double s
+    for i in range(n):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        x[i] += omega * s * inv_diag[i]
+
+
+cdef inline void _bwd(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                      const itype[::1] diag_pos, const double[::1] inv_diag,
+                      const double[::1] b, double[::1] x, double omega) noexcept nogil:
+    cdef isize n = b.shape[0], i, p
+    cdef double s
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            s -= data[p] * x[indices[p]]
+        x[i] += omega * s * inv_diag[i]
+
+
+cpdef void sweep(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                 const itype[::1] diag_pos, const double[::1] inv_diag, const double[::1] b,
+                 double[::1] x, double omega, isize iterations, int code) noexcept nogil:
+    """Plain in-place SOR sweeps (no residual): ``iterations`` times forward/backward/symmetric."""
+    cdef isize it
+    for it in range(iterations):
+        if code == 0:
+            _fwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+        elif code == 1:
+            _bwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+        else:
+            _fwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+            _bwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+
+
+# ------------------------------------------------------------------ fused SOR solver
+cdef inline int _finish_check(double rk, double thresh, double divlim) noexcept nogil:
+    if rk < thresh:
+        return 0
+    if not isfinite(rk) or rk > divlim:
+        return 2
+    return -1
+
+
+cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                    const itype[::1] diag_pos, const double[::1] inv_diag,
+                    const double[::1] b, double[::1] x, double[::1] w1, double[::1] w2,
+                    double[::1] w3, double omega, int code, int norm_code, double rtol,
+                    double atol, double divtol, isize maxiter, double[::1] hist,
+                    double[::1] out) noexcept nogil:
+    """SOR to ``||r_k|| < max(rtol*ref, atol)`` with the fused exact residual (spec 2.3).
+
+    x holds x0 on entry and x_nit on exit. w1, w2, w3 are (n,) work vectors.
+    norm_code 0: ref = ||r0||, 1: ref = ||b||. Returns the status.
+    """
+    cdef isize n = b.shape[0], i, p, d, k, lo, hi
+    cdef bint keep = hist.shape[0] > 0
+    cdef double c1 = 1.0 - 1.0 / omega
+    cdef double r0, ref, thresh, divlim, rr, rk, s, sl, su, xi, xn, ri
+    cdef int st
+    # w1: u_prev / l_prev (or Delta for symmetric); w2: delta (or forward-half change)
+    r0 = sqrt(_explicit_rr(indptr, indices, data, b, x))
+    if norm_code == 0:
+        ref = r0
+    else:
+        ref = _norm2(b)
+    out[3] = ref
+    out[1] = r0
+    out[0] = 0
+    out[2] = 0
+    if keep:
+        hist[0] = r0
+    thresh = rtol * ref
+    if atol > thresh:
+        thresh = atol
+    divlim = divtol * ref
+    if ref == 0.0 and atol == 0.0:
+        return 0
+    st = _finish_check(r0, thresh, divlim)
+    if st >= 0:
+        return st
+    if maxiter == 0:
+        return 1
+
+    if code == 0:
+        # ---------------- forward: sweep 1 stores u^(0), delta^(1)
+        for i in range(n):
+            d = diag_pos[i]
+            sl = b[i]
+            for p in range(indptr[i], d):
+                sl -= data[p] * x[indices[p]]
+            su = 0.0
+            for p in range(d + 1, indptr[i + 1]):
+                su += data[p] * x[indices[p]]
+            xi = x[i]
+            xn = xi + omega * (sl - data[d] * xi - su) * inv_diag[i]
+            w2[i] = xn - xi
+            w1[i] = su
+            x[i] = xn
+        k = 1
+        while True:
+            if k == maxiter:
+                rr = 0.0
+                for i in range(n):
+                    d = diag_pos[i]
+                    su = 0.0
+                    for p in range(d + 1, indptr[i + 1]):
+                        su += data[p] * x[indices[p]]
+                    ri = w1[i] - su - c1 * data[d] * w2[i]
+                    rr += ri * ri
+                rk = sqrt(rr)
+                if keep:
+                    hist[k] = rk
+                out[0] = k
+                out[1] = rk
+                out[2] = k
+                st = _finish_check(rk, thresh, divlim)
+                return 1 if st < 0 else st
+            rr = 0.0
+            for i in range(n):
+                d = diag_pos[i]
+                sl = b[i]
+                for p in range(indptr[i], d):
+                    sl -= data[p] * x[indices[p]]
+                su = 0.0
+                for p in range(d + 1, indptr[i + 1]):
+                    su += data[p] * x[indices[p]]
+                ri = w1[i] - su - c1 * data[d] * w2[i]
+                rr += ri * ri
+                xi = x[i]
+                xn = xi + omega * (sl - data[d] * xi - su) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = su
+                x[i] = xn
+            rk = sqrt(rr)
+            if keep:
+                hist[k] = rk
+            st = _finish_check(rk, thresh, divlim)
+            if st >= 0:
+                for i in range(n):
+                    x[i] -= w2[i]
+                out[0] = k
+                out[1] = rk
+                out[2] = k + 1
+                return st
+            k += 1
+
+    elif code == 1:
+        # ---------------- backward: mirror image with l_i = sum_{j<i} a_ij x_j
+        for i in range(n - 1, -1, -1):
+            d = diag_pos[i]
+            sl = 0.0
+            for p in range(indptr[i], d):
+                sl += data[p] * x[indices[p]]
+            su = b[i]
+            for p in range(d + 1, indptr[i + 1]):
+                su -= data[p] * x[indices[p]]
+            xi = x[i]
+            xn = xi + omega * (su - data[d] * xi - sl) * inv_diag[i]
+            w2[i] = xn - xi
+            w1[i] = sl
+            x[i] = xn
+        k = 1
+        while True:
+            if k == maxiter:
+                rr = 0.0
+                for i in range(n):
+                    d = diag_pos[i]
+                    sl = 0.0
+                    for p in range(indptr[i], d):
+                        sl += data[p] * x[indices[p]]
+                    ri = w1[i] - sl - c1 * data[d] * w2[i]
+                    rr += ri * ri
+                rk = sqrt(rr)
+                if keep:
+                    hist[k] = rk
+                out[0] = k
+                out[1] = rk
+                out[2] = k
+                st = _finish_check(rk, thresh, divlim)
+                return 1 if st < 0 else st
+            rr = 0.0
+            for i in range(n - 1, -1, -1):
+                d = diag_pos[i]
+                sl = 0.0
+                for p in range(indptr[i], d):
+                    sl += data[p] * x[indices[p]]
+                su = b[i]
+                for p in range(d + 1, indptr[i + 1]):
+                    su -= data[p] * x[indices[p]]
+                ri = w1[i] - sl - c1 * data[d] * w2[i]
+                rr += ri * ri
+                xi = x[i]
+                xn = xi + omega * (su - data[d] * xi - sl) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = sl
+                x[i] = xn
+            rk = sqrt(rr)
+            if keep:
+                hist[k] = rk
+            st = _finish_check(rk, thresh, divlim)
+            if st >= 0:
+                for i in range(n):
+                    x[i] -= w2[i]
+                out[0] = k
+                out[1] = rk
+                out[2] = k + 1
+                return st
+            k += 1
+
+    else:
+        # ---------------- symmetric: w1 = Delta (backward-half change), w2 = forward-half change
+        _fwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+        for i in range(n - 1, -1, -1):
+            s = b[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                s -= data[p] * x[indices[p]]
+            xn = omega * s * inv_diag[i]
+            w1[i] = xn
+            x[i] += xn
+        k = 1
+        while True:
+            if k == maxiter:
+                rr = 0.0
+                for i in range(n):
+                    d = diag_pos[i]
+                    s = c1 * data[d] * w1[i]
+                    for p in range(indptr[i], d):
+                        s += data[p] * w1[indices[p]]
+                    rr += s * s
+                rk = sqrt(rr)
+                if keep:
+                    hist[k] = rk
+                out[0] = k
+                out[1] = rk
+                out[2] = k
+                st = _finish_check(rk, thresh, divlim)
+                return 1 if st < 0 else st
+            rr = 0.0
+            for i in range(n):
+                d = diag_pos[i]
+                sl = b[i]
+                ri = 0.0
+                for p in range(indptr[i], d):
+                    sl -= data[p] * x[indices[p]]
+                    ri += data[p] * w1[indices[p]]
+                ri += c1 * data[d] * w1[i]
+                rr += ri * ri
+                for p in range(d, indptr[i + 1]):
+                    sl -= data[p] * x[indices[p]]
+                xn = omega * sl * inv_diag[i]
+                w2[i] = xn
+                x[i] += xn
+            rk = sqrt(rr)
+            if keep:
+                hist[k] = rk
+            st = _finish_check(rk, thresh, divlim)
+            if st >= 0:
+                for i in range(n):
+                    x[i] -= w2[i]
+                out[0] = k
+                out[1] = rk
+                out[2] = k + 1
+                return st
+            for i in range(n - 1, -1, -1):
+                s = b[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    s -= data[p] * x[indices[p]]
+                xn = omega * s * inv_diag[i]
+                w1[i] = xn
+                x[i] += xn
+            k += 1
+
+
+# ------------------------------------------------------------------ SSOR preconditioner
+cpdef void ssor_apply(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                      const itype[::1] diag_pos, const double[::1] inv_diag,
+                      const double[::1] r, double[::1] z, double omega,
+                      int order) noexcept nogil:
+    """z = M^{-1} r, M = (D+wL) D^{-1} (D+wU) / (w(2-w)) (order 0 = "fb"; 1 = "bf" swaps L, U)."""
+    cdef isize n = r.shape[0], i, p, d
+    cdef double s, scale = omega * (2.0 - omega)
+    if order == 0:
+        for i in range(n):
+            d = diag_pos[i]
+            s = 0.0
+            for p in range(indptr[i], d):
+                s += data[p] * z[indices[p]]
+            z[i] = (r[i] - omega * s) * inv_diag[i]
+        for i in range(n - 1, -1, -1):
+            d = diag_pos[i]
+            s = 0.0
+            for p in range(d + 1, indptr[i + 1]):
+                s += data[p] * z[indices[p]]
+            z[i] = z[i] - omega * s * inv_diag[i]
+    else:
+        for i in range(n - 1, -1, -1):
+            d = diag_pos[i]
+            s = 0.0
+            for p in range(d + 1, indptr[i + 1]):
+                s += data[p] * z[indices[p]]
+            z[i] = (r[i] - omega * s) * inv_diag[i]
+        for i in range(n):
+            d = diag_pos[i]
+            s = 0.0
+            for p in range(indptr[i], d):
+                s += data[p] * z[indices[p]]
+            z[i] = z[i] - omega * s * inv_diag[i]
+    for i in range(n):
+        z[i] *= scale
+
+
+cdef inline double _dot(const double[::1] a, const double[::1] b) noexcept nogil:
+    cdef isize i
+    cdef double s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    return s
+
+
+cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                  const itype[::1] diag_pos, const double[::1] inv_diag,
+                  const double[::1] b, double[::1] x, double[::1] r, double[::1] z,
+                  double[::1] p, double[::1] q, double omega, int order, int norm_code,
+                  double rtol, double atol, isize maxiter, double[::1] hist,
+                  double[::1] out) noexcept nogil:
+    """SSOR-preconditioned CG from x (warm start) to ``||r_k|| <= max(rtol*ref, atol)``.
+
+    norm_code 1: ref = ||b|| (default), 0: ref = ||r0||. When the recurrence residual passes,
+    b - Ax is checked once; if it fails, PCG restarts from the true residual. Returns the status
+    (0, 1, or 2 for p'Ap <= 0 / r'z <= 0 / non-finite).
+    """
+    cdef isize n = b.shape[0], i, k = 0
+    cdef bint keep = hist.shape[0] > 0
+    cdef double rn, ref, thresh, rz, rz_new, pap, alpha, beta, rt
+    rn = residual(indptr, indices, data, b, x, r)
+    ref = rn if norm_code == 0 else _norm2(b)
+    out[3] = ref
+    out[2] = 0
+    thresh = rtol * ref
+    if atol > thresh:
+        thresh = atol
+    if keep:
+        hist[0] = rn
+    ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+    rz = _dot(r, z)
+    for i in range(n):
+        p[i] = z[i]
+    while True:
+        if rn <= thresh:
+            rt = residual(indptr, indices, data, b, x, q)
+            if rt <= thresh:
+                out[0] = k
+                out[1] = rt
+                return 0
+            # recurrence passed, true residual did not: continue from the true residual
+            for i in range(n):
+                r[i] = q[i]
+            rn = rt
+            ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+            rz = _dot(r, z)
+            for i in range(n):
+                p[i] = z[i]
+        if not isfinite(rn):
+            out[0] = k
+            out[1] = rn
+            return 2
+        if k >= maxiter:
+            out[0] = k
+            out[1] = residual(indptr, indices, data, b, x, q)
+            return 1
+        if not (rz > 0.0):
+            out[0] = k
+            out[1] = rn
+            return 2
+        csr_matvec(indptr, indices, data, p, q)
+        pap = _dot(p, q)
+        if not (pap > 0.0):
+            out[0] = k
+            out[1] = rn
+            return 2
+        alpha = rz / pap
+        rn = 0.0
+        for i in range(n):
+            x[i] += alpha * p[i]
+            r[i] -= alpha * q[i]
+            rn += r[i] * r[i]
+        rn = sqrt(rn)
+        k += 1
+        if keep:
+            hist[k] = rn
+        ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+        rz_new = _dot(r, z)
+        beta = rz_new / rz
+        rz = rz_new
+        for i in range(n):
+            p[i] = z[i] + beta * p[i]

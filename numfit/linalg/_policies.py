@@ -1,0 +1,542 @@
+"""Online parameter policies over a grid of relaxation factors (specs/sor.md section 4).
+
+Protocol: ``omega = policy.select(context)``, solve, ``policy.update(cost)`` with ``cost`` the
+(capped) iteration count; raw loss ``max(cost - 1, 0)``. Each policy draws exactly one
+``rng.random()`` per round and samples by inverse CDF.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._errors import NumfitWarning
+from .._validation import as_rng, check_float, check_int, check_option
+
+__all__ = ["TsallisINF", "BinnedTsallisINF", "ChebCB", "ContextRangeWarning",
+           "tsallis_probabilities", "make_grid"]
+
+
+class ContextRangeWarning(NumfitWarning):
+    """A context fell outside the declared ``context_range`` and was clipped."""
+
+
+# ---------------------------------------------------------------- grids
+def make_grid(grid, *, name="grid", omega_hi=1.95, d=20):
+    """Return the omega grid as a validated float array.
+
+    ``"paper"``: ``linspace(1, 1.95, 20)``; ``"log"``: ``d`` points clustering towards 2 on
+    ``[1, omega_hi]`` (specs/sor.md 4.7); an array: strictly increasing, in (0, 2), d >= 2.
+    """
+    if isinstance(grid, str):
+        grid = check_option(name, grid, ("paper", "log"))
+        if grid == "paper":
+            return np.linspace(1.0, 1.95, 20)
+        lo, hi = 1.0, float(omega_hi)
+        i = np.arange(d)
+        return 2.0 - (2.0 - lo) * ((2.0 - hi) / (2.0 - lo)) ** (i / (d - 1))
+    try:
+        g = np.asarray(grid)
+    except Exception:  # pragma: no cover - exotic objects
+        raise TypeError(f"`{name}` must be 'paper', 'log' or a 1-D array of floats") from None
+    if g.dtype == object or not np.issubdtype(g.dtype, np.number) or np.iscomplexobj(g):
+        raise TypeError(f"`{name}` must be 'paper', 'log' or a 1-D array of real floats; "
+                        f"got dtype {g.dtype}")
+    g = g.astype(np.float64)
+    if g.ndim != 1 or g.size < 2:
+        raise ValueError(f"`{name}` must be a 1-D array with at least 2 points; got shape "
+                         f"{g.shape}")
+    if not np.all(np.isfinite(g)) or np.any(g <= 0) or np.any(g >= 2):
+        bad = g[~(np.isfinite(g) & (g > 0) & (g < 2))][0]
+        raise ValueError(f"every `{name}` point must be in (0, 2); got {bad}")
+    if np.any(np.diff(g) <= 0):
+        raise ValueError(f"`{name}` must be strictly increasing; got {g.tolist()}")
+    return g.copy()
+
+
+def _sample(p, u):
+    """Inverse-CDF sample of index from probabilities p with uniform u."""
+    c = np.cumsum(p)
+    i = int(np.searchsorted(c, u * c[-1], side="right"))
+    return min(i, p.size - 1)
+
+
+# ---------------------------------------------------------------- Tsallis-INF normaliser
+def tsallis_probabilities(a, eta, *, tol=1e-12, max_newton=50, max_bisect=200):
+    """Tsallis-INF (alpha = 1/2) probabilities ``p_i = 4 (eta (a_i - x))^-2``, sum 1.
+
+    ``a`` is shifted so that ``min(a) = 0``; the root ``x`` of ``f(x) = sum p_i - 1`` lies in
+    the bracket ``[-2 sqrt(d)/eta, -2/eta]``. Newton from the right end decreases monotonically
+    to the root (f is increasing and convex); after ``max_newton`` steps, bisection.
+
+    Returns
+    -------
+    p : ndarray
+        Raw probabilities (before renormalisation).
+    x : float
+        The normaliser.
+    steps : int
+        Newton + bisection steps used.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    a = a - a.min()
+    d = a.size
+    left, right = -2.0 * math.sqrt(d) / eta, -2.0 / eta
+    x = right
+    steps = 0
+    for _ in range(max_newton):
+        p = 4.0 / (eta * (a - x)) ** 2
+        f = p.sum() - 1.0
+        if abs(f) <= tol:
+            return p, x, steps
+        fp = eta * np.sum(p ** 1.5)
+        xn = x - f / fp
+        steps += 1
+        if not (left <= xn <= right) or xn == x:
+            break
+        x = xn
+    # bisection fallback on the bracket (f(left) <= 0 <= f(right))
+    lo, hi = left, right
+    best, bestf = x, math.inf
+    for _ in range(max_bisect):
+        mid = 0.5 * (lo + hi)
+        p = 4.0 / (eta * (a - mid)) ** 2
+        f = p.sum() - 1.0
+        steps += 1
+        if abs(f) < bestf:
+            best, bestf = mid, abs(f)
+        if abs(f) <= tol or hi - lo <= 0:
+            break
+        if f > 0:
+            hi = mid
+        else:
+            lo = mid
+    p = 4.0 / (eta * (a - best)) ** 2
+    return p, best, steps
+
+
+class _Policy:
+    _expect_update = False
+
+    def _check_select(self):
+        if self._expect_update:
+            raise RuntimeError("select() called twice without update(); call update(cost) "
+                               "with the cost of the previous selection first")
+
+    def _check_update(self, cost):
+        if not self._expect_update:
+            raise RuntimeError("update() called without a preceding select()")
+        return check_float("cost", cost, lo=0.0)
+
+
+class TsallisINF(_Policy):
+    """Tsallis-INF (1/2-Tsallis entropy regulariser) over a grid of omegas (paper Alg. 2).
+
+    Parameters
+    ----------
+    grid : "paper", "log" or array_like
+        Arms: strictly increasing omegas in (0, 2).
+    eta : "anytime", "horizon" or callable
+        ``2/sqrt(t)`` (``4/sqrt(t)`` with ``estimator="rv"``), ``1/sqrt(horizon)``, or
+        ``eta(t)``.
+    horizon : int, optional
+        Number of rounds T (needed by ``eta="horizon"``).
+    scale : "mean" or float
+        Loss scale S: running mean of past raw losses (default), or a fixed float > 0.
+    estimator : "iw" or "rv"
+        Importance-weighted or reduced-variance loss estimator.
+    rng : None, int or numpy.random.Generator
+
+    Attributes
+    ----------
+    grid : ndarray
+    t : int
+        The round being played (1-based; rounds completed + 1).
+    arm : int or None
+        Arm chosen by the last ``select``.
+    probabilities : ndarray
+        Normalised sampling probabilities of the last ``select``.
+    raw_sum : float
+        ``sum(p_raw)`` of the last ``select`` (1 within 1e-12).
+    k : ndarray
+        Importance-weighted cumulative raw losses.
+
+    Examples
+    --------
+    >>> import numfit as nf
+    >>> pol = nf.TsallisINF("paper", rng=0)
+    >>> w = pol.select()
+    >>> pol.update(120)
+    >>> pol.t, bool(abs(pol.probabilities.sum() - 1) < 1e-12)
+    (2, True)
+    """
+
+    def __init__(self, grid="paper", *, eta="anytime", horizon=None, scale="mean",
+                 estimator="iw", rng=None):
+        self.grid = make_grid(grid)
+        self.estimator = check_option("estimator", estimator, ("iw", "rv"))
+        if callable(eta):
+            self.eta = eta
+        else:
+            self.eta = check_option("eta", eta, ("anytime", "horizon"))
+        self.horizon = None if horizon is None else check_int("horizon", horizon, lo=1)
+        if self.eta == "horizon" and self.horizon is None:
+            raise ValueError("`horizon` must be given (an int >= 1) when eta='horizon'")
+        if isinstance(scale, str):
+            self.scale = check_option("scale", scale, ("mean",))
+        else:
+            self.scale = check_float("scale", scale, lo=0.0, lo_open=True)
+        self.rng = as_rng(rng)
+        d = self.grid.size
+        self.k = np.zeros(d)
+        self.t = 1
+        self.arm = None
+        self.probabilities = np.full(d, 1.0 / d)
+        self.raw_sum = 1.0
+        self._loss_sum = 0.0
+        self._S_used = 1.0
+        self._eta_used = None
+
+    def _eta_t(self):
+        t = self.t
+        if callable(self.eta):
+            e = float(self.eta(t))
+            if not (e > 0 and math.isfinite(e)):
+                raise ValueError(f"`eta`({t}) must return a finite float > 0; got {e}")
+            return e
+        if self.eta == "horizon":
+            return 1.0 / math.sqrt(self.horizon)
+        return (4.0 if self.estimator == "rv" else 2.0) / math.sqrt(t)
+
+    def _S(self):
+        if self.scale == "mean":
+            if self.t <= 1:
+                return 1.0
+            s = self._loss_sum / (self.t - 1)
+            return s if s > 0 else 1.0
+        return self.scale
+
+    def select(self, context=None):
+        """Choose an omega (``context`` is ignored). Returns the omega as a float."""
+        self._check_select()
+        S = self._S()
+        eta = self._eta_t()
+        p, _, _ = tsallis_probabilities(self.k / S, eta)
+        self.raw_sum = float(p.sum())
+        p = p / p.sum()
+        self.probabilities = p
+        self.arm = _sample(p, self.rng.random())
+        self._S_used, self._eta_used = S, eta
+        self._expect_update = True
+        return float(self.grid[self.arm])
+
+    def update(self, cost):
+        """Feed the cost (iteration count) of the last selection."""
+        cost = self._check_update(cost)
+        loss = max(cost - 1.0, 0.0)
+        I, p = self.arm, self.probabilities
+        if self.estimator == "rv":
+            B = 0.5 * self._S_used * (p >= self._eta_used ** 2)
+            self.k += B
+            self.k[I] += (loss - B[I]) / p[I]
+        else:
+            self.k[I] += loss / p[I]
+        self._loss_sum += loss
+        self.t += 1
+        self._expect_update = False
+
+
+class _ContextMixin:
+    def _init_range(self, context_range, out_of_range):
+        if context_range is None:
+            raise ValueError("`context_range` must be given as (c_lo, c_hi) for a contextual "
+                             "policy")
+        try:
+            lo, hi = context_range
+        except (TypeError, ValueError):
+            raise ValueError("`context_range` must be a pair (c_lo, c_hi); got "
+                             f"{context_range!r}") from None
+        lo = check_float("context_range[0]", lo)
+        hi = check_float("context_range[1]", hi)
+        if not hi > lo:
+            raise ValueError(f"`context_range` must have c_lo < c_hi; got ({lo}, {hi})")
+        self.context_range = (lo, hi)
+        self.out_of_range = check_option("out_of_range", out_of_range, ("clip", "raise"))
+        self._warned = False
+
+    def _context(self, context):
+        if context is None:
+            raise ValueError(f"`context` is required by {type(self).__name__} (a float in "
+                             f"the declared range {self.context_range})")
+        c = check_float("context", context)
+        lo, hi = self.context_range
+        if c < lo or c > hi:
+            if self.out_of_range == "raise":
+                raise ValueError(f"`context` must be in the declared range [{lo:g}, {hi:g}]; "
+                                 f"got {c}")
+            if not self._warned:
+                warnings.warn(f"`context` {c} outside the declared range [{lo:g}, {hi:g}]; "
+                              "clipped (warned once)", ContextRangeWarning, stacklevel=3)
+                self._warned = True
+            c = min(max(c, lo), hi)
+        return c
+
+
+class BinnedTsallisINF(_Policy, _ContextMixin):
+    """Independent Tsallis-INF per context bin (paper Alg. 5).
+
+    Parameters
+    ----------
+    grid : "paper", "log" or array_like
+    context_range : (float, float)
+        Declared context range ``[c_lo, c_hi]``, split into ``bins`` equal bins; a context is
+        assigned to the nearest centre (ties to the lower bin).
+    bins : int
+    out_of_range : "clip" or "raise"
+    rng : None, int or Generator
+        Shared by the bins.
+    **tsallis_kw
+        Passed to each :class:`TsallisINF` (``eta, horizon, scale, estimator``).
+
+    Examples
+    --------
+    >>> import numfit as nf
+    >>> pol = nf.BinnedTsallisINF("paper", (-0.15, 0.65), bins=5, rng=0)
+    >>> w = pol.select(0.1)
+    >>> pol.update(80)
+    >>> pol.bin, pol.learners[pol.bin].t
+    (1, 2)
+    """
+
+    def __init__(self, grid="paper", context_range=None, bins=5, *, out_of_range="clip",
+                 rng=None, **tsallis_kw):
+        self.grid = make_grid(grid)
+        self._init_range(context_range, out_of_range)
+        self.bins = check_int("bins", bins, lo=1)
+        self.rng = as_rng(rng)
+        lo, hi = self.context_range
+        self.centres = lo + (hi - lo) * (np.arange(self.bins) + 0.5) / self.bins
+        self.learners = [TsallisINF(self.grid, rng=self.rng, **tsallis_kw)
+                         for _ in range(self.bins)]
+        self.bin = None
+        self.arm = None
+        self.probabilities = np.full(self.grid.size, 1.0 / self.grid.size)
+
+    @property
+    def t(self):
+        """Round being played (rounds completed over all bins + 1)."""
+        return 1 + sum(lr.t - 1 for lr in self.learners)
+
+    def select(self, context=None):
+        self._check_select()
+        c = self._context(context)
+        self.bin = int(np.argmin(np.abs(self.centres - c)))   # argmin: ties -> lower index
+        lr = self.learners[self.bin]
+        w = lr.select()
+        self.arm, self.probabilities = lr.arm, lr.probabilities
+        self._expect_update = True
+        return w
+
+    def update(self, cost):
+        self._check_update(cost)
+        self.learners[self.bin].update(cost)
+        self._expect_update = False
+
+
+# ---------------------------------------------------------------- ChebCB
+def _chebyshev(z, m):
+    f = np.empty(m)
+    f[0] = 1.0
+    if m > 1:
+        f[1] = z
+    for j in range(1, m - 1):
+        f[j + 1] = 2.0 * z * f[j] - f[j - 1]
+    return f
+
+
+def _box_qp(G, g, bound, x0, *, tol=1e-12, maxit=200):
+    """min 0.5 x'Gx - g'x subject to |x_j| <= bound_j (G SPD), primal active-set method."""
+    m = g.size
+    lo, hi = -bound, bound
+    x = np.clip(x0, lo, hi)
+    fixed = bound <= 0
+    # working set: -1 at lower, +1 at upper, 0 free
+    W = np.zeros(m, dtype=int)
+    W[fixed] = 1
+    W[(~fixed) & (x <= lo)] = -1
+    W[(~fixed) & (x >= hi)] = 1
+    x[W == -1] = lo[W == -1]
+    x[W == 1] = hi[W == 1]
+    for _ in range(maxit):
+        free = W == 0
+        xe = x.copy()
+        if free.any():
+            Gf = G[np.ix_(free, free)]
+            rhs = g[free] - G[np.ix_(free, ~free)] @ x[~free]
+            xe[free] = np.linalg.solve(Gf, rhs)
+        step = xe - x
+        # largest feasible fraction of the step
+        alpha, block = 1.0, -1
+        for j in np.flatnonzero(free):
+            if step[j] > tol * max(1.0, abs(hi[j])) and xe[j] > hi[j]:
+                a = (hi[j] - x[j]) / step[j]
+                if a < alpha:
+                    alpha, block = a, j
+            elif step[j] < -tol * max(1.0, abs(lo[j])) and xe[j] < lo[j]:
+                a = (lo[j] - x[j]) / step[j]
+                if a < alpha:
+                    alpha, block = a, j
+        x = x + max(alpha, 0.0) * step
+        if block >= 0:
+            W[block] = 1 if step[block] > 0 else -1
+            x[block] = hi[block] if W[block] == 1 else lo[block]
+            continue
+        x = np.clip(x, lo, hi)
+        grad = G @ x - g
+        # multipliers: at lower bound need grad >= 0, at upper grad <= 0
+        viol = np.zeros(m)
+        act = (W != 0) & ~fixed
+        viol[act & (W == -1)] = -grad[act & (W == -1)]
+        viol[act & (W == 1)] = grad[act & (W == 1)]
+        j = int(np.argmax(viol))
+        if viol[j] <= tol * max(1.0, np.abs(g).max()):
+            return x
+        W[j] = 0
+    return x
+
+
+class ChebCB(_Policy, _ContextMixin):
+    """Contextual bandit: SquareCB inverse-gap weighting over Chebyshev regressions (Alg. 3).
+
+    Each arm (grid omega) models the scaled cost as a degree ``m - 1`` Chebyshev polynomial in
+    the context; ``select`` plays the predicted-best arm with high probability and others with
+    probability ``1 / (d + eta * gap)``.
+
+    Parameters
+    ----------
+    grid : "paper", "log" or array_like
+    context_range : (float, float)
+        Declared context range ``[c_lo, c_hi]``.
+    m : int
+        Number of Chebyshev features (degree <= m - 1).
+    out_of_range : "clip" or "raise"
+    rng : None, int or Generator
+
+    Attributes
+    ----------
+    grid, t, arm, probabilities, theta (d, m), eta, S
+
+    Examples
+    --------
+    >>> import numfit as nf
+    >>> pol = nf.ChebCB("paper", (-0.15, 0.65), rng=0)
+    >>> w = pol.select(0.0)
+    >>> pol.update(100)
+    >>> pol.t, pol.S > 0
+    (2, True)
+    """
+
+    def __init__(self, grid="paper", context_range=None, *, m=6, out_of_range="clip",
+                 rng=None):
+        self.grid = make_grid(grid)
+        self._init_range(context_range, out_of_range)
+        self.m = check_int("m", m, lo=1)
+        self.rng = as_rng(rng)
+        d = self.grid.size
+        self.n = np.zeros(d, dtype=np.int64)
+        self.G = np.zeros((d, self.m, self.m))
+        self.h = np.zeros((d, self.m))
+        self.q = np.zeros(d)
+        self.theta = np.zeros((d, self.m))
+        self.c_max = -math.inf
+        self.c_min = math.inf
+        self.E = 0.0
+        self.eta = 0.0
+        self.S = 0.0
+        self.t = 1
+        self.arm = None
+        self.probabilities = np.full(d, 1.0 / d)
+        self._f = None
+        self._chat = None
+
+    def features(self, context):
+        lo, hi = self.context_range
+        z = 2.0 * (context - lo) / (hi - lo) - 1.0
+        return _chebyshev(z, self.m)
+
+    def select(self, context=None):
+        self._check_select()
+        c = self._context(context)
+        f = self.features(c)
+        s = self.theta @ f
+        d = self.grid.size
+        best = int(np.argmin(s))
+        p = 1.0 / (d + self.eta * (s - s[best]))
+        p[best] = 0.0
+        p[best] = 1.0 - p.sum()
+        self.probabilities = p
+        self.arm = _sample(p, self.rng.random())
+        self._f = f
+        self._chat = 1.0 + self.S * s[self.arm]
+        self._expect_update = True
+        return float(self.grid[self.arm])
+
+    def _fit(self, i, N, S, CL):
+        G, h = self.G[i], self.h[i] / S
+        j = np.arange(self.m)
+        bound = np.empty(self.m)
+        bound[0] = 1.0 / N
+        bound[1:] = 2.0 * CL / (S * j[1:])
+        lam, V = np.linalg.eigh(G)
+        lmax = max(lam[-1], 0.0)
+        keep = lam > 1e-10 * lmax if lmax > 0 else np.zeros_like(lam, dtype=bool)
+        th = V[:, keep] @ ((V[:, keep].T @ h) / lam[keep])
+        if np.all(np.abs(th) <= bound * (1 + 1e-12)):
+            self.theta[i] = th
+            return
+        ridge = 1e-12 * np.trace(G)
+        Gr = G + (ridge if ridge > 0 else 1e-300) * np.eye(self.m)
+        self.theta[i] = _box_qp(Gr, h, bound, self.theta[i])
+
+    def update(self, cost):
+        cost = self._check_update(cost)
+        I, f = self.arm, self._f
+        y = cost - 1.0
+        self.n[I] += 1
+        self.G[I] += np.outer(f, f)
+        self.h[I] += f * y
+        self.q[I] += y * y
+        self.c_max = max(self.c_max, cost)
+        self.c_min = min(self.c_min, cost)
+        lo, hi = self.context_range
+        C = hi - lo
+        K = max(self.c_max, 1.0)
+        L = (self.c_max - self.c_min) / C
+        N = 2.0 + 4.0 * C * L / K * (1.0 + math.log(self.m))
+        S = K * N
+        CL = C * L
+        if S != self.S:
+            self.S = S
+            for i in np.flatnonzero(self.n > 0):
+                self._fit(i, N, S, CL)
+        else:
+            self._fit(I, N, S, CL)
+        t = self.t
+        self.E += (self._chat - cost) ** 2
+        R = self.E / S ** 2
+        Rc = 0.0
+        for i in np.flatnonzero(self.n > 0):
+            th = self.theta[i]
+            Rc += th @ self.G[i] @ th - 2.0 * th @ self.h[i] / S + self.q[i] / S ** 2
+        m = self.m
+        alpha = (math.pi + (2.0 / math.pi) * math.log(2 * m + 1)) * CL / (2.0 * S * (m + 1))
+        den = max(R - Rc, 0.0) + 2.0 * alpha ** 2 * t
+        d = self.grid.size
+        self.eta = 2.0 * t * math.sqrt(d * t / den) if den > 0 else 0.0
+        self.t += 1
+        self._expect_update = False
+
+
+def _is_policy(obj):
+    return isinstance(obj, (TsallisINF, BinnedTsallisINF, ChebCB)) or (
+        hasattr(obj, "select") and hasattr(obj, "update") and hasattr(obj, "grid"))
+

@@ -1,0 +1,522 @@
+"""SOR, SSOR-preconditioned CG and in-place sweeps: validating front ends over ``_core._sor``.
+
+specs/sor.md sections 2, 3, 5 and 9. All checks and coercions live here; the kernels see
+C-contiguous float64 vectors and a CSR matrix whose diagonal is stored and positive.
+"""
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._result import Result
+from .._validation import check_float, check_int, check_option
+from . import _kernels
+
+__all__ = ["PreparedMatrix", "SolveResult", "prepare", "sor", "ssor_cg", "sor_sweep"]
+
+_SWEEPS = ("forward", "backward", "symmetric")
+_SWEEP_CODE = {"forward": 0, "backward": 1, "symmetric": 2}
+_NORMS = ("r0", "b")
+_NORM_CODE = {"r0": 0, "b": 1}
+_ORDERS = ("fb", "bf")
+
+_SOR_MESSAGES = {
+    0: "converged: ||r|| < max(rtol*ref, atol)",
+    1: "maximum number of iterations reached without convergence",
+    2: "diverged: the residual became non-finite or exceeded divtol*ref",
+    3: "stopped by the callback",
+}
+_CG_MESSAGES = {
+    0: "converged: ||r|| <= max(rtol*ref, atol)",
+    1: "maximum number of iterations reached without convergence",
+    2: "breakdown: p'Ap <= 0 or r'z <= 0 (A or the preconditioner is not positive definite) "
+       "or the residual became non-finite",
+    3: "stopped by the callback",
+}
+
+
+class SolveResult(Result):
+    """Result of :func:`sor`, :func:`ssor_cg` and ``RelaxationTuner.solve``.
+
+    A ``dict`` with attribute access. Keys: ``x, nit, converged, success, status`` (0 ok,
+    1 maxiter, 2 diverged/breakdown, 3 callback stop), ``message, residual`` (the 2-norm of
+    ``b - A x`` for the returned ``x``), ``relres`` (residual / ref_norm), ``ref_norm``,
+    ``omega``, ``nsweeps``, ``time`` and, if requested, ``residual_history``.
+    """
+
+
+class PreparedMatrix:
+    """A validated CSR matrix with its diagonal located, reusable across solves.
+
+    Made by :func:`prepare`. Attributes: ``indptr, indices, data`` (CSR, sorted indices, no
+    duplicates), ``diag_pos`` (position of ``a_ii`` in ``data``), ``diag``, ``inv_diag``,
+    ``n``, ``nnz``, ``shape`` and ``csr`` (the ``scipy.sparse.csr_array``).
+    """
+
+    def __init__(self, csr, diag_pos):
+        self.csr = csr
+        self.indptr = csr.indptr
+        self.indices = csr.indices
+        self.data = csr.data
+        self.diag_pos = diag_pos
+        self.diag = csr.data[diag_pos]
+        self.inv_diag = 1.0 / self.diag
+        self.n = csr.shape[0]
+        self.shape = csr.shape
+        self.nnz = csr.data.shape[0]
+        self._asym = None
+
+    def __repr__(self):
+        return f"PreparedMatrix(n={self.n}, nnz={self.nnz}, index={self.indices.dtype})"
+
+    def asymmetry(self):
+        """``max|A - A^T| / max|A|`` (cached)."""
+        if self._asym is None:
+            amax = float(np.max(np.abs(self.data))) if self.nnz else 0.0
+            d = (self.csr - self.csr.T).tocsr()
+            dmax = float(np.max(np.abs(d.data))) if d.nnz else 0.0
+            self._asym = dmax / amax if amax > 0 else 0.0
+        return self._asym
+
+    def matvec(self, x):
+        """``A @ x`` with the compiled kernel."""
+        y = np.empty(self.n)
+        _kernels.kernels.csr_matvec(self.indptr, self.indices, self.data,
+                                    np.ascontiguousarray(x, dtype=np.float64), y)
+        return y
+
+
+def prepare(A, *, name="A"):
+    """Validate ``A`` once and return a :class:`PreparedMatrix` for repeated solves.
+
+    Parameters
+    ----------
+    A : sparse matrix/array, 2-D ndarray or PreparedMatrix
+        Square real matrix with every diagonal entry stored and positive. Converted to CSR
+        float64 (a copy), duplicates summed, column indices sorted.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    PreparedMatrix
+
+    Examples
+    --------
+    >>> import numpy as np, numfit.linalg as la
+    >>> P = la.prepare(np.array([[4.0, -1.0], [-1.0, 4.0]]))
+    >>> P.n, P.diag.tolist()
+    (2, [4.0, 4.0])
+    """
+    if isinstance(A, PreparedMatrix):
+        return A
+    if isinstance(A, LinearOperator):
+        raise TypeError(f"`{name}` must be an explicit matrix (sparse or dense), not a "
+                        "LinearOperator: SOR needs its entries")
+    if sp.issparse(A):
+        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
+            raise TypeError(f"`{name}` must be real; got dtype {A.dtype}")
+        if A.ndim != 2:
+            raise ValueError(f"`{name}` must be 2-D; got shape {A.shape}")
+        M = sp.csr_array(A, copy=True)
+    else:
+        arr = np.asarray(A)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                       or arr.dtype == np.bool_):
+            raise TypeError(f"`{name}` must be a numeric matrix; got dtype {arr.dtype}")
+        if np.iscomplexobj(arr):
+            raise TypeError(f"`{name}` must be real; got dtype {arr.dtype}")
+        if arr.ndim != 2:
+            raise ValueError(f"`{name}` must be a 2-D matrix; got shape {arr.shape}")
+        M = sp.csr_array(arr.astype(np.float64))
+    if M.shape[0] != M.shape[1]:
+        raise ValueError(f"`{name}` must be square; got shape {M.shape}")
+    n = M.shape[0]
+    if n < 1:
+        raise ValueError(f"`{name}` must have at least one row; got shape {M.shape}")
+    if M.dtype != np.float64:
+        M = M.astype(np.float64)
+    M.sum_duplicates()
+    M.sort_indices()
+    if not np.all(np.isfinite(M.data)):
+        k = int(np.flatnonzero(~np.isfinite(M.data))[0])
+        row = int(np.searchsorted(M.indptr, k, side="right") - 1)
+        raise ValueError(f"`{name}` must be finite; got {M.data[k]} at row {row}, column "
+                         f"{int(M.indices[k])}")
+    idx = M.indices.dtype
+    M.indptr = np.ascontiguousarray(M.indptr, dtype=idx)
+    rows = np.repeat(np.arange(n, dtype=idx), np.diff(M.indptr))
+    hit = np.flatnonzero(M.indices == rows)
+    diag_pos = np.full(n, -1, dtype=idx)
+    diag_pos[rows[hit]] = hit
+    if np.any(diag_pos < 0):
+        i = int(np.flatnonzero(diag_pos < 0)[0])
+        raise ValueError(f"`{name}`: A[{i},{i}] must be > 0; got 0.0 (not stored) at row {i}")
+    d = M.data[diag_pos]
+    if np.any(d <= 0):
+        i = int(np.flatnonzero(d <= 0)[0])
+        raise ValueError(f"`{name}`: A[{i},{i}] must be > 0; got {d[i]} at row {i}")
+    return PreparedMatrix(M, diag_pos)
+
+
+def _as_vector(name, v, n, *, copy=False):
+    arr = np.asarray(v)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == np.bool_):
+        raise TypeError(f"`{name}` must be a real vector; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must be real; got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"`{name}` must have shape ({n},) to match A of shape ({n}, {n}); "
+                         f"got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"`{name}` must be finite; got {arr[i]} at index {i}")
+    if copy:
+        return np.array(arr, dtype=np.float64, order="C", copy=True)
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _check_callback(callback):
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable or None; got {type(callback).__name__}")
+
+
+def _common(A, b, omega, x0, rtol, maxiter, atol):
+    P = prepare(A)
+    bb = _as_vector("b", b, P.n)
+    x = np.zeros(P.n) if x0 is None else _as_vector("x0", x0, P.n, copy=True)
+    omega = check_float("omega", omega, lo=0.0, hi=2.0, lo_open=True, hi_open=True)
+    rtol = check_float("rtol", rtol, lo=0.0)
+    atol = check_float("atol", atol, lo=0.0)
+    maxiter = check_int("maxiter", maxiter, lo=0)
+    return P, bb, x, omega, rtol, maxiter, atol
+
+
+def _finish(messages, x, status, nit, residual, ref, omega, nsweeps, hist, t0):
+    res = SolveResult(
+        x=x, nit=int(nit), converged=status == 0, success=status == 0, status=int(status),
+        message=messages[int(status)], residual=float(residual),
+        relres=float(residual / ref) if ref > 0 else float(residual), ref_norm=float(ref),
+        omega=float(omega), nsweeps=int(nsweeps), time=time.perf_counter() - t0)
+    if hist is not None:
+        res["residual_history"] = hist
+    return res
+
+
+def _sor_prepared(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxiter,
+                  return_history=False, K=None):
+    """Fused SOR on validated input (x is overwritten). Used by :func:`sor` and the tuner."""
+    t0 = time.perf_counter()
+    K = _kernels.kernels if K is None else K
+    n = P.n
+    w1 = np.empty(n)
+    w2 = np.empty(n)
+    hist = np.empty(maxiter + 1 if return_history else 0)
+    out = np.zeros(4)
+    st = K.sor_solve(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, w1, w2, w2,
+                     omega, sweep_code, norm_code, rtol, atol, divtol, maxiter, hist, out)
+    nit = int(out[0])
+    h = hist[:nit + 1].copy() if return_history else None
+    return _finish(_SOR_MESSAGES, x, st, nit, out[1], out[3], omega, out[2], h, t0)
+
+
+def _sor_unfused(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxiter,
+                 callback, return_history):
+    """Sweep + explicit residual per iteration, so x_k and r_k align for the callback."""
+    t0 = time.perf_counter()
+    K = _kernels.kernels
+    r = np.empty(P.n)
+    rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
+    ref = rn if norm_code == 0 else float(np.linalg.norm(b))
+    thresh = max(rtol * ref, atol)
+    divlim = divtol * ref
+    hist = [rn]
+    status, k = None, 0
+    if ref == 0.0 and atol == 0.0 or rn < thresh:
+        status = 0
+    elif not np.isfinite(rn) or rn > divlim:
+        status = 2
+    while status is None:
+        if k == maxiter:
+            status = 1
+            break
+        K.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, omega, 1,
+                sweep_code)
+        k += 1
+        rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
+        hist.append(rn)
+        xv = x.view()
+        xv.flags.writeable = False
+        stop = callback(Result(nit=k, x=xv, residual=rn))
+        if rn < thresh:
+            status = 0
+        elif not np.isfinite(rn) or rn > divlim:
+            status = 2
+        elif stop:
+            status = 3
+    h = np.asarray(hist) if return_history else None
+    return _finish(_SOR_MESSAGES, x, status, k, rn, ref, omega, k, h, t0)
+
+
+def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward", norm="r0",
+        atol=0.0, divtol=1e10, callback=None, return_history=False):
+    """Solve ``A x = b`` by successive over-relaxation (SOR).
+
+    Each iteration is one sweep ``x <- x + W^{-1}(b - A x)`` with ``W = D/omega + L``
+    (forward), ``D/omega + U`` (backward) or a forward then a backward half (symmetric).
+    The exact residual ``b - A x_k`` is obtained inside the next sweep at no extra
+    matrix-vector product (specs/sor.md 2.3).
+
+    Parameters
+    ----------
+    A : sparse matrix/array, 2-D ndarray or PreparedMatrix, shape (n, n)
+        Every diagonal entry stored and > 0. SOR converges for SPD ``A`` and ``0 < omega < 2``.
+    b : array_like, shape (n,)
+    omega : float
+        Relaxation factor in (0, 2); 1 is Gauss-Seidel.
+    x0 : array_like, shape (n,), optional
+        Starting guess (default zeros).
+    rtol, atol : float
+        Converged iff ``||b - A x_k||_2 < max(rtol * ref, atol)``, tested before every sweep.
+    maxiter : int
+        Hard cap on the number of sweeps.
+    sweep : {"forward", "backward", "symmetric"}
+    norm : {"r0", "b"}
+        ``ref = ||r_0||_2`` (default, as in the paper) or ``||b||_2``.
+    divtol : float
+        ``||r_k|| > divtol * ref`` (or non-finite) stops with ``status=2``.
+    callback : callable, optional
+        ``callback(info)`` after every iteration k = 1..nit with ``info.nit``, ``info.x``
+        (read-only) and ``info.residual``; returning True stops (``status=3``). With a
+        callback the sweeps run unfused (same iteration counts).
+    return_history : bool
+        Add ``residual_history`` = ``||r_0||, ..., ||r_nit||``.
+
+    Returns
+    -------
+    SolveResult
+        ``x, nit, converged, success, status, message, residual, relres, ref_norm, omega,
+        nsweeps, time`` (and ``residual_history``).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, numfit as nf
+    >>> T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(10, 10))
+    >>> A = sp.kron(sp.eye(10), T) + sp.kron(T, sp.eye(10))
+    >>> r = nf.sor(A, np.ones(100), omega=1.5)
+    >>> r.converged, r.nit
+    (True, 62)
+    >>> bool(np.linalg.norm(np.ones(100) - A @ r.x) < 1e-8 * 10)
+    True
+    """
+    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol)
+    sweep = check_option("sweep", sweep, _SWEEPS)
+    norm = check_option("norm", norm, _NORMS)
+    divtol = check_float("divtol", divtol, lo=0.0, lo_open=True, finite=False)
+    _check_callback(callback)
+    if callback is not None:
+        return _sor_unfused(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol,
+                            divtol, maxiter, callback, bool(return_history))
+    return _sor_prepared(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol,
+                         divtol, maxiter, bool(return_history))
+
+
+def _check_symmetric(P, check_symmetry):
+    check_symmetry = check_option("check_symmetry", check_symmetry, (True, False, "warn"))
+    if check_symmetry is False:
+        return
+    asym = P.asymmetry()
+    if asym > 1e-12:
+        msg = (f"`A` must be symmetric for SSOR-CG: max|A - A^T| = {asym:.3g} * max|A| "
+               "> 1e-12 * max|A|")
+        if check_symmetry == "warn":
+            import warnings
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        else:
+            raise ValueError(msg)
+
+
+def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
+                      return_history=False, K=None):
+    t0 = time.perf_counter()
+    K = _kernels.kernels if K is None else K
+    n = P.n
+    r, z, p, q = (np.empty(n) for _ in range(4))
+    hist = np.empty(maxiter + 1 if return_history else 0)
+    out = np.zeros(4)
+    st = K.ssor_cg(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z, p, q,
+                   omega, order_code, norm_code, rtol, atol, maxiter, hist, out)
+    nit = int(out[0])
+    h = hist[:nit + 1].copy() if return_history else None
+    return _finish(_CG_MESSAGES, x, st, nit, out[1], out[3], omega, 0, h, t0)
+
+
+def _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter, callback,
+                    return_history):
+    """PCG with the compiled preconditioner and a Python loop (for the callback)."""
+    t0 = time.perf_counter()
+    K = _kernels.kernels
+    n = P.n
+    r, z, q = np.empty(n), np.empty(n), np.empty(n)
+    rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
+    ref = rn if norm_code == 0 else float(np.linalg.norm(b))
+    thresh = max(rtol * ref, atol)
+    hist = [rn]
+
+    def apply(rv):
+        K.ssor_apply(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, rv, z, omega,
+                     order_code)
+        return float(rv @ z)
+
+    rz = apply(r)
+    p = z.copy()
+    k, status, final = 0, None, rn
+    while status is None:
+        if rn <= thresh:
+            rt = K.residual(P.indptr, P.indices, P.data, b, x, q)
+            if rt <= thresh:
+                status, final = 0, rt
+                break
+            r[:] = q
+            rn = rt
+            rz = apply(r)
+            p = z.copy()
+        if not np.isfinite(rn):
+            status, final = 2, rn
+        elif k >= maxiter:
+            status = 1
+            final = K.residual(P.indptr, P.indices, P.data, b, x, q)
+        elif not rz > 0:
+            status, final = 2, rn
+        if status is not None:
+            break
+        K.csr_matvec(P.indptr, P.indices, P.data, p, q)
+        pap = float(p @ q)
+        if not pap > 0:
+            status, final = 2, rn
+            break
+        alpha = rz / pap
+        x += alpha * p
+        r -= alpha * q
+        rn = float(np.sqrt(r @ r))
+        k += 1
+        hist.append(rn)
+        rz_new = apply(r)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+        xv = x.view()
+        xv.flags.writeable = False
+        if callback(Result(nit=k, x=xv, residual=rn)):
+            rt = K.residual(P.indptr, P.indices, P.data, b, x, q)
+            status, final = (0 if rt <= thresh else 3), rt
+    h = np.asarray(hist) if return_history else None
+    return _finish(_CG_MESSAGES, x, status, k, final, ref, omega, 0, h, t0)
+
+
+def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", order="fb",
+            atol=0.0, check_symmetry=True, callback=None, return_history=False):
+    """Solve SPD ``A x = b`` by conjugate gradients preconditioned with SSOR(omega).
+
+    ``M = (D + omega L) D^{-1} (D + omega U) / (omega (2 - omega))`` (``order="fb"``;
+    ``"bf"`` swaps L and U). Warm start from ``x0``; converged iff
+    ``||r_k||_2 <= max(rtol * ref, atol)`` with ``ref = ||b||`` (as SciPy ``cg``); the true
+    residual is checked once when the recurrence residual passes.
+
+    Parameters
+    ----------
+    A : sparse matrix/array, 2-D ndarray or PreparedMatrix, shape (n, n)
+        Symmetric positive definite, diagonal stored.
+    b : array_like, shape (n,)
+    omega : float
+        SSOR relaxation factor in (0, 2); 1 is symmetric Gauss-Seidel.
+    x0 : array_like, shape (n,), optional
+    rtol, atol : float
+    maxiter : int
+        Hard cap on PCG iterations.
+    norm : {"b", "r0"}
+    order : {"fb", "bf"}
+    check_symmetry : {True, False, "warn"}
+        ``max|A - A^T| > 1e-12 max|A|`` raises (True), warns ("warn") or is not checked.
+    callback : callable, optional
+        ``callback(info)`` after each iteration (``info.nit, info.x, info.residual``; the
+        recurrence residual); returning True stops.
+    return_history : bool
+        Add ``residual_history`` (recurrence residual norms).
+
+    Returns
+    -------
+    SolveResult
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, numfit as nf
+    >>> T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(10, 10))
+    >>> A = sp.kron(sp.eye(10), T) + sp.kron(T, sp.eye(10))
+    >>> r = nf.ssor_cg(A, np.ones(100), omega=1.5)
+    >>> r.converged, r.nit < 20
+    (True, True)
+    """
+    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol)
+    norm = check_option("norm", norm, _NORMS)
+    order = check_option("order", order, _ORDERS)
+    _check_callback(callback)
+    _check_symmetric(P, check_symmetry)
+    oc = 0 if order == "fb" else 1
+    if callback is not None:
+        return _ssor_cg_python(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
+                               callback, bool(return_history))
+    return _ssor_cg_prepared(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
+                             bool(return_history))
+
+
+def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=True):
+    """Apply ``iterations`` SOR sweeps to ``x`` in place (PyAMG-style, no stopping test).
+
+    Parameters
+    ----------
+    A : sparse matrix/array, 2-D ndarray or PreparedMatrix
+        Pass a :class:`PreparedMatrix` (from :func:`prepare`) to skip re-validation.
+    x : ndarray, shape (n,), float64, C-contiguous, writeable
+        Updated in place.
+    b : array_like, shape (n,)
+    omega : float in (0, 2)
+    iterations : int >= 0
+    sweep : {"forward", "backward", "symmetric"}
+    check_finite : bool
+        Check ``b`` and ``x`` for NaN/Inf (O(n)).
+
+    Returns
+    -------
+    x : ndarray
+        The same array, updated.
+
+    Examples
+    --------
+    >>> import numpy as np, numfit.linalg as la
+    >>> A = np.array([[4.0, -1.0], [-1.0, 4.0]])
+    >>> x = np.zeros(2)
+    >>> la.sor_sweep(A, x, np.array([3.0, 3.0]), omega=1.0, iterations=30).round(12).tolist()
+    [1.0, 1.0]
+    """
+    P = prepare(A)
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.shape != (P.n,) \
+            or not x.flags.c_contiguous or not x.flags.writeable:
+        raise TypeError(f"`x` must be a writeable C-contiguous float64 ndarray of shape "
+                        f"({P.n},) (updated in place); got "
+                        f"{type(x).__name__} {getattr(x, 'dtype', '')} "
+                        f"{getattr(x, 'shape', '')}")
+    if check_finite:
+        bb = _as_vector("b", b, P.n)
+        _as_vector("x", x, P.n)
+    else:
+        bb = np.ascontiguousarray(b, dtype=np.float64)
+        if bb.shape != (P.n,):
+            raise ValueError(f"`b` must have shape ({P.n},); got shape {bb.shape}")
+    omega = check_float("omega", omega, lo=0.0, hi=2.0, lo_open=True, hi_open=True)
+    iterations = check_int("iterations", iterations, lo=0)
+    sweep = check_option("sweep", sweep, _SWEEPS)
+    _kernels.kernels.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, bb, x, omega,
+                           iterations, _SWEEP_CODE[sweep])
+    return x
