@@ -1,0 +1,61 @@
+"""`python -m numfit demo` and the dependency-free PNG writer it falls back on."""
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from numfit import __main__ as cli
+from numfit._png import Canvas
+
+
+def _read_png(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+    idat = data.index(b"IDAT")
+    n = struct.unpack(">I", data[idat - 4:idat])[0]
+    raw = zlib.decompress(data[idat + 4:idat + 4 + n])
+    img = np.frombuffer(raw, np.uint8).reshape(h, 1 + 3 * w)[:, 1:].reshape(h, w, 3)
+    return w, h, depth, ctype, img
+
+
+def test_canvas_writes_a_valid_png(tmp_path):
+    cv = Canvas(200, 150, panels=2)
+    cv.axes(0, (1e-2, 1e2), (1e-3, 10), logx=True, logy=True)
+    x = np.geomspace(1e-2, 1e2, 50)
+    cv.line(0, x, 1 / (1 + x))
+    cv.markers(0, x[::10], 1 / (1 + x[::10]))
+    cv.axes(1, (0, 1), (0, 1))
+    cv.line(1, [0, 1], [0, 1], color=(0, 200, 0))
+    p = tmp_path / "c.png"
+    cv.save(p)
+    w, h, depth, ctype, img = _read_png(p)
+    assert (w, h, depth, ctype) == (200, 150, 8, 2)
+    assert (img == [214, 39, 40]).all(-1).any()        # knot markers drawn
+    assert (img == [0, 200, 0]).all(-1).sum() > 50      # the diagonal line is continuous
+
+
+def test_demo_autoknots_section_without_matplotlib(tmp_path, monkeypatch, capsys):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_mpl(name, *a, **k):
+        if name.startswith("matplotlib"):
+            raise ImportError("matplotlib hidden by the test")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_mpl)
+    assert cli.main(["demo", "--quick", "--only", "autoknots", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "NFW Sigma" in out and "max err/tol" in out
+    rows = [r for r in out.splitlines() if "1e-0" in r and ("yes" in r or "NO" in r)]
+    assert len(rows) == 7 and all(r.split()[-3] == "yes" for r in rows)
+    assert all(float(r.split()[-4]) < 1 for r in rows)      # achieved error / tolerance
+    w, h, *_ = _read_png(tmp_path / "numfit_demo_autoknots.png")
+    assert (w, h) == (900, 650)
+
+
+def test_cli_needs_a_command():
+    with pytest.raises(SystemExit):
+        cli.main([])
