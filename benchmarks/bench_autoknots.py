@@ -79,6 +79,7 @@ import pytest
 from scipy.interpolate import BarycentricInterpolator, CubicSpline
 
 import numfit as nf
+from numfit.interpolate._autoknots import check_grid
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -192,24 +193,12 @@ CASES = [
 CASE_IDS = [c.name.replace(" ", "_") for c in CASES]
 
 
-def check_grid(s, n=N_CHECK):
-    """Spec 6 check grid: n points uniform in u plus the 1/4, 1/2, 3/4 points of every knot
-    interval (in u), mapped back to x."""
-    u = np.asarray(s.u, dtype=float)
-    inv = {"linear": lambda v: v, "log": np.exp, "asinh": np.sinh}[s.knots_map]
-    if s.space == "loglog":
-        inv = np.exp
-    quarters = u[:-1, None] + np.diff(u)[:, None] * np.array([0.25, 0.5, 0.75])
-    x = inv(np.concatenate([np.linspace(u[0], u[-1], n), quarters.ravel()]))
-    return np.clip(x, s.knots[0], s.knots[-1])
-
-
 @functools.lru_cache(maxsize=None)
 def solved(case):
     """numfit default and paper mode for a case, with the check grid and its f-values."""
     s = case.numfit()
     p = case.numfit(**PAPER)
-    xc = check_grid(s)
+    xc = check_grid(s, N_CHECK)
     fc = case.f(xc)
     return dict(s=s, paper=p, xc=xc, fc=fc, err=case.error_ratio(s(xc), fc),
                 err_paper=case.error_ratio(p(xc), fc))

@@ -29,24 +29,11 @@ def _table(header, rows):
         print("  ".join(f"{str(c):>{w}}" for c, w in zip(r, widths)))
 
 
-def _check_grid(s, n=100_000):
-    """The spec's dense check grid: n points uniform in u plus 1/4, 1/2, 3/4 of each interval."""
-    u = s.u
-    uu = np.concatenate([np.linspace(u[0], u[-1], n)]
-                        + [u[:-1] + fr * np.diff(u) for fr in (0.25, 0.5, 0.75)])
-    if s.space == "loglog" or s.knots_map == "log":
-        x = np.exp(uu)
-    elif s.knots_map == "asinh":
-        x = np.sinh(uu)
-    else:
-        x = uu
-    return np.clip(x, s.knots[0], s.knots[-1])
-
-
 @section("autoknots")
 def _autoknots_demo(out_dir, quick):
     import numfit as nf
     from numfit.cosmology import nfw_sigma_hat
+    from numfit.interpolate._autoknots import check_grid
 
     def damped(x):
         return np.exp(-x) * np.sin(3 * x) + 2
@@ -65,7 +52,7 @@ def _autoknots_demo(out_dir, quick):
         t0 = time.perf_counter()
         s = nf.autoknots(f, a, b, rtol=rtol, **kw)
         dt = time.perf_counter() - t0
-        x = _check_grid(s, 20_000 if quick else 100_000)
+        x = check_grid(s, 20_000 if quick else 100_000)
         fx = f(x)
         if s.space == "loglog":
             ratio = np.max(np.abs(s(x) / fx - 1)) / rtol

@@ -8,10 +8,9 @@ from reference_autoknots import ReferenceDiscontinuity, reference_autoknots
 import numfit as nf
 from numfit.cosmology import (hernquist_mass_hat, hernquist_sigma_hat, nfw_mass_hat,
                               nfw_sigma_hat)
+from numfit.interpolate._autoknots import check_grid
 
 PAPER = dict(refine="sigma", refine_ns=1.0, n_refine=1)
-MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
-        "asinh": (np.arcsinh, np.sinh)}
 
 
 def damped(x):
@@ -25,15 +24,6 @@ def hidden_pair(x):
 
 def bump(x):
     return 1 + 1e-2 * np.exp(-((x - 0.43) / 0.003) ** 2)
-
-
-def check_grid(s, n=100_000):
-    """Spec section 6: n points uniform in u plus the 1/4, 1/2, 3/4 points of every interval."""
-    U, Ui = MAPS["log" if s.space == "loglog" else s.knots_map]
-    u = s.u
-    uu = np.concatenate([np.linspace(u[0], u[-1], n)]
-                        + [u[:-1] + fr * np.diff(u) for fr in (0.25, 0.5, 0.75)])
-    return np.clip(Ui(uu), s.knots[0], s.knots[-1])
 
 
 def error_ratio(s, f, n=100_000):

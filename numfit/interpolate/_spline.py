@@ -5,6 +5,7 @@ import numpy as np
 from scipy.interpolate import PPoly
 
 from .._result import Result
+from .._validation import check_float, check_int
 from . import _kernels
 
 __all__ = ["AutoKnotsSpline"]
@@ -264,7 +265,6 @@ class AutoKnotsSpline:
         Gauss-Legendre on every knot interval (relative error far below ``rtol``).
         Bounds outside ``[a, b]`` of the table need ``extrapolate=True``.
         """
-        from .._validation import check_float
         lo = check_float("a", a)
         hi = check_float("b", b)
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
@@ -417,5 +417,4 @@ class _LogLogDerivative:
 
 
 def _check_nu(nu, hi):
-    from .._validation import check_int
     return check_int("nu", nu, lo=0, hi=hi)
