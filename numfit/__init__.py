@@ -4,6 +4,8 @@ Public names are re-exported here; see ``DESIGN.md`` for the contract.
 """
 from ._errors import AutoKnotsWarning, DiscontinuityError
 from ._result import Result
+from .approx import (PolynomialSpace, SamplingError, WeightedSample, WLSResult, sample_points,
+                     wls)
 from .interpolate import AutoKnotsSpline, autoknots
 from .linalg import (BinnedTsallisINF, ChebCB, ContextRangeWarning, RelaxationTuner,
                      TsallisINF, sor, ssor_cg)
@@ -13,10 +15,16 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoKnotsSpline",
     "AutoKnotsWarning",
+    "PolynomialSpace",
+    "SamplingError",
+    "WLSResult",
+    "WeightedSample",
     "DiscontinuityError",
     "Result",
     "__version__",
     "autoknots",
+    "sample_points",
+    "wls",
     "BinnedTsallisINF",
     "ChebCB",
     "ContextRangeWarning",

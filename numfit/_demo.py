@@ -71,6 +71,12 @@ def _autoknots_demo(out_dir, quick):
     return [path]
 
 
+@section("wls")
+def _wls_demo(out_dir, quick):
+    from .approx._demo import wls_demo
+    return wls_demo(out_dir, quick)
+
+
 @section("sor")
 def _sor_demo(out_dir, quick):
     from .linalg._demo import sor_demo

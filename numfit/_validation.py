@@ -79,11 +79,16 @@ def check_option(name, value, allowed):
 
 
 def as_rng(rng):
-    """Turn ``rng`` (None, an int seed, a SeedSequence or a Generator) into a Generator."""
+    """Turn ``rng`` (None, an int seed >= 0, a SeedSequence or a Generator) into a Generator."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)) \
-            and not isinstance(rng, (bool, np.bool_)):
+    if rng is None or isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
+        if rng < 0:
+            raise ValueError(f"`rng` must be a non-negative int seed; got {rng}")
+        return np.random.default_rng(rng)
+    hint = " (use numpy.random.default_rng(seed))" \
+        if isinstance(rng, (np.random.RandomState, float, bool, np.bool_)) else ""
     raise TypeError("`rng` must be None, an int seed, a numpy.random.SeedSequence or a "
-                    f"numpy.random.Generator; got {type(rng).__name__}")
+                    f"numpy.random.Generator{hint}; got {type(rng).__name__}")

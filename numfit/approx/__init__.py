@@ -1,0 +1,14 @@
+"""Weighted least squares with optimal, DPP and volume sampling (specs/wls.md).
+
+``PolynomialSpace`` describes V_m, ``sample_points`` draws a weighted design without
+evaluating f, and ``wls`` evaluates f once per point and solves one weighted least-squares
+problem by QR.
+"""
+from ._kernels import SamplingError
+from ._sample import METHODS, WeightedSample, c_delta, d_delta, n_iid, sample_points
+from ._space import PolynomialSpace
+from ._wls import PolynomialExpansion, WLSResult, best_approximation, quadrature, wls
+
+__all__ = ["METHODS", "PolynomialExpansion", "PolynomialSpace", "SamplingError",
+           "WLSResult", "WeightedSample", "best_approximation", "c_delta", "d_delta", "n_iid",
+           "quadrature", "sample_points", "wls"]

@@ -1,0 +1,300 @@
+"""Random designs for weighted least squares: i.i.d. optimal, DPP, volume, repeated DPP."""
+import math
+
+import numpy as np
+
+from .._result import Result
+from .._validation import as_rng, check_int, check_option
+from . import _kernels as K
+from ._space import check_delta, check_space
+
+__all__ = ["sample_points", "WeightedSample", "METHODS", "n_iid", "c_delta", "d_delta"]
+
+METHODS = ("iid", "iid_conditioned", "dpp", "volume", "repeated_dpp")
+DPP_SAMPLERS = ("auto", "chain", "tridiagonal")
+
+
+def c_delta(delta):
+    """Matrix-Chernoff constant of the lambda_min tail: delta + (1 - delta) ln(1 - delta)."""
+    return delta + (1.0 - delta) * math.log1p(-delta)
+
+
+def d_delta(delta):
+    """Matrix-Chernoff constant of the lambda_max tail: (1 + delta) ln(1 + delta) - delta."""
+    return (1.0 + delta) * math.log1p(delta) - delta
+
+
+def n_iid(m, delta=0.5, eta=0.01):
+    """Certified i.i.d. sample size: ceil(m ln(2m / eta) / d_delta), so P(||G - I|| <= delta)
+    >= 1 - eta (Tropp's matrix Chernoff bound, both tails).
+
+    Examples
+    --------
+    >>> from numfit.approx import n_iid
+    >>> n_iid(10), n_iid(11, delta=0.9)
+    (703, 265)
+    """
+    return int(math.ceil(m * math.log(2.0 * m / eta) / d_delta(delta)))
+
+
+class WeightedSample(Result):
+    """Points and weights of a weighted least-squares design (a ``dict`` with attributes).
+
+    Attributes
+    ----------
+    points : ndarray, shape (n, d)
+        Points in user coordinates.
+    weights : ndarray, shape (n,)
+        ``w = m / k_m`` at every point.
+    gram_error : float
+        ``||G - I||_2`` of the empirical Gram matrix ``G = (1/n) sum w_i phi(x_i) phi(x_i)^T``.
+    lambda_min, lambda_max : float
+        Extreme eigenvalues of ``G``.
+    stable : bool
+        ``gram_error <= delta``.
+    n, m : int
+        Sample size and dimension of the space.
+    method, delta, eta, space
+        What made the sample.
+    n_batches, n_redraws : int
+        DPP batches (dpp, volume, repeated_dpp) and redraws (iid_conditioned) used.
+    n_proposals, acceptance_rate : int, float
+        Candidates drawn from the optimal density and the fraction kept (the DPP chain rule
+        rejects; i.i.d. keeps all).
+    n_proposals_1d, acceptance_rate_1d : int, float
+        Proposals of the 1-D rejection samplers (acceptance 1/2 for Legendre and Chebyshev
+        degrees >= 1).
+    is_dpp : ndarray of bool, shape (n,)
+        Which points came from a projection DPP.
+    success, status, message
+        ``status`` 0: done; 2: ``max_redraws`` or ``max_batches`` reached before stability.
+    """
+
+
+def _gram(phi, w):
+    """Eigenvalues of G = (1/n) Phi^T diag(w) Phi (for sequential tests)."""
+    return np.linalg.eigvalsh((phi * w[:, None]).T @ phi / phi.shape[0])
+
+
+def gram_stats(phi, w):
+    """(lambda_min, lambda_max, ||G - I||) of G = (1/n) Phi^T diag(w) Phi."""
+    lam = _gram(phi, w)
+    lmin, lmax = float(lam[0]), float(lam[-1])
+    return lmin, lmax, max(lmax - 1.0, 1.0 - lmin)
+
+
+def _full_1d(space):
+    return space.dim == 1 and np.array_equal(space.indices[:, 0], np.arange(space.m))
+
+
+def _choose_dpp(space, dpp_sampler):
+    if dpp_sampler == "tridiagonal":
+        if not _full_1d(space):
+            raise ValueError("`dpp_sampler`='tridiagonal' needs a 1-D space with all degrees "
+                             f"0..p; got {space!r}")
+        return "tridiagonal"
+    if dpp_sampler == "auto" and _full_1d(space) and space.m > 1:
+        return "tridiagonal"
+    return "chain"
+
+
+class _Draws:
+    """Counts and the DPP sampler shared by the methods."""
+
+    def __init__(self, space, max_prop, dpp_sampler):
+        self.space, self.max_prop = space, max_prop
+        self.counts = np.zeros(4, dtype=np.int64)
+        self.dpp_kind = _choose_dpp(space, dpp_sampler)
+        self.n_tri = 0
+
+    def rho(self, rng, n):
+        return K.draw_rho(rng, self.space, n, self.max_prop, self.counts)
+
+    def dpp(self, rng):
+        if self.dpp_kind == "tridiagonal":
+            self.n_tri += self.space.m
+            return K.dpp_tridiagonal(rng, self.space)
+        return K.dpp_chain(rng, self.space, self.max_prop, self.counts)
+
+    @property
+    def n_proposals(self):
+        return int(self.counts[2]) + self.n_tri
+
+
+def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, eta=0.01,
+                  max_redraws=1000, max_batches=None, max_proposals=10_000,
+                  dpp_sampler="auto"):
+    """Draw a weighted design for least-squares approximation in ``space``.
+
+    Parameters
+    ----------
+    space : PolynomialSpace
+        The approximation space V_m (dimension m).
+    n : int, optional
+        Sample size. Defaults: ``n_iid(m, delta, eta)`` for "iid" and "iid_conditioned"
+        (certified: stable with probability >= 1 - eta), m for "dpp", ``m + n_iid`` for
+        "volume", and adaptive for "repeated_dpp" (batches until stable).
+    method : {"repeated_dpp", "iid", "iid_conditioned", "dpp", "volume"}
+        - "iid": i.i.d. points from the optimal density ``rho_m = k_m / m``.
+        - "iid_conditioned": redraw the whole i.i.d. set until ``||G - I|| <= delta``.
+        - "dpp": one projection DPP of V_m (n = m points, the interpolation design).
+        - "volume": a projection DPP plus ``n - m`` i.i.d. ``rho_m`` points (generalized
+          volume-rescaled sampling with the optimal density).
+        - "repeated_dpp": independent DPPs until ``||G - I|| <= delta`` (or, with ``n``,
+          ``n // m`` DPPs plus ``n % m`` points of one more).
+    delta : float in (0, 1), default 0.5
+        Stability threshold on ``||G - I||_2``.
+    rng : None, int or numpy.random.Generator
+        Seed or generator; the same seed gives bit-identical points. DPP batches of
+        "repeated_dpp" use ``rng.spawn`` children.
+    eta : float in (0, 1), default 0.01
+        Failure probability of the certified i.i.d. size.
+    max_redraws : int, default 1000
+        Cap of "iid_conditioned"; at the cap the best draw is returned with ``status=2``.
+    max_batches : int, optional
+        Cap of adaptive "repeated_dpp"; default ``ceil(n_iid / m)``.
+    max_proposals : int, default 10000
+        Cap of every rejection loop (per draw); exceeding it raises
+        :class:`numfit.approx.SamplingError`.
+    dpp_sampler : {"auto", "chain", "tridiagonal"}
+        Chain rule with rejection from ``rho_m`` (any space), or the 1-D random Jacobi matrix
+        model (full 1-D spaces; O(m^2)). "auto" uses the tridiagonal model in 1-D.
+
+    Returns
+    -------
+    WeightedSample
+
+    Examples
+    --------
+    >>> import numfit as nf
+    >>> V = nf.PolynomialSpace("legendre", degree=9)
+    >>> smp = nf.sample_points(V, method="repeated_dpp", rng=0)
+    >>> smp.stable, smp.n % V.m, smp.points.shape[1]
+    (True, 0, 1)
+    >>> bool(abs(smp.weights * V.christoffel(smp.points) - V.m).max() < 1e-9)
+    True
+    """
+    space = check_space(space)
+    method = check_option("method", method, METHODS)
+    delta = check_delta("delta", delta)
+    eta = check_delta("eta", eta)
+    max_redraws = check_int("max_redraws", max_redraws, lo=1)
+    max_proposals = check_int("max_proposals", max_proposals, lo=1)
+    dpp_sampler = check_option("dpp_sampler", dpp_sampler, DPP_SAMPLERS)
+    m = space.m
+    if n is not None:
+        n = check_int("n", n, lo=1)
+        if method == "dpp" and n != m:
+            raise ValueError(f"`n` must be None or m={m} for method='dpp'; got {n}")
+        if n < m:
+            raise ValueError(f"`n` must be >= m={m} for method={method!r}; got {n}")
+    if max_batches is not None:
+        max_batches = check_int("max_batches", max_batches, lo=1)
+    rng = as_rng(rng)
+    draws = _Draws(space, max_proposals, dpp_sampler)
+    nc = n_iid(m, delta, eta)
+    info = dict(n_batches=0, n_redraws=0, status=0, message="")
+    if method == "iid":
+        t = draws.rho(rng, nc if n is None else n)
+        is_dpp = np.zeros(len(t), bool)
+    elif method == "iid_conditioned":
+        t, info = _iid_conditioned(space, draws, rng, nc if n is None else n, delta,
+                                   max_redraws, nc)
+        is_dpp = np.zeros(len(t), bool)
+    elif method == "dpp":
+        t = draws.dpp(rng)
+        is_dpp = np.ones(m, bool)
+        info["n_batches"] = 1
+    elif method == "volume":
+        n = m + nc if n is None else n
+        t = np.concatenate([draws.dpp(rng), draws.rho(rng, n - m)])
+        is_dpp = np.arange(n) < m
+        info["n_batches"] = 1
+    else:
+        if n is None:
+            cap = max_batches if max_batches is not None else int(math.ceil(nc / m))
+            t, info = _repeated_adaptive(space, draws, rng, delta, cap, nc)
+        else:
+            t, info = _repeated_fixed(space, draws, rng, n)
+        is_dpp = np.ones(len(t), bool)
+    return _finish(space, t, is_dpp, method, delta, eta, draws, info)
+
+
+def _weights_phi(space, t):
+    phi = K.features(t, space.beta, space.pmax, space.indices)
+    k = np.einsum("ij,ij->i", phi, phi)
+    return phi, space.m / k
+
+
+def _iid_conditioned(space, draws, rng, n, delta, max_redraws, nc):
+    best, best_err = None, np.inf
+    for i in range(max_redraws):
+        t = draws.rho(rng, n)
+        lam = _gram(*_weights_phi(space, t))
+        err = max(lam[-1] - 1.0, 1.0 - lam[0])
+        if err < best_err:
+            best, best_err = t, err
+        if err <= delta:
+            return t, dict(n_batches=0, n_redraws=i, status=0, message="")
+    msg = (f"iid_conditioned: ||G-I|| <= {delta:g} not reached in {max_redraws} redraws of "
+           f"n={n} (best {best_err:.3g}); increase n (certified n={nc}) or delta")
+    return best, dict(n_batches=0, n_redraws=max_redraws, status=2, message=msg)
+
+
+def _repeated_adaptive(space, draws, rng, delta, cap, nc):
+    m = space.m
+    parts, s = [], np.zeros((m, m))
+    for b in range(1, cap + 1):
+        child = rng.spawn(1)[0]
+        t = draws.dpp(child)
+        parts.append(t)
+        phi, w = _weights_phi(space, t)
+        s += (phi * w[:, None]).T @ phi
+        lam = np.linalg.eigvalsh(s / (b * m))
+        err = max(lam[-1] - 1.0, 1.0 - lam[0])
+        if err <= delta:
+            return np.concatenate(parts), dict(n_batches=b, n_redraws=0, status=0,
+                                               message="")
+    msg = (f"repeated_dpp: ||G-I|| <= {delta:g} not reached in max_batches={cap} DPP batches "
+           f"(n={cap * m}, last {err:.3g}); increase max_batches or delta (certified i.i.d. "
+           f"n={nc})")
+    return np.concatenate(parts), dict(n_batches=cap, n_redraws=0, status=2, message=msg)
+
+
+def _repeated_fixed(space, draws, rng, n):
+    m = space.m
+    full, r = divmod(n, m)
+    parts = []
+    for _ in range(full):
+        parts.append(draws.dpp(rng.spawn(1)[0]))
+    if r:
+        child = rng.spawn(1)[0]
+        t = draws.dpp(child)
+        parts.append(t[np.sort(child.choice(m, size=r, replace=False))])
+    return np.concatenate(parts), dict(n_batches=full + (r > 0), n_redraws=0, status=0,
+                                       message="")
+
+
+def _finish(space, t, is_dpp, method, delta, eta, draws, info):
+    phi, w = _weights_phi(space, t)
+    lmin, lmax, err = gram_stats(phi, w)
+    n = t.shape[0]
+    status = info["status"]
+    message = info["message"] or (
+        f"{method}: n={n} points for m={space.m}, ||G-I||={err:.3g} "
+        f"({'stable' if err <= delta else 'not stable'} at delta={delta:g})")
+    c = draws.counts
+    n_prop = n if method in ("iid", "iid_conditioned") else \
+        draws.n_proposals + int(np.count_nonzero(~is_dpp))
+    points = space.from_reference(t)
+    for a in (points, w, is_dpp):
+        a.setflags(write=False)
+    return WeightedSample(
+        points=points, weights=w, gram_error=err, lambda_min=lmin, lambda_max=lmax,
+        stable=bool(err <= delta), n=n, m=space.m, method=method, delta=delta, eta=eta,
+        space=space, n_batches=info["n_batches"], n_redraws=info["n_redraws"],
+        n_proposals=n_prop, acceptance_rate=n / max(n_prop, 1),
+        n_proposals_1d=int(c[0]), acceptance_rate_1d=float(c[1] / c[0]) if c[0] else 1.0,
+        is_dpp=is_dpp, dpp_sampler=draws.dpp_kind if is_dpp.any() else None,
+        success=status == 0, status=status, message=message)
+

@@ -1,0 +1,334 @@
+"""Orthonormal polynomial spaces: families, index sets, features, the optimal density."""
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .._validation import check_float, check_int, check_option
+from . import _kernels as K
+
+__all__ = ["PolynomialSpace", "FAMILIES", "INDEX_SETS"]
+
+FAMILIES = ("legendre", "chebyshev", "hermite")
+INDEX_SETS = ("total", "tensor", "hyperbolic")
+_FAMILY_CODE = {"legendre": 0, "chebyshev": 1, "hermite": 2}
+
+
+def recurrence_beta(family, p):
+    """beta_0 = 0, beta_1 .. beta_p of the orthonormal three-term recurrence (length p + 1)."""
+    j = np.arange(1, p + 1, dtype=np.float64)
+    beta = np.zeros(p + 1)
+    if family == "legendre":
+        beta[1:] = j / np.sqrt(4.0 * j * j - 1.0)
+    elif family == "chebyshev":
+        beta[1:] = 0.5
+        if p >= 1:
+            beta[1] = 1.0 / math.sqrt(2.0)
+    else:
+        beta[1:] = np.sqrt(j)
+    return beta
+
+
+@lru_cache(maxsize=256)
+def _hyperbolic_count(d, cap):
+    """Number of nu in N^d with prod(nu_k + 1) <= cap."""
+    if d == 0:
+        return 1
+    return sum(_hyperbolic_count(d - 1, cap // (v + 1)) for v in range(cap))
+
+
+def index_set_size(index_set, degree, dim):
+    """m in exact integers, before anything is allocated."""
+    if index_set == "tensor":
+        return (degree + 1) ** dim
+    if index_set == "total":
+        return math.comb(degree + dim, dim)
+    return _hyperbolic_count(dim, degree + 1)
+
+
+def _enumerate(index_set, p, d):
+    out = []
+
+    def rec(prefix, k, budget):
+        if k == d:
+            out.append(prefix)
+            return
+        if index_set == "tensor":
+            rng = range(p + 1)
+        elif index_set == "total":
+            rng = range(budget + 1)
+        else:
+            rng = range(budget)            # budget = remaining product cap
+        for v in rng:
+            if index_set == "total":
+                rec(prefix + (v,), k + 1, budget - v)
+            elif index_set == "hyperbolic":
+                rec(prefix + (v,), k + 1, budget // (v + 1))
+            else:
+                rec(prefix + (v,), k + 1, budget)
+
+    rec((), 0, p + 1 if index_set == "hyperbolic" else p)
+    return np.array(out, dtype=np.int64).reshape(-1, d)
+
+
+def order_indices(ind):
+    """Sort rows by |nu|_1, then lexicographically descending: (0,0),(1,0),(0,1),(2,0),..."""
+    keys = [-ind[:, k] for k in range(ind.shape[1] - 1, -1, -1)] + [ind.sum(axis=1)]
+    return np.ascontiguousarray(ind[np.lexsort(keys)])
+
+
+class PolynomialSpace:
+    """Span of tensor products of orthonormal polynomials on a box or under a Gaussian.
+
+    Parameters
+    ----------
+    family : {"legendre", "chebyshev", "hermite"}
+        Legendre: uniform probability measure on the box ``domain``; Chebyshev: the arcsine
+        measure on the box; Hermite: the Gaussian ``N(loc, scale**2)`` in each coordinate.
+    degree : int, optional
+        Polynomial degree p >= 0 of the index set. Required unless ``indices`` is given.
+    dim : int, default 1
+        Number of variables d >= 1.
+    index_set : {"total", "tensor", "hyperbolic"}, default "total"
+        ``sum(nu) <= p``, ``max(nu) <= p`` or ``prod(nu + 1) <= p + 1``. In one dimension all
+        three are {0, ..., p}.
+    indices : array_like of int, shape (m, dim), optional
+        A custom set of distinct non-negative multi-indices (kept in the given order).
+    domain : array_like, shape (2,) or (dim, 2), optional
+        Box ``[lower, upper]`` per coordinate (Legendre/Chebyshev); default ``[-1, 1]``.
+    loc, scale : float or array_like of shape (dim,), optional
+        Mean and standard deviation per coordinate (Hermite); default 0 and 1.
+    max_size : int, default 100000
+        Largest allowed dimension m of the space (checked before allocation).
+
+    Attributes
+    ----------
+    m : int
+        Dimension of the space, ``len(space)``.
+    indices : ndarray of int64, shape (m, dim)
+        Multi-indices, ordered by total degree, then lexicographically descending;
+        coefficient ``j`` of a fit multiplies ``phi_{indices[j]}``.
+
+    Notes
+    -----
+    The basis ``phi_nu`` is orthonormal for the product measure ``mu``. The inverse
+    Christoffel function ``k_m(x) = sum_nu phi_nu(x)**2`` integrates to m, the optimal
+    sampling density (w.r.t. ``mu``) is ``k_m / m`` and the weights are ``w = m / k_m``.
+
+    Examples
+    --------
+    >>> import numfit as nf
+    >>> V = nf.PolynomialSpace("legendre", degree=2, dim=2)
+    >>> V.m, V.indices.tolist()
+    (6, [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]])
+    >>> float(V.weights([[0.0, 0.0]])[0]) > 0
+    True
+    """
+
+    def __init__(self, family, degree=None, dim=1, index_set="total", *, indices=None,
+                 domain=None, loc=None, scale=None, max_size=100_000):
+        family = check_option("family", family, FAMILIES)
+        dim = check_int("dim", dim, lo=1)
+        max_size = check_int("max_size", max_size, lo=1)
+        if indices is not None:
+            ind = np.asarray(indices)
+            if ind.ndim == 1 and dim == 1:
+                ind = ind.reshape(-1, 1)
+            if ind.ndim != 2 or ind.shape[1] != dim or ind.shape[0] == 0:
+                raise ValueError(f"`indices` must be a non-empty 2-D array with dim={dim} "
+                                 f"columns; got shape {ind.shape}")
+            if ind.dtype.kind not in "iu" and not (ind.dtype.kind == "f"
+                                                   and np.all(np.isfinite(ind))
+                                                   and np.all(ind == np.round(ind))):
+                raise TypeError(f"`indices` must hold integers; got dtype {ind.dtype}")
+            ind = ind.astype(np.int64)
+            if ind.min() < 0:
+                raise ValueError("`indices` must be non-negative")
+            if len(np.unique(ind, axis=0)) != len(ind):
+                raise ValueError("`indices` must have distinct rows")
+            if len(ind) > max_size:
+                raise ValueError(f"the space has m={len(ind)} > max_size={max_size}")
+            if degree is not None:
+                degree = check_int("degree", degree, lo=0)
+            index_set = "custom"
+            self.degree = int(ind.max()) if degree is None else degree
+            ind = np.ascontiguousarray(ind)
+        else:
+            if degree is None:
+                raise TypeError("`degree` is required unless `indices` is given")
+            degree = check_int("degree", degree, lo=0)
+            index_set = check_option("index_set", index_set, INDEX_SETS)
+            m = index_set_size(index_set, degree, dim)
+            if m > max_size:
+                raise ValueError(f"the {index_set} index set of degree {degree} in dim {dim} "
+                                 f"has m={m} > max_size={max_size}; lower the degree or use "
+                                 "index_set='total'/'hyperbolic'")
+            ind = order_indices(_enumerate(index_set, degree, dim))
+            self.degree = degree
+        ind.setflags(write=False)
+        self.family, self.dim, self.index_set = family, dim, index_set
+        self.indices = ind
+        self.max_size = max_size
+        self._set_map(domain, loc, scale)
+        self._prepare()
+
+    # -- construction helpers ---------------------------------------------------------
+    def _set_map(self, domain, loc, scale):
+        d = self.dim
+        if self.family == "hermite":
+            if domain is not None:
+                raise ValueError("`domain` applies to legendre/chebyshev; use loc/scale for "
+                                 "hermite")
+            loc = np.zeros(d) if loc is None else np.broadcast_to(
+                np.asarray(loc, dtype=np.float64), (d,)).copy()
+            scale = np.ones(d) if scale is None else np.broadcast_to(
+                np.asarray(scale, dtype=np.float64), (d,)).copy()
+            if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale))):
+                raise ValueError("`loc` and `scale` must be finite")
+            if np.any(scale <= 0):
+                raise ValueError(f"`scale` must be > 0; got {scale.tolist()}")
+            self._shift, self._half = loc, scale
+            self.domain = None
+        else:
+            if loc is not None or scale is not None:
+                raise ValueError("`loc`/`scale` apply to hermite; use domain for "
+                                 f"{self.family}")
+            dom = np.array([[-1.0, 1.0]] * d) if domain is None else \
+                np.asarray(domain, dtype=np.float64)
+            if dom.shape == (2,):
+                dom = np.tile(dom, (d, 1))
+            if dom.shape != (d, 2):
+                raise ValueError(f"`domain` must have shape (2,) or ({d}, 2); got {dom.shape}")
+            if not np.all(np.isfinite(dom)) or np.any(dom[:, 0] >= dom[:, 1]):
+                raise ValueError("`domain` must be finite with lower < upper; got "
+                                 f"{dom.tolist()}")
+            self.domain = dom
+            self._shift = 0.5 * (dom[:, 0] + dom[:, 1])
+            self._half = 0.5 * (dom[:, 1] - dom[:, 0])
+        for a in (self._shift, self._half):
+            a.setflags(write=False)
+
+    def _prepare(self):
+        self.pmax = np.ascontiguousarray(self.indices.max(axis=0), dtype=np.int64)
+        p = int(self.pmax.max())
+        # long enough for Clenshaw (p + 3 entries)
+        self.beta = recurrence_beta(self.family, p + 2)
+        self._code = _FAMILY_CODE[self.family]
+
+    # -- basic protocol ------------------------------------------------------------
+    @property
+    def m(self):
+        """Dimension of the space."""
+        return self.indices.shape[0]
+
+    def __len__(self):
+        return self.m
+
+    def __repr__(self):
+        extra = f", domain={self.domain.tolist()}" if self.domain is not None else \
+            f", loc={self._shift.tolist()}, scale={self._half.tolist()}"
+        return (f"PolynomialSpace({self.family!r}, degree={self.degree}, dim={self.dim}, "
+                f"index_set={self.index_set!r}, m={self.m}{extra})")
+
+    def __eq__(self, other):
+        return (isinstance(other, PolynomialSpace) and self.family == other.family
+                and self.dim == other.dim and np.array_equal(self.indices, other.indices)
+                and np.array_equal(self._shift, other._shift)
+                and np.array_equal(self._half, other._half))
+
+    def __hash__(self):
+        return hash((self.family, self.dim, self.m, self.indices.tobytes()))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for a in (self.indices, self._shift, self._half):
+            a.setflags(write=False)
+
+    def to_dict(self):
+        """Plain-Python description; ``PolynomialSpace.from_dict`` rebuilds the space."""
+        out = {"family": self.family, "dim": self.dim, "degree": self.degree,
+               "index_set": self.index_set, "indices": self.indices.tolist(),
+               "max_size": self.max_size}
+        if self.family == "hermite":
+            out.update(loc=self._shift.tolist(), scale=self._half.tolist())
+        else:
+            out["domain"] = self.domain.tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of :meth:`to_dict`."""
+        kw = {k: data[k] for k in ("domain", "loc", "scale") if k in data}
+        return cls(data["family"], degree=data.get("degree"), dim=data["dim"],
+                   indices=data["indices"], max_size=data.get("max_size", 100_000), **kw)
+
+    # -- coordinates -----------------------------------------------------------------
+    def _as_points(self, x, name="x"):
+        """(N, d) float64 user coordinates; d = 1 also accepts scalars and (N,)."""
+        a = np.asarray(x, dtype=np.float64)
+        if self.dim == 1 and a.ndim <= 1:
+            a = a.reshape(-1, 1)
+        elif a.ndim == 1 and a.shape[0] == self.dim:
+            a = a.reshape(1, -1)
+        if a.ndim != 2 or a.shape[1] != self.dim:
+            raise ValueError(f"`{name}` must have shape (N, {self.dim})"
+                             f"{' or (N,)' if self.dim == 1 else ''}; got {np.shape(x)}")
+        if not np.all(np.isfinite(a)):
+            bad = np.flatnonzero(~np.all(np.isfinite(a), axis=1))
+            raise ValueError(f"`{name}` must be finite; {bad.size} non-finite point(s), the "
+                             f"first at row {bad[0]}")
+        return a
+
+    def to_reference(self, x):
+        """User coordinates -> reference coordinates t ([-1, 1]^d or standard normal)."""
+        return np.ascontiguousarray((self._as_points(x) - self._shift) / self._half)
+
+    def from_reference(self, t):
+        """Reference coordinates -> user coordinates."""
+        t = np.asarray(t, dtype=np.float64).reshape(-1, self.dim)
+        return t * self._half + self._shift
+
+    # -- evaluation ------------------------------------------------------------------
+    def eval(self, x):
+        """Feature matrix ``Phi[i, j] = phi_{indices[j]}(x[i])``, shape (N, m)."""
+        t = self.to_reference(x)
+        return K.features(t, self.beta, self.pmax, self.indices)
+
+    def christoffel(self, x):
+        """Inverse Christoffel function ``k_m(x) = ||phi(x)||**2``, shape (N,)."""
+        return K.christoffel(self.to_reference(x), self.beta, self.pmax, self.indices)
+
+    def optimal_density(self, x):
+        """``rho_m = k_m / m``, the optimal sampling density with respect to ``mu``."""
+        return self.christoffel(x) / self.m
+
+    def weights(self, x):
+        """Least-squares weights ``w = m / k_m``."""
+        return self.m / self.christoffel(x)
+
+    def measure_density(self, x):
+        """Density of the reference measure ``mu`` w.r.t. Lebesgue measure at ``x``."""
+        t = self.to_reference(x)
+        if self.family == "legendre":
+            dens = np.where(np.abs(t) <= 1, 0.5, 0.0)
+        elif self.family == "chebyshev":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dens = np.where(np.abs(t) < 1, 1.0 / (np.pi * np.sqrt(1 - t * t)), 0.0)
+        else:
+            dens = np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+        return np.prod(dens / self._half, axis=1)
+
+
+def check_space(space, name="space"):
+    if not isinstance(space, PolynomialSpace):
+        raise TypeError(f"`{name}` must be a numfit.PolynomialSpace; got "
+                        f"{type(space).__name__}")
+    return space
+
+
+def check_delta(name, value):
+    return check_float(name, value, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
