@@ -145,7 +145,9 @@ def test_fit_accepts_scalars_and_1d_arrays():
 def test_pickle_and_dict_roundtrip():
     V = nf.PolynomialSpace("hermite", 4, dim=2, index_set="hyperbolic", loc=1.0, scale=2.0)
     W = nf.PolynomialSpace.from_dict(V.to_dict())
-    assert W == V and pickle.loads(pickle.dumps(V)) == V
+    assert W == V and W.index_set == "hyperbolic" and pickle.loads(pickle.dumps(V)) == V
+    C = nf.PolynomialSpace("legendre", 2, dim=2, indices=[[0, 0], [2, 1]])
+    assert nf.PolynomialSpace.from_dict(C.to_dict()) == C
     fit = nf.wls(lambda X: np.sin(X[:, 0]) + X[:, 1], V, rng=1)
     back = pickle.loads(pickle.dumps(fit))
     X = np.array([[0.3, 1.0], [1.2, -0.4]])

@@ -263,8 +263,15 @@ class PolynomialSpace:
     def from_dict(cls, data):
         """Inverse of :meth:`to_dict`."""
         kw = {k: data[k] for k in ("domain", "loc", "scale") if k in data}
+        kw["max_size"] = data.get("max_size", 100_000)
+        if data.get("index_set", "custom") != "custom":
+            space = cls(data["family"], data["degree"], data["dim"], data["index_set"], **kw)
+            if "indices" in data and not np.array_equal(space.indices,
+                                                        np.asarray(data["indices"])):
+                raise ValueError("`indices` do not match the named index set")
+            return space
         return cls(data["family"], degree=data.get("degree"), dim=data["dim"],
-                   indices=data["indices"], max_size=data.get("max_size", 100_000), **kw)
+                   indices=data["indices"], **kw)
 
     # -- coordinates -----------------------------------------------------------------
     def _as_points(self, x, name="x"):
