@@ -8,11 +8,13 @@ from .approx import (PolynomialSpace, SamplingError, WeightedSample, WLSResult, 
                      wls)
 from .interpolate import AutoKnotsSpline, autoknots
 from .linalg import (BinnedTsallisINF, ChebCB, ContextRangeWarning, RelaxationTuner,
-                     TsallisINF, sor, ssor_cg)
+                     TsallisINF, sketch_solve, sor, ssor_cg)
+from .optimize import ALSketchStatus, alsketch, minimize_alsketch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALSketchStatus",
     "AutoKnotsSpline",
     "AutoKnotsWarning",
     "PolynomialSpace",
@@ -22,7 +24,9 @@ __all__ = [
     "DiscontinuityError",
     "Result",
     "__version__",
+    "alsketch",
     "autoknots",
+    "minimize_alsketch",
     "sample_points",
     "wls",
     "BinnedTsallisINF",
@@ -30,6 +34,7 @@ __all__ = [
     "ContextRangeWarning",
     "RelaxationTuner",
     "TsallisINF",
+    "sketch_solve",
     "sor",
     "ssor_cg",
 ]

@@ -77,6 +77,12 @@ def _wls_demo(out_dir, quick):
     return wls_demo(out_dir, quick)
 
 
+@section("alsketch")
+def _alsketch_demo(out_dir, quick):
+    from .optimize._demo import alsketch_demo
+    return alsketch_demo(out_dir, quick)
+
+
 @section("sor")
 def _sor_demo(out_dir, quick):
     from .linalg._demo import sor_demo

@@ -1,4 +1,5 @@
-"""numfit.linalg: SOR, SSOR-PCG, bandit-tuned relaxation and system sequences (specs/sor.md).
+"""numfit.linalg: SOR, SSOR-PCG, bandit-tuned relaxation, system sequences (specs/sor.md) and
+sketch-and-project solvers (:func:`sketch_solve`, specs/alsketch.md).
 
 Solvers: :func:`sor`, :func:`ssor_cg`, :func:`sor_sweep` (in place), :func:`prepare`.
 Policies: :class:`TsallisINF`, :class:`BinnedTsallisINF`, :class:`ChebCB`; the driver
@@ -8,12 +9,13 @@ from ._policies import (BinnedTsallisINF, ChebCB, ContextRangeWarning, TsallisIN
                         tsallis_probabilities)
 from ._sequences import (HeatEquation2D, LinearSystem, laplacian_2d,
                          shifted_laplacian_sequence)
+from ._sketch import SketchResult, sketch_solve
 from ._sor import PreparedMatrix, SolveResult, prepare, sor, sor_sweep, ssor_cg
 from ._tuner import RelaxationTuner, auto_grid, lanczos_beta
 
 __all__ = [
     "BinnedTsallisINF", "ChebCB", "ContextRangeWarning", "HeatEquation2D", "LinearSystem",
-    "PreparedMatrix", "RelaxationTuner", "SolveResult", "TsallisINF", "auto_grid",
+    "PreparedMatrix", "RelaxationTuner", "SketchResult", "SolveResult", "TsallisINF", "auto_grid",
     "lanczos_beta", "laplacian_2d", "make_grid", "prepare", "shifted_laplacian_sequence",
-    "sor", "sor_sweep", "ssor_cg", "tsallis_probabilities",
+    "sketch_solve", "sor", "sor_sweep", "ssor_cg", "tsallis_probabilities",
 ]

@@ -1,0 +1,1170 @@
+"""Exact augmented Lagrangian Newton with randomized iterative sketching (AL-sketch).
+
+specs/alsketch.md; Hong, Na, Mahoney, Kolar (ICML 2023, arXiv:2305.18379). The front end
+(:func:`minimize_alsketch`, :func:`alsketch`) validates and standardizes the problem; the outer
+loop solves each Newton-KKT system ``K z = -grad L`` inexactly with
+:class:`numfit.linalg._sketch.SketchRunner`, tests the descent of the exact augmented
+Lagrangian merit, raises the penalties when needed, and backtracks on the merit.
+"""
+import enum
+import inspect
+import math
+import warnings
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.optimize import (
+    HessianUpdateStrategy,
+    LinearConstraint,
+    NonlinearConstraint,
+    OptimizeResult,
+    OptimizeWarning,
+)
+from scipy.sparse.linalg import (
+    ArpackError,
+    ArpackNoConvergence,
+    LinearOperator,
+    eigsh,
+    minres,
+    splu,
+)
+
+from .._validation import as_rng, check_float, check_int, check_option
+from ..linalg._sketch import BLOCK_TYPES, SKETCHES, SketchRunner, default_block_size
+from ._merit import merit_directional, merit_value
+
+__all__ = ["ALSketchStatus", "FiniteDifferenceHessianWarning", "alsketch", "minimize_alsketch"]
+
+
+class ALSketchStatus(enum.IntEnum):
+    """Exit statuses of :func:`minimize_alsketch` (success means ``CONVERGED``)."""
+    CONVERGED = 0
+    MAX_ITER = 1
+    SINGULAR_JACOBIAN = 2
+    PENALTY_SATURATED = 3
+    LINE_SEARCH_FAILED = 4
+    INNER_MAXITER = 5
+    CALLBACK_STOP = 6
+    NONFINITE = 7
+
+
+class FiniteDifferenceHessianWarning(UserWarning):
+    """Issued when Hessian-vector products are approximated by finite differences."""
+
+
+_MESSAGES = {
+    0: "converged: KKT residual <= tol",
+    1: "maximum iterations reached",
+    2: "LICQ fails: lambda_min(G G^T) = {licq:.3g} < {licq_tol:.3g}",
+    3: "penalties saturated, no descent direction",
+    4: "line search failed: step below alpha_min",
+    5: "the sketch solver hit max_inner (or max_sketch_total)",
+    6: "callback requested termination",
+    7: "non-finite value at iteration {k}",
+}
+
+_EQ_ONLY = "equality constraints only; use trust-constr or slack variables"
+
+_THEORY = {"eta1": 1.0, "eta2": 0.1, "nu": 1.5, "beta": 0.1, "backtrack": 0.5,
+           "alpha_min": 1e-10, "max_backtrack": 40, "xi_B": 0.1, "reduced_hess_tol": 1e-6,
+           "licq_tol": 1e-2, "delta0": 0.1, "delta_min": 1e-6, "kappa": 0.1,
+           "kappa_min": 1e-10, "theta": 1.0, "eta1_max": 1e8, "eta2_min": 1e-8,
+           "max_inner": 100_000, "check_every": 1, "inner_fallback": None,
+           "max_sketch_total": math.inf, "return_history": False, "shift": "paper",
+           "curvature_check": "auto", "kkt_norm": "2", "block_size": None,
+           "lanczos_steps": 0}
+_PRACTICAL = dict(_THEORY, licq_tol=None, check_every=None, inner_fallback="auto",
+                  lanczos_steps=20)
+
+
+# ============================================================================ helpers
+def _is_explicit(M):
+    return isinstance(M, np.ndarray) or sp.issparse(M)
+
+
+def _fro(M):
+    if sp.issparse(M):
+        return float(sp.linalg.norm(M, "fro"))
+    return float(np.linalg.norm(M))
+
+
+class _Con:
+    """One standardized equality constraint block: c(x) = fun(x) - value."""
+
+    def __init__(self, idx, fun, jac, hess, m, linear=False, A=None):
+        self.idx, self.fun, self.hess, self.m = idx, fun, hess, m
+        self._jac = jac
+        self.linear, self.A = linear, A
+
+    def jac(self, x):
+        J = self._jac(x)
+        if sp.issparse(J):
+            return sp.csr_array(J, dtype=float)
+        if isinstance(J, LinearOperator):
+            return J
+        return np.atleast_2d(np.asarray(J, dtype=float))
+
+
+def _eq_bounds(lb, ub, idx, m):
+    lb = np.broadcast_to(np.asarray(lb, dtype=float), (m,))
+    ub = np.broadcast_to(np.asarray(ub, dtype=float), (m,))
+    if not (np.all(np.isfinite(lb)) and np.all(np.isfinite(ub)) and np.array_equal(lb, ub)):
+        raise ValueError(f"`constraints[{idx}]` has lb != ub or infinite bounds: {_EQ_ONLY}")
+    return lb.copy()
+
+
+def _parse_constraints(constraints, x0, args):
+    if constraints is None:
+        constraints = ()
+    if isinstance(constraints, (dict, NonlinearConstraint, LinearConstraint)):
+        constraints = [constraints]
+    out = []
+    warn_fd = []
+    for idx, con in enumerate(constraints):
+        if isinstance(con, LinearConstraint):
+            A = con.A
+            A = sp.csr_array(A, dtype=float) if sp.issparse(A) else \
+                np.atleast_2d(np.asarray(A, dtype=float))
+            if A.ndim != 2 or A.shape[1] != x0.size:
+                raise ValueError(f"`constraints[{idx}]`: LinearConstraint.A must have "
+                                 f"{x0.size} columns; got shape {A.shape}")
+            m = A.shape[0]
+            val = _eq_bounds(con.lb, con.ub, idx, m)
+            out.append(_Con(idx, (lambda x, A=A, v=val: A @ x - v), (lambda x, A=A: A), None,
+                            m, linear=True, A=A))
+            continue
+        if isinstance(con, NonlinearConstraint):
+            f0 = np.atleast_1d(np.asarray(con.fun(x0), dtype=float))
+            if f0.ndim != 1:
+                raise ValueError(f"`constraints[{idx}]` fun must return shape (m,); got "
+                                 f"{f0.shape}")
+            m = f0.size
+            val = _eq_bounds(con.lb, con.ub, idx, m)
+            fun = (lambda x, g=con.fun, v=val: np.atleast_1d(np.asarray(g(x), dtype=float))
+                   - v)
+            jac = con.jac
+            hess = con.hess
+        elif isinstance(con, dict):
+            typ = con.get("type")
+            if typ != "eq":
+                if typ == "ineq":
+                    raise ValueError(f"`constraints[{idx}]` has type 'ineq': {_EQ_ONLY}")
+                raise ValueError(f"`constraints[{idx}]` must have type 'eq'; got {typ!r}")
+            if "fun" not in con or not callable(con["fun"]):
+                raise ValueError(f"`constraints[{idx}]` needs a callable 'fun'")
+            cargs = con.get("args", ())
+            if not isinstance(cargs, tuple):
+                cargs = (cargs,)
+            fun = (lambda x, g=con["fun"], a=cargs:
+                   np.atleast_1d(np.asarray(g(x, *a), dtype=float)))
+            f0 = fun(x0)
+            if f0.ndim != 1:
+                raise ValueError(f"`constraints[{idx}]` fun must return shape (m,); got "
+                                 f"{f0.shape}")
+            m = f0.size
+            jac = con.get("jac")
+            if callable(jac):
+                jac = (lambda x, j=jac, a=cargs: j(x, *a))
+            hess = con.get("hess")
+        else:
+            raise TypeError(f"`constraints[{idx}]` must be a NonlinearConstraint, a "
+                            f"LinearConstraint or a dict; got {type(con).__name__}")
+        if not callable(jac):
+            if jac is not None and jac not in ("2-point", "3-point", "cs"):
+                raise ValueError(f"`constraints[{idx}]`: jac must be callable or '2-point'; "
+                                 f"got {jac!r}")
+            warn_fd.append(f"constraints[{idx}] Jacobian")
+            jac = (lambda x, g=fun: _fd_jac(g, x))
+        if not callable(hess) or isinstance(hess, HessianUpdateStrategy):
+            warn_fd.append(f"constraints[{idx}] Hessian")
+            hess = None
+        out.append(_Con(idx, fun, jac, hess, m))
+    return out, warn_fd
+
+
+def _fd_jac(fun, x):
+    f0 = fun(x)
+    J = np.empty((f0.size, x.size))
+    for j in range(x.size):
+        h = math.sqrt(np.finfo(float).eps) * max(1.0, abs(x[j]))
+        xp = x.copy()
+        xp[j] += h
+        J[:, j] = (fun(xp) - f0) / h
+    return J
+
+
+class _Problem:
+    """Standardized problem with evaluation counters."""
+
+    def __init__(self, fun, x0, args, jac, hess, hessp, cons, hess_l, hessp_l):
+        self.args = args
+        self.n = x0.size
+        self.cons = cons
+        self.m = sum(c.m for c in cons)
+        self.nfev = self.njev = self.ncev = self.ncjev = self.nhev = self.nhvp = 0
+        self._fun = fun
+        self._jac = jac
+        self._cache = None
+        self.hess, self.hessp = hess, hessp
+        self.hess_l, self.hessp_l = hess_l, hessp_l
+        self.fd = False
+
+    # --- objective
+    def f(self, x):
+        self.nfev += 1
+        if self._jac is True:
+            key = x.tobytes()
+            out = self._fun(x, *self.args)
+            f, g = out
+            self._cache = (key, np.asarray(g, dtype=float).ravel())
+            return f
+        return self._fun(x, *self.args)
+
+    def g(self, x):
+        self.njev += 1
+        if self._jac is True:
+            key = x.tobytes()
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1]
+            self.nfev += 1
+            _, g = self._fun(x, *self.args)
+            return np.asarray(g, dtype=float).ravel()
+        if callable(self._jac):
+            return np.asarray(self._jac(x, *self.args), dtype=float).ravel()
+        return _fd_grad(lambda y: self._fun(y, *self.args), x)
+
+    # --- constraints
+    def c(self, x):
+        self.ncev += 1
+        return np.concatenate([con.fun(x) for con in self.cons])
+
+    def G(self, x):
+        self.ncjev += 1
+        blocks = [con.jac(x) for con in self.cons]
+        if any(sp.issparse(b) for b in blocks):
+            return sp.vstack([sp.csr_array(b) for b in blocks], format="csr").astype(float)
+        if len(blocks) == 1:
+            return np.atleast_2d(np.asarray(blocks[0], dtype=float))
+        return np.vstack([np.atleast_2d(np.asarray(b, dtype=float)) for b in blocks])
+
+    # --- Hessian of the Lagrangian
+    def hessian(self, x, lam, gxl_fn):
+        """(explicit matrix or None, matvec) for H = Hess_x L(x, lam)."""
+        if self.hess_l is not None:
+            self.nhev += 1
+            H = self.hess_l(x, lam)
+            return self._wrap(H)
+        if self.hessp_l is not None:
+            return None, (lambda v: np.asarray(self.hessp_l(x, lam, v), dtype=float).ravel())
+        parts_mat, parts_vec = [], []
+        if callable(self.hess):
+            self.nhev += 1
+            Hf = self.hess(x, *self.args)
+            if _is_explicit(Hf):
+                parts_mat.append(Hf)
+            else:
+                parts_vec.append(Hf.matvec)
+        elif self.hessp is not None:
+            parts_vec.append(lambda v: np.asarray(self.hessp(x, v, *self.args),
+                                                  dtype=float).ravel())
+        else:
+            parts_vec.append(None)           # finite differences of grad f
+        off = 0
+        fd_cons = []
+        for con in self.cons:
+            sl = slice(off, off + con.m)
+            off += con.m
+            if con.linear:
+                continue
+            if con.hess is not None:
+                Hc = con.hess(x, lam[sl])
+                if _is_explicit(Hc):
+                    parts_mat.append(Hc)
+                else:
+                    parts_vec.append(Hc.matvec)
+            else:
+                fd_cons.append((con, sl))
+        need_fd_f = None in parts_vec
+        parts_vec = [p for p in parts_vec if p is not None]
+        if not need_fd_f and not fd_cons and not parts_vec:
+            M = parts_mat[0] if parts_mat else np.zeros((self.n, self.n))
+            for P in parts_mat[1:]:
+                M = M + P
+            return self._wrap(M)
+        # a product form, with finite differences where needed
+        xnorm = float(np.linalg.norm(x))
+        g0 = self.g(x) if need_fd_f else None
+        jt0 = [con.jac(x).T @ lam[sl] for con, sl in fd_cons]
+
+        def mv(v):
+            v = np.asarray(v, dtype=float).ravel()
+            out = np.zeros(self.n)
+            for P in parts_mat:
+                out += P @ v
+            for p in parts_vec:
+                out += p(v)
+            if need_fd_f or fd_cons:
+                vn = float(np.linalg.norm(v))
+                if vn == 0:
+                    return out
+                eps = math.sqrt(np.finfo(float).eps) * (1.0 + xnorm) / vn
+                xe = x + eps * v
+                if need_fd_f:
+                    out += (self.g(xe) - g0) / eps
+                for (con, sl), j0 in zip(fd_cons, jt0):
+                    self.ncjev += 1
+                    out += (con.jac(xe).T @ lam[sl] - j0) / eps
+            return out
+        return None, mv
+
+    def _wrap(self, H):
+        if isinstance(H, LinearOperator):
+            return None, H.matvec
+        if sp.issparse(H):
+            H = sp.csr_array(H, dtype=float)
+        else:
+            H = np.asarray(H, dtype=float)
+        return H, (lambda v: H @ v)
+
+
+def _fd_grad(f, x):
+    g = np.empty_like(x)
+    f0 = f(x)
+    for j in range(x.size):
+        h = math.sqrt(np.finfo(float).eps) * max(1.0, abs(x[j]))
+        xp = x.copy()
+        xp[j] += h
+        g[j] = (f(xp) - f0) / h
+    return g
+
+
+def _hutchinson_fro(mv, n, rng, probes=20):
+    """Hutchinson estimate of ||H||_F: mean of |H v|^2 over Rademacher v."""
+    s = 0.0
+    for _ in range(probes):
+        v = rng.integers(0, 2, size=n) * 2.0 - 1.0
+        hv = mv(v)
+        s += float(hv @ hv)
+    return math.sqrt(s / probes)
+
+
+def _lambda_min_ggt(G):
+    """(xi_G, checked) with xi_G = lambda_min(G G^T)."""
+    m = G.shape[0]
+    GGt = G @ G.T
+    if m <= 1000:
+        GGt = GGt.toarray() if sp.issparse(GGt) else np.asarray(GGt)
+        return float(np.linalg.eigvalsh(GGt)[0]), True
+    try:
+        GGt = sp.csc_array(GGt)
+        val = eigsh(GGt, k=1, sigma=0, which="LM", return_eigenvectors=False,
+                    v0=np.ones(m))
+        return float(val[0]), True
+    except (RuntimeError, ValueError, ArpackError, np.linalg.LinAlgError):
+        return 0.0, True                      # a failed factorization counts as xi_G = 0
+
+
+def _diag_dominant_pd(H):
+    if sp.issparse(H):
+        H = sp.csr_array(H)
+        d = H.diagonal()
+        off = np.asarray(abs(H).sum(axis=1)).ravel() - np.abs(d)
+    else:
+        d = np.diag(H)
+        off = np.abs(H).sum(axis=1) - np.abs(d)
+    return bool(np.all(d > 0) and np.all(d > off))
+
+
+def _lanczos_min(op, n, steps):
+    """Smallest Ritz value of ``steps`` Lanczos steps (full reorthogonalization) from
+    ones(n): an upper bound on lambda_min that is usually close for the extreme end."""
+    steps = min(steps, n)
+    Q = np.zeros((n, steps))
+    alpha = np.zeros(steps)
+    beta = np.zeros(steps)
+    q = np.ones(n) / math.sqrt(n)
+    k = 0
+    for k in range(steps):
+        Q[:, k] = q
+        w = op(q)
+        alpha[k] = float(q @ w)
+        w = w - Q[:, :k + 1] @ (Q[:, :k + 1].T @ w)
+        w = w - Q[:, :k + 1] @ (Q[:, :k + 1].T @ w)
+        bk = float(np.linalg.norm(w))
+        if bk <= 1e-12 * max(1.0, abs(alpha[k])) or k == steps - 1:
+            break
+        beta[k] = bk
+        q = w / bk
+    T = np.diag(alpha[:k + 1]) + np.diag(beta[:k], 1) + np.diag(beta[:k], -1)
+    return float(np.linalg.eigvalsh(T)[0])
+
+
+def _reduced_hess_min(Hmat, mv, G, n, m, mode, lanczos_steps=0):
+    """lambda_min(Z^T H Z) by QR (explicit H, n <= 1000) or Lanczos on P H P + s (I - P):
+    ARPACK ``eigsh(which="SA")`` or, with ``lanczos_steps``, a fixed-budget Lanczos."""
+    if mode in ("auto", "qr") and Hmat is not None and (n <= 1000 or mode == "qr"):
+        Gd = G.toarray() if sp.issparse(G) else np.asarray(G)
+        Q, _ = np.linalg.qr(Gd.T, mode="complete")
+        Z = Q[:, m:]
+        Hd = Hmat.toarray() if sp.issparse(Hmat) else np.asarray(Hmat)
+        return float(np.linalg.eigvalsh(Z.T @ Hd @ Z)[0]), 0
+    # projector P = I - G^T (G G^T)^{-1} G
+    if sp.issparse(G):
+        lu = splu(sp.csc_array(G @ G.T))
+        solve = lu.solve
+    else:
+        cf = sla.cho_factor(G @ G.T)
+
+        def solve(y):
+            return sla.cho_solve(cf, y)
+    hfro = None
+    nprod = [0]
+
+    def proj(v):
+        return v - G.T @ solve(G @ v)
+
+    probe = np.random.default_rng(12345)
+    hfro = _hutchinson_fro(mv, n, probe, probes=5)
+    sigma = 1.0 + hfro
+
+    def op(v):
+        v = np.asarray(v).ravel()
+        pv = proj(v)
+        nprod[0] += 1
+        return proj(mv(pv)) + sigma * (v - pv)
+    if lanczos_steps:
+        return _lanczos_min(op, n, lanczos_steps), nprod[0]
+    L = LinearOperator((n, n), matvec=op, dtype=float)
+    try:
+        val = eigsh(L, k=1, which="SA", tol=1e-2, v0=np.ones(n), maxiter=max(100, 10 * n),
+                    return_eigenvectors=False)
+        return float(val[0]), nprod[0]
+    except ArpackNoConvergence as exc:     # use the best estimate if any
+        ev = exc.eigenvalues
+        if ev is not None and len(ev):
+            return float(np.min(ev)), nprod[0]
+        return -math.inf, nprod[0]
+    except (RuntimeError, ValueError, ArpackError):
+        return -math.inf, nprod[0]
+
+
+# ============================================================================ options
+def _check_options(options, accuracy):
+    base = dict(_THEORY if accuracy == "theory" else _PRACTICAL)
+    opts = dict(options or {})
+    for key in list(opts):
+        if key == "tol" or key == "maxiter" or key == "disp":
+            opts.pop(key)
+            continue
+        if key not in base:
+            warnings.warn(f"unknown option {key!r} ignored by minimize_alsketch",
+                          OptimizeWarning, stacklevel=4)
+            opts.pop(key)
+    base.update(opts)
+    o = base
+    o["eta1"] = check_float("eta1", o["eta1"], lo=0.0, lo_open=True)
+    o["eta2"] = check_float("eta2", o["eta2"], lo=0.0, lo_open=True)
+    o["nu"] = check_float("nu", o["nu"], lo=1.0, lo_open=True)
+    o["beta"] = check_float("beta", o["beta"], lo=0.0, hi=0.5, lo_open=True, hi_open=True)
+    o["backtrack"] = check_float("backtrack", o["backtrack"], lo=0.0, hi=1.0, lo_open=True,
+                                 hi_open=True)
+    o["alpha_min"] = check_float("alpha_min", o["alpha_min"], lo=0.0, lo_open=True)
+    o["max_backtrack"] = check_int("max_backtrack", o["max_backtrack"], lo=1)
+    o["xi_B"] = check_float("xi_B", o["xi_B"], lo=0.0, lo_open=True)
+    o["reduced_hess_tol"] = check_float("reduced_hess_tol", o["reduced_hess_tol"])
+    if o["licq_tol"] is not None:
+        o["licq_tol"] = check_float("licq_tol", o["licq_tol"], lo=0.0)
+    o["delta0"] = check_float("delta0", o["delta0"], lo=0.0, lo_open=True)
+    o["delta_min"] = check_float("delta_min", o["delta_min"], lo=0.0, lo_open=True)
+    o["kappa"] = check_float("kappa", o["kappa"], lo=0.0, lo_open=True)
+    o["kappa_min"] = check_float("kappa_min", o["kappa_min"], lo=0.0, lo_open=True)
+    o["eta1_max"] = check_float("eta1_max", o["eta1_max"], lo=0.0, lo_open=True)
+    o["eta2_min"] = check_float("eta2_min", o["eta2_min"], lo=0.0)
+    o["max_inner"] = check_int("max_inner", int(o["max_inner"])
+                               if isinstance(o["max_inner"], float)
+                               and o["max_inner"].is_integer() else o["max_inner"], lo=1)
+    if o["check_every"] is not None:
+        o["check_every"] = check_int("check_every", o["check_every"], lo=1)
+    o["inner_fallback"] = check_option("inner_fallback", o["inner_fallback"],
+                                       (None, "direct", "minres", "auto"))
+    o["max_sketch_total"] = check_float("max_sketch_total", o["max_sketch_total"], lo=0.0,
+                                        finite=False)
+    o["shift"] = check_option("shift", o["shift"], ("paper", "minimal"))
+    o["curvature_check"] = check_option("curvature_check", o["curvature_check"],
+                                        ("auto", "qr", "eigsh", "none"))
+    o["kkt_norm"] = check_option("kkt_norm", str(o["kkt_norm"]), ("2", "inf"))
+    o["return_history"] = bool(o["return_history"])
+    th = o["theta"]
+    if not callable(th):
+        o["theta"] = check_float("theta", th, lo=0.0, hi=1.0, lo_open=True)
+    if o["block_size"] is not None:
+        o["block_size"] = check_int("block_size", o["block_size"], lo=1)
+    o["lanczos_steps"] = check_int("lanczos_steps", o["lanczos_steps"], lo=0)
+    return o
+
+
+def _theta(o, k, kkt):
+    th = o["theta"]
+    if not callable(th):
+        return th
+    v = th(k, kkt)
+    v = check_float("theta(k, kkt)", v, lo=0.0, hi=1.0, lo_open=True)
+    return v
+
+
+def _wrap_callback(callback):
+    if callback is None:
+        return None
+    if not callable(callback):
+        raise TypeError(f"`callback` must be callable or None; got {type(callback).__name__}")
+    try:
+        params = list(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        params = []
+    if params == ["intermediate_result"]:
+        return callback
+    return lambda res: callback(np.copy(res.x))
+
+
+# ============================================================================ validation
+def _as_x0(x0):
+    arr = np.asarray(x0)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == np.bool_) or np.iscomplexobj(arr):
+        raise ValueError(f"`x0` must be a real 1-D array; got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"`x0` must be 1-D; got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"`x0` must not be empty; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`x0` must be finite; got non-finite entries (shape {arr.shape})")
+    return arr.astype(np.float64).copy()
+
+
+def _check_matrix_shape(name, M, shape):
+    if M.shape != shape:
+        raise ValueError(f"`{name}` must have shape {shape}; got {M.shape}")
+
+
+# ============================================================================ KKT operator
+class _KKT:
+    """K = [[H + t I, G^T], [G, 0]]: an explicit sparse matrix or a LinearOperator."""
+
+    def __init__(self, Hmat, hmv, G, t, prob):
+        n, m = G.shape[1], G.shape[0]
+        self.n, self.m = n, m
+        self.t = t
+        self.prob = prob
+        self.explicit = Hmat is not None
+        if self.explicit:
+            B = sp.csr_array(Hmat) + t * sp.identity(n, format="csr") if t != 0 \
+                else sp.csr_array(Hmat)
+            Gs = sp.csr_array(G)
+            self.K = sp.bmat([[B, Gs.T], [Gs, None]], format="csr")
+            self.B = B
+        else:
+            self.B = None
+
+            def mv(v):
+                v = np.asarray(v, dtype=float).ravel()
+                vx, vl = v[:n], v[n:]
+                prob.nhvp += 1
+                return np.concatenate([hmv(vx) + t * vx + G.T @ vl, G @ vx])
+            self.K = LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
+        self._lu = None
+
+    def assemble(self):
+        if self.explicit:
+            return self.K
+        N = self.n + self.m
+        cols = [self.K.matvec(e) for e in np.eye(N)]
+        return sp.csr_array(np.column_stack(cols))
+
+    def direct(self, b):
+        if self._lu is None:
+            K = self.K if self.explicit else self.assemble()
+            if K.shape[0] <= 3000 and K.nnz > 0.2 * K.shape[0] ** 2:
+                self._lu = ("dense", sla.lu_factor(K.toarray()))
+            else:
+                self._lu = ("sparse", splu(sp.csc_array(K)))
+        kind, f = self._lu
+        return sla.lu_solve(f, b) if kind == "dense" else f.solve(b)
+
+
+# ============================================================================ the method
+def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, constraints=(),
+                      lambda0=None, tol=1e-6, maxiter=1000, sketch="gaussian",
+                      accuracy="practical", rng=None, callback=None, options=None,
+                      warm_start=None, hess_lagrangian=None, hessp_lagrangian=None,
+                      bounds=None):
+    """Minimize ``f(x)`` subject to equality constraints ``c(x) = 0`` by AL-sketch Newton.
+
+    Each iteration solves the Newton-KKT system ``K z = -grad L`` inexactly by randomized
+    sketch-and-project, checks that ``z`` is a descent direction of the exact augmented
+    Lagrangian ``L_eta = f + lam^T c + eta1/2 |c|^2 + eta2/2 |grad_x L|^2`` (raising the
+    penalties if not) and backtracks on ``L_eta`` (Hong, Na, Mahoney and Kolar, 2023).
+
+    Parameters
+    ----------
+    fun : callable ``fun(x, *args) -> float`` (or ``(float, grad)`` with ``jac=True``)
+    x0 : (n,) array_like
+    args : tuple
+    jac : callable, True, "2-point" or "3-point"
+        Gradient of f. Strings use finite differences (with a warning).
+    hess : callable or None
+        ``hess(x, *args)`` -> Hessian of f (dense, sparse or LinearOperator).
+    hessp : callable or None
+        ``hessp(x, p, *args)`` -> Hessian of f times p.
+    constraints : NonlinearConstraint, LinearConstraint, dict or a sequence of them
+        Equality constraints only (``lb == ub``, dict ``"type": "eq"``); stacked in order.
+        A NonlinearConstraint's ``hess(x, v)`` gives ``sum v_i Hess c_i``; a missing one is
+        replaced by finite differences of ``J^T v`` (with a warning).
+    lambda0 : (m,) array_like or None
+        Initial multipliers (default zeros, or ``warm_start.multipliers``).
+    tol : float
+        Stop when ``||grad L||`` (2-norm; option ``kkt_norm="inf"``) ``<= tol``.
+    maxiter : int
+    sketch : str
+        Sketch of the inner solver: "gaussian" (default), "kaczmarz", "kaczmarz_rownorm",
+        "block_gaussian", "block_kaczmarz" or "countsketch" (row and count types need an
+        explicit Hessian).
+    accuracy : {"practical", "theory"}
+        "theory": the paper's inner accuracy rule and constants; "practical": relative
+        residual ``theta*kappa*||grad L||`` with the descent test as safeguard and a direct or
+        MINRES fallback when the sketch stalls.
+    rng : None, int or Generator
+        Seed of the sketches (runs are reproducible from it).
+    callback : callable or None
+        ``callback(intermediate_result)`` (or ``callback(x)``) after each iteration; raise
+        StopIteration to stop.
+    options : dict or None
+        eta1, eta2, nu, beta, backtrack, alpha_min, max_backtrack, xi_B, reduced_hess_tol,
+        licq_tol, delta0, delta_min, kappa, kappa_min, theta (float or callable
+        ``(k, kkt) -> (0, 1]``), eta1_max, eta2_min, max_inner, check_every, inner_fallback
+        (None, "direct", "minres", "auto"), max_sketch_total, return_history, shift
+        ("paper", "minimal"), curvature_check ("auto", "qr", "eigsh", "none"), kkt_norm
+        ("2", "inf"), block_size, lanczos_steps (practical: 20-step Lanczos estimate of
+        lambda_min(Z^T H Z) for a matrix-free H; 0 = ARPACK eigsh as in theory mode).
+    warm_start : OptimizeResult or None
+        A previous result: supplies multipliers (if ``lambda0`` is None) and penalty state.
+    hess_lagrangian : callable ``(x, lam) -> matrix`` or None
+        Hessian of the Lagrangian (takes precedence over hess and the constraint Hessians).
+    hessp_lagrangian : callable ``(x, lam, v) -> vector`` or None
+    bounds : None
+        Bounds are not supported (ValueError).
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x, fun, jac, multipliers, constr_multipliers, constr, constr_violation,
+        lagrangian_grad, kkt, nit, n_sketch, n_fallback, fallback_iter, nfev, njev, ncev,
+        ncjev, nhev, nhvp, penalties, penalty_increases, hess_shift, licq_min, licq_checked,
+        state, success, status, message`` and, with ``return_history``, ``kkt_history,
+        alpha_history, penalty_history, inner_history``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numfit.optimize import minimize_alsketch
+    >>> from scipy.optimize import NonlinearConstraint
+    >>> con = NonlinearConstraint(lambda x: x[0] + x[1], 1.0, 1.0,
+    ...                           jac=lambda x: [[1.0, 1.0]], hess=lambda x, v: np.zeros((2, 2)))
+    >>> res = minimize_alsketch(lambda x: x @ x, [3.0, -1.0], jac=lambda x: 2 * x,
+    ...                         hess=lambda x: 2 * np.eye(2), constraints=con, rng=0)
+    >>> res.status, np.round(res.x, 6).tolist(), round(float(res.multipliers[0]), 6)
+    (0, [0.5, 0.5], -1.0)
+    """
+    if bounds is not None:
+        raise ValueError(f"`bounds` are not supported: {_EQ_ONLY}")
+    if not callable(fun):
+        raise TypeError(f"`fun` must be callable; got {type(fun).__name__}")
+    x = _as_x0(x0)
+    n = x.size
+    if not isinstance(args, tuple):
+        args = (args,)
+    accuracy = check_option("accuracy", accuracy, ("practical", "theory"))
+    sketch = check_option("sketch", sketch, SKETCHES)
+    tol = check_float("tol", tol, lo=0.0, lo_open=True)
+    maxiter = check_int("maxiter", maxiter, lo=0)
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"`options` must be a dict or None; got {type(options).__name__}")
+    o = _check_options(options, accuracy)
+    cb = _wrap_callback(callback)
+    gen = as_rng(rng)
+
+    # ---- derivatives
+    fd_warn = []
+    if jac is None:
+        raise ValueError("`jac` is required: pass jac=callable, True or '2-point'")
+    if isinstance(jac, str):
+        if jac not in ("2-point", "3-point", "cs"):
+            raise ValueError(f"`jac` must be callable, True, '2-point' or '3-point'; got {jac!r}")
+        warnings.warn("jac given as a string: using finite-difference gradients",
+                      RuntimeWarning, stacklevel=2)
+        jac = None
+    elif jac is not True and not callable(jac):
+        raise ValueError("`jac` must be callable, True or '2-point'; got "
+                         f"{type(jac).__name__}")
+    if isinstance(hess, HessianUpdateStrategy):
+        raise ValueError(  # noqa: TRY004 - spec 10: a ValueError
+            "`hess` as a quasi-Newton HessianUpdateStrategy is not supported: "
+            "AL-sketch needs exact Hessian(-vector products); pass hess or hessp")
+    if isinstance(hess, str):
+        fd_warn.append("objective Hessian")
+        hess = None
+    if hess is not None and not callable(hess):
+        if _is_explicit(hess) or isinstance(hess, LinearOperator):
+            hconst = hess
+            hess = (lambda x, *a: hconst)
+        else:
+            raise TypeError(f"`hess` must be callable, a matrix or None; got "
+                            f"{type(hess).__name__}")
+    for nm, v in (("hessp", hessp), ("hess_lagrangian", hess_lagrangian),
+                  ("hessp_lagrangian", hessp_lagrangian)):
+        if v is not None and not callable(v):
+            raise TypeError(f"`{nm}` must be callable or None; got {type(v).__name__}")
+
+    cons, fdc = _parse_constraints(constraints, x, args)
+    if not cons:
+        raise ValueError("`constraints` is empty: minimize_alsketch needs at least one "
+                         "equality constraint (use an unconstrained method otherwise)")
+    prob = _Problem(fun, x, args, jac, hess, hessp, cons, hess_lagrangian, hessp_lagrangian)
+    m = prob.m
+    if m > n:
+        raise ValueError(f"more constraints than variables (m = {m} > n = {n}): LICQ cannot "
+                         "hold")
+    if hess_lagrangian is None and hessp_lagrangian is None:
+        if hess is None and hessp is None:
+            fd_warn.append("objective Hessian")
+        fd_warn += [w for w in fdc if w.endswith("Hessian")]
+    fd_warn += [w for w in fdc if w.endswith("Jacobian")]
+    if fd_warn:
+        warnings.warn("finite-difference Hessian-vector products (or Jacobians) are used for: "
+                      + ", ".join(dict.fromkeys(fd_warn)), FiniteDifferenceHessianWarning,
+                      stacklevel=2)
+        prob.fd = True
+
+    # ---- evaluate at x0 (shapes)
+    f = prob.f(x)
+    if isinstance(f, (np.ndarray, list, tuple)):
+        fa = np.asarray(f)
+        if fa.size != 1:
+            raise ValueError(f"`fun(x0)` must return a scalar; got shape {fa.shape}")
+        f = fa.reshape(())
+    try:
+        f = float(f)
+    except (TypeError, ValueError):
+        raise ValueError(f"`fun(x0)` must return a finite scalar; got {f!r}") from None
+    if not math.isfinite(f):
+        raise ValueError(f"`fun(x0)` must return a finite scalar; got {f}")
+    g = prob.g(x)
+    if g.shape != (n,):
+        raise ValueError(f"`jac(x0)` must have shape ({n},); got {g.shape}")
+    if not np.all(np.isfinite(g)):
+        raise ValueError("`jac(x0)` must be finite")
+    for con in cons:
+        ci = con.fun(x)
+        if ci.ndim != 1 or ci.size != con.m:
+            raise ValueError(f"`constraints[{con.idx}]` fun must return shape ({con.m},); "
+                             f"got {ci.shape}")
+        Ji = con.jac(x)
+        Ji = Ji if sp.issparse(Ji) else np.atleast_2d(np.asarray(Ji, dtype=float))
+        if isinstance(Ji, LinearOperator) or Ji.shape != (con.m, n):
+            raise ValueError(f"`constraints[{con.idx}]` Jacobian must be a ({con.m}, {n}) "
+                             f"array or sparse matrix; got "
+                             f"{getattr(Ji, 'shape', type(Ji).__name__)}")
+    c = prob.c(x)
+    G = prob.G(x)
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(G.data if sp.issparse(G) else G))):
+        raise ValueError("constraint values or Jacobians are not finite at `x0`")
+
+    if lambda0 is None and warm_start is not None and "multipliers" in warm_start:
+        lambda0 = warm_start["multipliers"]
+    if lambda0 is None:
+        lam = np.zeros(m)
+    else:
+        lam = np.asarray(lambda0)
+        if lam.dtype == object or not np.issubdtype(lam.dtype, np.number) \
+                or np.iscomplexobj(lam):
+            raise ValueError(f"`lambda0` must be a real vector of shape ({m},); got dtype "
+                             f"{lam.dtype}")
+        lam = np.atleast_1d(lam).astype(float)
+        if lam.shape != (m,):
+            raise ValueError(f"`lambda0` must have shape ({m},); got {lam.shape}")
+        if not np.all(np.isfinite(lam)):
+            raise ValueError("`lambda0` must be finite")
+        lam = lam.copy()
+
+    theory = accuracy == "theory"
+    if theory and prob.fd and n > 2000:
+        raise ValueError("theory needs ||B||_F; pass hess (finite-difference Hessians are "
+                         "assembled only for n <= 2000)")
+    return _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb,
+                  warm_start)
+
+
+def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, warm_start):
+    n, m = prob.n, prob.m
+    N = n + m
+    eta1, eta2 = o["eta1"], o["eta2"]
+    delta, kappa = o["delta0"], o["kappa"]
+    if warm_start is not None and isinstance(warm_start.get("state"), dict):
+        st = warm_start["state"]
+        eta1 = float(st.get("eta1", eta1))
+        eta2 = float(st.get("eta2", eta2))
+        delta = float(st.get("delta", delta))
+        kappa = float(st.get("kappa", kappa))
+    nu, beta = o["nu"], o["beta"]
+    norm_ord = np.inf if o["kkt_norm"] == "inf" else 2
+    probe_rng = np.random.default_rng(gen.integers(2 ** 63))
+    fallback = o["inner_fallback"]
+    k_blk = None
+    if sketch in BLOCK_TYPES:
+        k_blk = o["block_size"] or default_block_size(N)
+        k_blk = min(k_blk, N)
+    if fallback == "auto":
+        fallback = None if theory else "auto"
+    check_every = o["check_every"]
+    if check_every is None:
+        check_every = {"kaczmarz": N, "kaczmarz_rownorm": N, "gaussian": 10}.get(
+            sketch, -(-N // (k_blk or 1)))
+    n_sketch = n_fallback = 0
+    fallback_iter = []
+    penalty_increases = 0
+    hist = {"kkt": [], "alpha": [], "eta": [], "inner": []}
+    t_shift = 0.0
+    licq_min = math.nan
+    licq_checked = True
+    status = None
+    k = 0
+    alpha = None
+    target = None
+    inner_steps = 0
+    warned_assemble = False
+
+    def gradlag(g_, G_, lam_):
+        return g_ + G_.T @ lam_
+
+    gxl = gradlag(g, G, lam)
+    while True:
+        gL = np.concatenate([gxl, c])
+        kkt = float(np.linalg.norm(gL, ord=norm_ord))
+        if not math.isfinite(kkt):
+            status = ALSketchStatus.NONFINITE
+            break
+        if o["return_history"]:
+            hist["kkt"].append(kkt)
+        if kkt <= tol:
+            status = ALSketchStatus.CONVERGED
+            break
+        if k >= maxiter:
+            status = ALSketchStatus.MAX_ITER
+            break
+        # ---- LICQ
+        Gfro2 = _fro(G) ** 2
+        licq_tol = o["licq_tol"] if o["licq_tol"] is not None else 1e-10 * max(1.0, Gfro2)
+        licq_min, licq_checked = _lambda_min_ggt(G)
+        if not licq_min >= licq_tol:
+            status = ALSketchStatus.SINGULAR_JACOBIAN
+            break
+        # ---- Hessian, cached products
+        Hmat, hmv = prob.hessian(x, lam, None)
+        if Hmat is None and theory and prob.fd:
+            Hmat = np.column_stack([hmv(e) for e in np.eye(n)])
+            Hmat = 0.5 * (Hmat + Hmat.T)
+            hmv_ = Hmat
+
+            def hmv(v, H_=hmv_):
+                return H_ @ v
+        if Hmat is not None and not np.all(np.isfinite(Hmat.data if sp.issparse(Hmat)
+                                                       else Hmat)):
+            status = ALSketchStatus.NONFINITE
+            break
+        u = np.asarray(hmv(gxl), dtype=float).ravel()
+        prob.nhvp += 1
+        v = G.T @ c
+        w = G @ gxl
+        if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v)) and np.all(np.isfinite(w))):
+            status = ALSketchStatus.NONFINITE
+            break
+        # ---- curvature: shift t
+        hfro = _FroNorm(Hmat, hmv, n, probe_rng, prob)
+
+        t_shift = 0.0
+        cc = o["curvature_check"]
+        if m < n and cc != "none":
+            if cc == "auto" and Hmat is not None and _diag_dominant_pd(Hmat):
+                lam_red = math.inf
+            else:
+                lam_red, nprod = _reduced_hess_min(
+                    Hmat, hmv, G, n, m, cc, 0 if theory else o["lanczos_steps"])
+                prob.nhvp += nprod
+            if lam_red < o["reduced_hess_tol"]:
+                if o["shift"] == "paper":
+                    t_shift = o["xi_B"] + hfro()
+                else:
+                    t_shift = max(0.0, o["xi_B"] - lam_red)
+        KK = _KKT(Hmat, hmv, G, t_shift, prob)
+        b = -gL
+        bnorm = float(np.linalg.norm(gL))
+        # ---- theory constants
+        if theory:
+            Bfro = _fro(KK.B) if KK.B is not None else \
+                math.sqrt(max(hfro() ** 2 + 2 * t_shift * _trace_est(hmv, n, probe_rng, prob)
+                              + t_shift ** 2 * n, 0.0))
+            Kfro = math.sqrt(Bfro ** 2 + 2 * Gfro2)
+            Psi = 20.0 * max(Bfro ** 2, 1.0) / (min(licq_min, 1.0) * min(o["xi_B"], 1.0))
+            Ups = max(math.sqrt(Gfro2), hfro(), 1.0)
+
+            def dtrial(e1, e2, c_=Ups ** 2 * Psi ** 2):
+                return (0.5 - beta) * e2 / ((1 + e1 + e2) * c_)
+            delta = max(min(delta, dtrial(eta1, eta2)), o["delta_min"])
+        # ---- the sketch runner for this K
+        Kop = KK.K
+        if not KK.explicit and sketch not in ("gaussian", "block_gaussian"):
+            if N <= 2000:
+                if not warned_assemble:
+                    warnings.warn(f"sketch={sketch!r} needs an explicit K; assembling it from "
+                                  f"{N} products", RuntimeWarning, stacklevel=3)
+                    warned_assemble = True
+                Kop = KK.assemble()
+            else:
+                raise ValueError(f"sketch={sketch!r} needs an explicit sparse K (pass an "
+                                 "explicit Hessian) or use 'gaussian' / 'block_gaussian'")
+        runner = SketchRunner(Kop, sketch, gen, block_size=k_blk,
+                              incremental=(check_every == 1))
+        th = _theta(o, k, kkt)
+        z = np.zeros(N)
+        inner_steps = 0
+        capped = False
+        saturated = False
+        fb_done = False
+        while True:
+            target = th * delta * bnorm / (Kfro * Psi) if theory else th * kappa * bnorm
+            max_steps = o["max_inner"]
+            if math.isfinite(o["max_sketch_total"]):
+                max_steps = int(max(0, min(max_steps, o["max_sketch_total"] - n_sketch)))
+            out = runner.run(b, z, target, max_steps, check_every,
+                             stall=fallback is not None)
+            inner_steps += out["steps"]
+            n_sketch += out["steps"]
+            capped = out["status"] == "maxiter"
+            res = out["residual"]
+            if out["status"] == "nonfinite" or not np.all(np.isfinite(z)):
+                status = ALSketchStatus.NONFINITE
+                break
+            if res > target and fallback is not None:
+                z = _fallback(KK, fallback, b, z, target, N)
+                n_fallback += 1
+                fb_done = True
+                capped = False
+                if not np.all(np.isfinite(z)):
+                    status = ALSketchStatus.NONFINITE
+                    break
+            elif n_sketch >= o["max_sketch_total"] and res > target:
+                status = ALSketchStatus.INNER_MAXITER
+                break
+            dx, dl = z[:n], z[n:]
+            q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
+            saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
+            if saturated:
+                if not q < 0:
+                    status = (ALSketchStatus.INNER_MAXITER if capped
+                              else ALSketchStatus.PENALTY_SATURATED)
+                break
+            if q <= -0.5 * eta2 * bnorm ** 2:
+                break
+            eta1 *= nu ** 2
+            eta2 /= nu
+            penalty_increases += 1
+            if theory:
+                delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)), o["delta_min"])
+            else:
+                kappa = max(kappa / nu ** 4, o["kappa_min"])
+        if fb_done:
+            fallback_iter.append(k)
+        if status is not None:
+            break
+        # ---- line search on the merit
+        phi0 = merit_value(f, lam, c, gxl, eta1, eta2)
+        alpha = 1.0
+        nback = 0
+        accepted = False
+        while True:
+            xt = x + alpha * dx
+            lt = lam + alpha * dl
+            ft, gt, ct, Gt, phit = _trial(prob, xt, lt, eta1, eta2, gradlag)
+            if phit <= phi0 + alpha * beta * q:
+                accepted = True
+                break
+            alpha *= o["backtrack"]
+            nback += 1
+            if alpha < o["alpha_min"] or nback > o["max_backtrack"]:
+                break
+        if not accepted:
+            status = (ALSketchStatus.INNER_MAXITER if capped else
+                      ALSketchStatus.PENALTY_SATURATED if saturated else
+                      ALSketchStatus.LINE_SEARCH_FAILED)
+            break
+        x, lam, f, g, c, G = xt, lt, ft, gt, ct, Gt
+        gxl = gradlag(g, G, lam)
+        k += 1
+        if o["return_history"]:
+            hist["alpha"].append(alpha)
+            hist["eta"].append((eta1, eta2))
+            hist["inner"].append(inner_steps)
+        if cb is not None:
+            ir = OptimizeResult(x=x.copy(), fun=f, multipliers=lam.copy(),
+                                kkt=float(np.linalg.norm(np.concatenate([gxl, c]),
+                                                         ord=norm_ord)),
+                                nit=k, n_sketch=n_sketch, inner_steps=inner_steps,
+                                penalties=(eta1, eta2), alpha=alpha, hess_shift=t_shift,
+                                target=target)
+            try:
+                cb(ir)
+            except StopIteration:
+                status = ALSketchStatus.CALLBACK_STOP
+                break
+    # ---- result
+    gL = np.concatenate([gxl, c])
+    kkt = float(np.linalg.norm(gL, ord=norm_ord))
+    msg = _MESSAGES[int(status)].format(licq=licq_min, licq_tol=locals().get("licq_tol", 0.0),
+                                        k=k)
+    cm, off = [], 0
+    for con in prob.cons:
+        cm.append(lam[off:off + con.m].copy())
+        off += con.m
+    cparts = [c[sl] for sl in _slices(prob)]
+    res = OptimizeResult(
+        x=x, fun=f, jac=g, multipliers=lam, constr_multipliers=cm, constr=cparts,
+        constr_violation=float(np.max(np.abs(c))) if m else 0.0, lagrangian_grad=gxl,
+        kkt=kkt, nit=k, n_sketch=n_sketch, n_fallback=n_fallback, fallback_iter=fallback_iter,
+        nfev=prob.nfev, njev=prob.njev, ncev=prob.ncev, ncjev=prob.ncjev, nhev=prob.nhev,
+        nhvp=prob.nhvp, penalties=(eta1, eta2), penalty_increases=penalty_increases,
+        hess_shift=t_shift, licq_min=licq_min, licq_checked=licq_checked,
+        state={"eta1": eta1, "eta2": eta2, "delta": delta, "kappa": kappa},
+        success=status == ALSketchStatus.CONVERGED, status=int(status),
+        status_name=ALSketchStatus(status).name.lower(), message=msg, sketch=sketch,
+        accuracy="theory" if theory else "practical")
+    if o["return_history"]:
+        res.kkt_history = np.asarray(hist["kkt"])
+        res.alpha_history = np.asarray(hist["alpha"])
+        res.penalty_history = np.asarray(hist["eta"]).reshape(-1, 2)
+        res.inner_history = np.asarray(hist["inner"], dtype=np.int64)
+    return res
+
+
+class _FroNorm:
+    """||H||_F, exact for an explicit H, else a Hutchinson estimate; computed once."""
+
+    def __init__(self, Hmat, hmv, n, rng, prob):
+        self.Hmat, self.hmv, self.n, self.rng, self.prob = Hmat, hmv, n, rng, prob
+        self.val = None
+
+    def __call__(self):
+        if self.val is None:
+            if self.Hmat is not None:
+                self.val = _fro(self.Hmat)
+            else:
+                self.prob.nhvp += 20
+                self.val = _hutchinson_fro(self.hmv, self.n, self.rng)
+        return self.val
+
+
+def _slices(prob):
+    off = 0
+    out = []
+    for con in prob.cons:
+        out.append(slice(off, off + con.m))
+        off += con.m
+    return out
+
+
+def _trace_est(hmv, n, rng, prob, probes=20):
+    s = 0.0
+    for _ in range(probes):
+        v = rng.integers(0, 2, size=n) * 2.0 - 1.0
+        prob.nhvp += 1
+        s += float(v @ hmv(v))
+    return s / probes
+
+
+def _trial(prob, xt, lt, eta1, eta2, gradlag):
+    """f, grad f, c, G and the merit at a trial point (merit +inf if anything fails)."""
+    with np.errstate(all="ignore"):
+        try:
+            ft = float(prob.f(xt))
+            if not math.isfinite(ft):
+                return ft, None, None, None, math.inf
+            gt = prob.g(xt)
+            ct = prob.c(xt)
+            Gt = prob.G(xt)
+        except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError):
+            return math.nan, None, None, None, math.inf
+        if not (np.all(np.isfinite(gt)) and np.all(np.isfinite(ct))
+                and np.all(np.isfinite(Gt.data if sp.issparse(Gt) else Gt))):
+            return ft, gt, ct, Gt, math.inf
+        phit = merit_value(ft, lt, ct, gradlag(gt, Gt, lt), eta1, eta2)
+    return ft, gt, ct, Gt, phit
+
+
+def _fallback(KK, kind, b, z, target, N):
+    """Direct (LU) or MINRES solve of K z = b from z (spec 4 "Fallback")."""
+    if kind == "auto":
+        if KK.explicit and N <= (20_000 if sp.issparse(KK.K) else 3_000):
+            kind = "direct"
+        else:
+            kind = "minres"
+    if kind == "direct":
+        return np.asarray(KK.direct(b), dtype=float)
+    bn = float(np.linalg.norm(b))
+    rt = min(0.5, target / bn) if bn > 0 else 1e-12
+    zz = z
+    for _ in range(4):                 # SciPy's rtol is not |r|/|b|: verify, tighten x0.1
+        zz, _info = minres(KK.K, b, x0=zz, rtol=rt, maxiter=10 * N)
+        r = KK.K @ zz - b
+        if float(np.linalg.norm(r)) <= target:
+            return zz
+        rt *= 0.1
+    return zz
+
+
+# ============================================================================ SciPy adapter
+def alsketch(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, constraints=(),
+             callback=None, **options):
+    """AL-sketch as a custom method of ``scipy.optimize.minimize``.
+
+    Use ``scipy.optimize.minimize(fun, x0, method=numfit.alsketch, jac=..., hess=...,
+    constraints=..., tol=..., options={...})``. The options may include the keywords of
+    :func:`minimize_alsketch` (``sketch, accuracy, rng, lambda0, maxiter, warm_start,
+    hess_lagrangian, hessp_lagrangian``) and its ``options`` keys.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import minimize, LinearConstraint
+    >>> from numfit.optimize import alsketch
+    >>> res = minimize(lambda x: x @ x, [3.0, -1.0], method=alsketch, jac=lambda x: 2 * x,
+    ...                hess=lambda x: 2 * np.eye(2),
+    ...                constraints=LinearConstraint([[1.0, 1.0]], 1.0, 1.0), tol=1e-8,
+    ...                options={"rng": 0})
+    >>> res.success, np.round(res.x, 6).tolist()
+    (True, [0.5, 0.5])
+    """
+    if bounds is not None:
+        raise ValueError(f"`bounds` are not supported by alsketch: {_EQ_ONLY}")
+    kw = {}
+    for key in ("tol", "maxiter", "sketch", "accuracy", "rng", "lambda0", "warm_start",
+                "hess_lagrangian", "hessp_lagrangian"):
+        if key in options:
+            kw[key] = options.pop(key)
+    for key in ("tol", "maxiter"):
+        if key in kw and kw[key] is None:
+            kw.pop(key)
+    options.pop("disp", None)
+    return minimize_alsketch(fun, x0, args, jac=jac, hess=hess, hessp=hessp,
+                             constraints=constraints, callback=callback,
+                             options=options or None, **kw)
