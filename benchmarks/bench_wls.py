@@ -26,6 +26,7 @@ import pytest
 
 import numfit as nf
 from numfit.approx import best_approximation
+from numfit.approx._reference import design_ref
 from numfit.approx._sample import _Draws, _weights_phi
 
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -75,36 +76,6 @@ def test_dpp_time_vs_dppy(d, m, benchmark, timing, report):
 
 
 # ----------------------------------------------------------------------- shared MC helpers
-def _design(V, draws, method, n, rng, delta=0.5, max_redraws=1000):
-    m = V.m
-    if method == "iid":
-        return draws.rho(rng, n)
-    if method in ("iid_conditioned", "iid_best_of_1000"):
-        best, best_err = None, np.inf
-        for _ in range(max_redraws):
-            t = draws.rho(rng, n)
-            err = _gram_err(V, t)
-            if err < best_err:
-                best, best_err = t, err
-            if err <= delta:
-                break
-        _design.stable = best_err <= delta
-        return best
-    if method == "volume":
-        return np.concatenate([draws.dpp(rng), draws.rho(rng, n - m)])
-    full, r = divmod(n, m)
-    parts = [draws.dpp(rng) for _ in range(full)]
-    if r:
-        parts.append(draws.dpp(rng)[rng.choice(m, r, replace=False)])
-    return np.concatenate(parts)
-
-
-def _gram_err(V, t):
-    phi, w = _weights_phi(V, t)
-    lam = np.linalg.eigvalsh((phi * w[:, None]).T @ phi / len(t))
-    return max(lam[-1] - 1, 1 - lam[0])
-
-
 class _Case:
     """f, V, a* and e_m^2 (by a big Gauss rule) for error ratios by coefficient distance."""
 
@@ -127,9 +98,9 @@ def _ratios(case, method, n, trials, seed, stable_out=None):
     rng = np.random.default_rng(seed)
     out, stable = [], 0
     for _ in range(trials):
-        _design.stable = True
-        out.append(case.ratio(_design(case.V, draws, method, n, rng)))
-        stable += _design.stable
+        out.append(case.ratio(design_ref(case.V, draws, method.replace(
+            "iid_best_of_1000", "iid_conditioned"), n, rng)))
+        stable += design_ref.stable
     if stable_out is not None:
         stable_out.append(stable / trials)
     return np.array(out)

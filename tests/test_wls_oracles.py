@@ -14,6 +14,7 @@ import numfit as nf
 from numfit.approx import _kernels as K
 from numfit.approx import _reference as R
 from numfit.approx import best_approximation, c_delta, d_delta, n_iid
+from numfit.approx._reference import design_ref
 from numfit.approx._sample import _Draws, _weights_phi
 
 
@@ -23,6 +24,12 @@ def runge(x):
 
 def legendre(m):
     return nf.PolynomialSpace("legendre", m - 1)
+
+
+def runge_best(m):
+    """a* (m,) and e_m^2 of Runge's function, with ||f||^2 from a degree-59 rule."""
+    a_big, norm2 = best_approximation(runge, legendre(60))
+    return a_big[:m], norm2 - np.sum(a_big[:m] ** 2)
 
 
 def gram_err(space, t):
@@ -207,9 +214,7 @@ def test_single_dpp_error_ratio_is_m_plus_one():
     # E||f - I_x f||^2 / e_m^2 = m + 1 for every f; spec 2e4 runs: 11.05 (median 4.43)
     m = 10
     V = legendre(m)
-    a_big, norm2 = best_approximation(runge, legendre(60))
-    a_star = a_big[:m]
-    em2 = norm2 - np.sum(a_star ** 2)
+    a_star, em2 = runge_best(m)
     X, _ = _dpps(V, "tridiagonal", 20_000, 2024)
     phi = V.eval(X.reshape(-1, 1)).reshape(len(X), m, m)
     a = np.linalg.solve(phi, runge(X))[:, :, 0]
@@ -230,19 +235,6 @@ def test_single_dpp_median_gram_error():
 
 
 # -- 12-14. stability and error ratios at n = r m -------------------------------------------
-def _design(V, method, n, rng, draws):
-    m = V.m
-    if method == "iid":
-        return draws.rho(rng, n)
-    if method == "volume":
-        return np.concatenate([draws.dpp(rng), draws.rho(rng, n - m)])
-    full, r = divmod(n, m)
-    parts = [draws.dpp(rng) for _ in range(full)]
-    if r:
-        parts.append(draws.dpp(rng)[rng.choice(m, r, replace=False)])
-    return np.concatenate(parts)
-
-
 @pytest.mark.parametrize("m,r,expect", [(10, 4, (0.02, 0.04, 0.54)), (10, 8, (0.18, 0.28, 0.97)),
                                         (20, 8, (0.03, 0.04, 0.94))])
 def test_probability_of_stability(m, r, expect):
@@ -251,7 +243,7 @@ def test_probability_of_stability(m, r, expect):
     rng = np.random.default_rng(100 + m + r)
     runs = 400
     for method, p in zip(("iid", "volume", "repeated_dpp"), expect):
-        hits = np.mean([gram_err(V, _design(V, method, r * m, rng, draws)) <= 0.5
+        hits = np.mean([gram_err(V, design_ref(V, draws, method, r * m, rng)) <= 0.5
                         for _ in range(runs)])
         assert abs(hits - p) <= 4 * math.sqrt(max(p * (1 - p), 0.01) / runs) + 0.01
 
@@ -283,9 +275,7 @@ def test_error_ratio_at_two_m():
     # repeated_dpp 1.86 (1.48)
     m = 10
     V = legendre(m)
-    a_big, norm2 = best_approximation(runge, legendre(60))
-    a_star = a_big[:m]
-    em2 = norm2 - np.sum(a_star ** 2)
+    a_star, em2 = runge_best(m)
     draws = _Draws(V, 10_000, "auto")
     rng = np.random.default_rng(5)
     med = {}
@@ -293,7 +283,7 @@ def test_error_ratio_at_two_m():
     for method in ("iid", "volume", "repeated_dpp"):
         ratios = []
         for _ in range(400):
-            t = _design(V, method, 2 * m, rng, draws)
+            t = design_ref(V, draws, method, 2 * m, rng)
             a = solve(V, t, runge(t[:, 0]))
             ratios.append(1 + np.sum((a - a_star) ** 2) / em2)
         med[method], mean[method] = np.median(ratios), np.mean(ratios)

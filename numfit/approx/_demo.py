@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from .._demo import _table
+
 __all__ = ["wls_demo", "plot_samples"]
 
 METHODS = ("iid", "iid_conditioned", "volume", "repeated_dpp", "dpp")
@@ -20,11 +22,6 @@ def _runge(x):
 
 def _bump2d(X):
     return 1.0 / (1.0 + 5.0 * np.sum(X ** 2, axis=1))
-
-
-def _table(header, rows):
-    from .._demo import _table as table
-    table(header, rows)
 
 
 def wls_demo(out_dir, quick):

@@ -16,7 +16,7 @@ from numpy.polynomial import legendre as L
 from scipy.optimize import brentq
 from scipy.special import ndtr, roots_hermitenorm, roots_legendre
 
-__all__ = ["phi_ref", "features_ref", "draw_1d_ref", "draw_rho_ref", "dpp_chain_ref",
+__all__ = ["design_ref", "phi_ref", "features_ref", "draw_1d_ref", "draw_rho_ref", "dpp_chain_ref",
            "jacobi_tridiag_ref", "cdf_1d_ref", "inverse_cdf_ref", "mixture_cdf_ref"]
 
 
@@ -153,3 +153,37 @@ def inverse_cdf_ref(family, j, u):
 def mixture_cdf_ref(family, m, t):
     """F(t) = (1/m) sum_{j<m} F_j(t): the CDF of rho_m in 1-D."""
     return sum(cdf_1d_ref(family, j, t) for j in range(m)) / m
+
+
+def design_ref(space, draws, method, n, rng, delta=0.5, max_redraws=1000):
+    """Reference points of an n-point design for Monte-Carlo studies (tests, benchmarks).
+
+    ``draws`` is a ``numfit.approx._sample._Draws``. Methods: "iid", "iid_conditioned" (best of
+    up to ``max_redraws`` redraws, stopping at ||G - I|| <= delta; ``design_ref.stable`` says
+    whether it was reached), "volume" and "repeated_dpp" (n // m DPPs plus a uniformly chosen
+    subset of one more).
+    """
+    from ._sample import _gram, _weights_phi
+    m = space.m
+    design_ref.stable = True
+    if method == "iid":
+        return draws.rho(rng, n)
+    if method == "iid_conditioned":
+        best, best_err = None, np.inf
+        for _ in range(max_redraws):
+            t = draws.rho(rng, n)
+            lam = _gram(*_weights_phi(space, t))
+            err = max(lam[-1] - 1.0, 1.0 - lam[0])
+            if err < best_err:
+                best, best_err = t, err
+            if err <= delta:
+                break
+        design_ref.stable = best_err <= delta
+        return best
+    if method == "volume":
+        return np.concatenate([draws.dpp(rng), draws.rho(rng, n - m)])
+    full, r = divmod(n, m)
+    parts = [draws.dpp(rng) for _ in range(full)]
+    if r:
+        parts.append(draws.dpp(rng)[rng.choice(m, r, replace=False)])
+    return np.concatenate(parts)

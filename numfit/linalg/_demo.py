@@ -12,15 +12,9 @@ import time
 
 import numpy as np
 
+from .._demo import _table
+
 __all__ = ["sor_demo", "plot_cumulative"]
-
-
-def _table(header, rows):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(f"{h:>{w}}" for h, w in zip(header, widths)))
-    print("-" * (sum(widths) + 2 * (len(widths) - 1)))
-    for r in rows:
-        print("  ".join(f"{str(c):>{w}}" for c, w in zip(r, widths)))
 
 
 def plot_cumulative(res, path, title=""):
