@@ -88,5 +88,5 @@ def dpp_tridiagonal(rng, space):
         scale = 0.5
     if m == 1:
         return (diag * scale).reshape(1, 1)
-    lam = eigvalsh_tridiagonal(diag, off, lapack_driver="stemr")
+    lam = eigvalsh_tridiagonal(diag, off, lapack_driver="sterf")   # root-free QR: 2x stemr
     return (lam * scale).reshape(m, 1)
