@@ -499,8 +499,13 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
     out = runner.run(b, x, target, maxiter, check_every, stall=False, callback=callback)
     code = {"converged": 0, "maxiter": 1, "nonfinite": 2, "callback": 3}[out["status"]]
     conv = code == 0
+    message = _MESSAGES[code]
+    if code == 1:
+        message += (f" (maxiter={maxiter}; ||A x - b|| = {out['residual']:.3g} > target "
+                    f"{target:.3g}; sketch-and-project needs ~kappa_F(A)^2 log(1/rtol) steps: "
+                    "pass a larger maxiter or a block sketch)")
     return SketchResult(x=x, nit=out["steps"], residual=out["residual"], converged=conv,
-                        success=conv, status=code, message=_MESSAGES[code],
+                        success=conv, status=code, message=message,
                         n_matvec=runner.n_matvec, sketch=sketch, block_size=k,
                         check_every=check_every,
                         residual_history=np.asarray(out["history"]))
