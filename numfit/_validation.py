@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["check_float", "check_int", "check_option", "as_rng"]
+__all__ = ["check_float", "check_int", "check_option", "check_real_matrix", "as_rng"]
 
 
 def _fmt(value):
@@ -76,6 +76,27 @@ def check_option(name, value, allowed):
             return a
     listed = ", ".join(_fmt(a) for a in allowed)
     raise ValueError(f"`{name}` must be one of {listed}; got {_fmt(value)}")
+
+
+def check_real_matrix(name, A):
+    """Check an explicit real 2-D matrix: a SciPy sparse matrix/array is returned as given,
+    anything else as a float64 ndarray. Finiteness and shape are the caller's business."""
+    import scipy.sparse as sp
+    if sp.issparse(A):
+        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
+            raise TypeError(f"`{name}` must be real; got dtype {A.dtype}")
+        if A.ndim != 2:
+            raise ValueError(f"`{name}` must be 2-D; got shape {A.shape}")
+        return A
+    arr = np.asarray(A)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == np.bool_):
+        raise TypeError(f"`{name}` must be a numeric matrix; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must be real; got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D matrix; got shape {arr.shape}")
+    return arr.astype(np.float64)
 
 
 def as_rng(rng):

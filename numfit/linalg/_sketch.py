@@ -14,7 +14,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from .. import _kernelselect
 from .._result import Result
-from .._validation import as_rng, check_float, check_int, check_option
+from .._validation import as_rng, check_float, check_int, check_option, check_real_matrix
 
 __all__ = [
     "SKETCHES",
@@ -380,26 +380,11 @@ def _validate_matrix(A, sketch):
             raise ValueError(f"`A` must be a 2-D operator with at least one row and column; "
                              f"got shape {A.shape}")
         return aslinearoperator(A)
-    if sp.issparse(A):
-        if A.ndim != 2:
-            raise ValueError(f"`A` must be 2-D; got shape {A.shape}")
-        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
-            raise TypeError(f"`A` must be real; got dtype {A.dtype}")
-        M = sp.csr_array(A, dtype=np.float64)
-        if not np.all(np.isfinite(M.data)):
-            raise ValueError("`A` must be finite; it has non-finite entries")
-    else:
-        arr = np.asarray(A)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == np.bool_):
-            raise TypeError(f"`A` must be a numeric matrix; got dtype {arr.dtype}")
-        if np.iscomplexobj(arr):
-            raise TypeError(f"`A` must be real; got dtype {arr.dtype}")
-        if arr.ndim != 2:
-            raise ValueError(f"`A` must be a 2-D matrix; got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("`A` must be finite; it has non-finite entries")
-        M = arr.astype(np.float64)
+    M = check_real_matrix("A", A)
+    if sp.issparse(M):
+        M = sp.csr_array(M, dtype=np.float64)
+    if not np.all(np.isfinite(M.data if sp.issparse(M) else M)):
+        raise ValueError("`A` must be finite; it has non-finite entries")
     if min(M.shape) < 1:
         raise ValueError(f"`A` must have at least one row and column; got shape {M.shape}")
     return M

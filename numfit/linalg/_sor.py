@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from .._result import Result
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, check_real_matrix
 from . import _kernels
 
 __all__ = ["PreparedMatrix", "SolveResult", "prepare", "sor", "ssor_cg", "sor_sweep"]
@@ -114,22 +114,7 @@ def prepare(A, *, name="A"):
     if isinstance(A, LinearOperator):
         raise TypeError(f"`{name}` must be an explicit matrix (sparse or dense), not a "
                         "LinearOperator: SOR needs its entries")
-    if sp.issparse(A):
-        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
-            raise TypeError(f"`{name}` must be real; got dtype {A.dtype}")
-        if A.ndim != 2:
-            raise ValueError(f"`{name}` must be 2-D; got shape {A.shape}")
-        M = sp.csr_array(A, copy=True)
-    else:
-        arr = np.asarray(A)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == np.bool_):
-            raise TypeError(f"`{name}` must be a numeric matrix; got dtype {arr.dtype}")
-        if np.iscomplexobj(arr):
-            raise TypeError(f"`{name}` must be real; got dtype {arr.dtype}")
-        if arr.ndim != 2:
-            raise ValueError(f"`{name}` must be a 2-D matrix; got shape {arr.shape}")
-        M = sp.csr_array(arr.astype(np.float64))
+    M = sp.csr_array(check_real_matrix(name, A), copy=True)
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"`{name}` must be square; got shape {M.shape}")
     n = M.shape[0]
