@@ -15,7 +15,7 @@ from numfit.approx import _kernels as K
 from numfit.approx import _reference as R
 from numfit.approx import best_approximation, c_delta, d_delta, n_iid
 from numfit.approx._reference import design_ref
-from numfit.approx._sample import _Draws, _weights_phi
+from numfit.approx._sample import _Draws, _weights_phi, gram_stats
 
 
 def runge(x):
@@ -33,9 +33,7 @@ def runge_best(m):
 
 
 def gram_err(space, t):
-    phi, w = _weights_phi(space, t)
-    lam = np.linalg.eigvalsh((phi * w[:, None]).T @ phi / len(t))
-    return max(lam[-1] - 1, 1 - lam[0])
+    return gram_stats(*_weights_phi(space, t))[2]
 
 
 def solve(space, t, y):

@@ -163,23 +163,15 @@ def design_ref(space, draws, method, n, rng, delta=0.5, max_redraws=1000):
     whether it was reached), "volume" and "repeated_dpp" (n // m DPPs plus a uniformly chosen
     subset of one more).
     """
-    from ._sample import _gram, _weights_phi
+    from ._sample import _iid_conditioned
     m = space.m
     design_ref.stable = True
     if method == "iid":
         return draws.rho(rng, n)
-    if method == "iid_conditioned":
-        best, best_err = None, np.inf
-        for _ in range(max_redraws):
-            t = draws.rho(rng, n)
-            lam = _gram(*_weights_phi(space, t))
-            err = max(lam[-1] - 1.0, 1.0 - lam[0])
-            if err < best_err:
-                best, best_err = t, err
-            if err <= delta:
-                break
-        design_ref.stable = best_err <= delta
-        return best
+    if method == "iid_conditioned":           # the library's redraw loop (best draw at the cap)
+        t, info = _iid_conditioned(space, draws, rng, n, delta, max_redraws, n)
+        design_ref.stable = info["status"] == 0
+        return t
     if method == "volume":
         return np.concatenate([draws.dpp(rng), draws.rho(rng, n - m)])
     full, r = divmod(n, m)

@@ -76,11 +76,15 @@ def _gram(phi, w):
     return np.linalg.eigvalsh((phi * w[:, None]).T @ phi / phi.shape[0])
 
 
-def gram_stats(phi, w):
-    """(lambda_min, lambda_max, ||G - I||) of G = (1/n) Phi^T diag(w) Phi."""
-    lam = _gram(phi, w)
+def _spread(lam):
+    """(lambda_min, lambda_max, ||G - I||_2) from the ascending eigenvalues of G."""
     lmin, lmax = float(lam[0]), float(lam[-1])
     return lmin, lmax, max(lmax - 1.0, 1.0 - lmin)
+
+
+def gram_stats(phi, w):
+    """(lambda_min, lambda_max, ||G - I||) of G = (1/n) Phi^T diag(w) Phi."""
+    return _spread(_gram(phi, w))
 
 
 def _full_1d(space):
@@ -230,8 +234,7 @@ def _iid_conditioned(space, draws, rng, n, delta, max_redraws, nc):
     best, best_err = None, np.inf
     for i in range(max_redraws):
         t = draws.rho(rng, n)
-        lam = _gram(*_weights_phi(space, t))
-        err = max(lam[-1] - 1.0, 1.0 - lam[0])
+        err = gram_stats(*_weights_phi(space, t))[2]
         if err < best_err:
             best, best_err = t, err
         if err <= delta:
@@ -250,8 +253,7 @@ def _repeated_adaptive(space, draws, rng, delta, cap, nc):
         parts.append(t)
         phi, w = _weights_phi(space, t)
         s += (phi * w[:, None]).T @ phi
-        lam = np.linalg.eigvalsh(s / (b * m))
-        err = max(lam[-1] - 1.0, 1.0 - lam[0])
+        err = _spread(np.linalg.eigvalsh(s / (b * m)))[2]
         if err <= delta:
             return np.concatenate(parts), dict(n_batches=b, n_redraws=0, status=0,
                                                message="")
