@@ -1,6 +1,7 @@
 """Exceptions and warnings shared by the numfit subpackages."""
 
-__all__ = ["DiscontinuityError", "AutoKnotsWarning", "NumfitWarning"]
+__all__ = ["DiscontinuityError", "AutoKnotsWarning", "NumfitWarning", "CosmologyError",
+           "RedshiftRangeError"]
 
 
 class NumfitWarning(UserWarning):
@@ -41,3 +42,32 @@ class DiscontinuityError(RuntimeError):
 
 def _rebuild_discontinuity(message, x, interval, n_evals, partial):
     return DiscontinuityError(message, x=x, interval=interval, n_evals=n_evals, partial=partial)
+
+
+class CosmologyError(ValueError):
+    """Cosmological parameters that describe no valid expanding background, e.g. a set of
+    Omega values for which ``E(z)**2 <= 0`` somewhere on the declared redshift range."""
+
+
+class RedshiftRangeError(ValueError):
+    """A redshift outside the range a table was built for (``0 <= z <= zmax``).
+
+    Attributes
+    ----------
+    z : float
+        The offending redshift (the largest one in the input).
+    zmax : float
+        The upper end of the table's declared range.
+    """
+
+    def __init__(self, message, *, z=float("nan"), zmax=float("nan")):
+        super().__init__(message)
+        self.z = z
+        self.zmax = zmax
+
+    def __reduce__(self):
+        return (_rebuild_range, (self.args[0], self.z, self.zmax))
+
+
+def _rebuild_range(message, z, zmax):
+    return RedshiftRangeError(message, z=z, zmax=zmax)

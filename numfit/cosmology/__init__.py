@@ -1,4 +1,21 @@
-"""numfit.cosmology."""
+"""numfit.cosmology: scripted cosmology on AutoKnots tables.
+
+Background distances and growth (:class:`Cosmology`), halo lensing profiles with
+physical parameters (:class:`NFWProfile`, :class:`HernquistProfile`, :class:`EinastoProfile`
+and the generic :func:`project_profile`), the Eisenstein–Hu linear power spectrum with
+σ(R) (:class:`LinearPower`), and the closed-form dimensionless NFW/Hernquist projections.  Units: Mpc, Gyr, M_sun, km/s/Mpc.
+"""
+from .._errors import CosmologyError, RedshiftRangeError
+from ._background import Cosmology
+from ._power import LinearPower, eisenstein_hu, eisenstein_hu_nowiggle
+from ._profiles import (
+    EinastoProfile,
+    HaloProfile,
+    HernquistProfile,
+    NFWProfile,
+    ProjectedProfile,
+    project_profile,
+)
 from ._halos import (
     hernquist_delta_sigma_hat,
     hernquist_mass_hat,
@@ -11,6 +28,18 @@ from ._halos import (
 )
 
 __all__ = [
+    "Cosmology",
+    "CosmologyError",
+    "RedshiftRangeError",
+    "LinearPower",
+    "eisenstein_hu",
+    "eisenstein_hu_nowiggle",
+    "HaloProfile",
+    "NFWProfile",
+    "HernquistProfile",
+    "EinastoProfile",
+    "ProjectedProfile",
+    "project_profile",
     "hernquist_delta_sigma_hat",
     "hernquist_mass_hat",
     "hernquist_mean_sigma_hat",

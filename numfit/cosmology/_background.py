@@ -1,0 +1,651 @@
+"""Background cosmology: flat and curved ΛCDM with w0–wa dark energy and optional radiation.
+
+Every quantity that needs an integral or an ODE (comoving distance, lookback time, linear
+growth factor and growth rate) is an AutoKnots table built lazily, on first use, over the
+declared range ``0 <= z <= zmax`` in the variable ``x = ln(1 + z)``, to a stated relative
+tolerance ``rtol``.  The table's ordinates are computed by composite Gauss–Legendre
+quadrature (distances) or by an ODE solve at rtol 1e-12 (growth), both accurate to about
+1e-13, so the tables' error is AutoKnots' interpolation error.  ``exact=True`` bypasses the
+tables with ``scipy.integrate.quad`` per redshift (slow; for checks).
+"""
+import math
+
+import numpy as np
+from scipy import integrate
+from scipy.optimize import minimize_scalar
+
+from .._errors import CosmologyError, RedshiftRangeError
+from .._validation import check_float
+from ..interpolate import autoknots
+from . import _constants as const
+
+__all__ = ["Cosmology"]
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_PANEL = 0.05            # widest Gauss–Legendre panel in x = ln(1+z)
+_A_INIT = 1e-6           # scale factor where the growth ODE starts (Meszaros growing mode)
+_TABLES = {
+    "comoving_distance": "chi(z) / (D_H ln(1+z))",
+    "lookback_time": "t_L(z) / (t_H ln(1+z))",
+    "growth": "(D(z)/D(0), f(z))",
+}
+
+
+def _cumulative(g, x):
+    """``∫_0^{x_i} g(t) dt`` for every ``x_i >= 0`` by composite 16-point Gauss–Legendre.
+
+    ``x`` may be unsorted and repeat; panels are at most ``_PANEL`` wide and end at every
+    ``x_i``, so each integral is a sum of panel integrals accurate to rounding.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    xs, inv = np.unique(x, return_inverse=True)
+    edges = np.concatenate(([0.0], xs))
+    gaps = np.diff(edges)
+    npan = np.maximum(1, np.ceil(gaps / _PANEL).astype(np.int64))
+    owner = np.repeat(np.arange(len(gaps)), npan)
+    first = np.cumsum(npan) - npan
+    k = np.arange(owner.size) - np.repeat(first, npan)
+    h = gaps[owner] / npan[owner]
+    lo = edges[owner] + k * h
+    t = lo[:, None] + 0.5 * h[:, None] * (_GL_NODES + 1.0)
+    panel = 0.5 * h * (g(t) @ _GL_WEIGHTS)
+    per_gap = np.bincount(owner, weights=panel, minlength=len(gaps))
+    return np.cumsum(per_gap)[inv].reshape(x.shape)
+
+
+class Cosmology:
+    r"""A homogeneous background: ΛCDM, curved or flat, with w0–wa dark energy.
+
+    .. math::
+
+        E^2(z) = \Omega_r (1+z)^4 + \Omega_m (1+z)^3 + \Omega_k (1+z)^2
+                 + \Omega_{de} (1+z)^{3(1+w_0+w_a)} e^{-3 w_a z/(1+z)}
+
+    Distances (Mpc), lookback time (Gyr) and the linear growth factor are AutoKnots tables
+    built on first use over ``0 <= z <= zmax`` to the relative tolerance ``rtol``; ``E(z)``,
+    ``H(z)`` and densities are closed forms.
+
+    Parameters
+    ----------
+    H0 : float, optional
+        Hubble constant today [km/s/Mpc], ``> 0``.
+    Om0 : float, optional
+        Matter density today (baryons included) in units of the critical density, ``> 0``.
+    Ode0 : float or None, optional
+        Dark-energy density today.  ``None`` (default) makes the universe flat:
+        ``Ode0 = 1 - Om0 - Or0``.  Otherwise ``Ok0 = 1 - Om0 - Ode0 - Or0``.
+    Ob0 : float, optional
+        Baryon density today, ``0 <= Ob0 <= Om0`` (used by the power spectrum).
+    w0, wa : float, optional
+        Dark-energy equation of state ``w(a) = w0 + wa (1 - a)``; ``-1, 0`` is Λ.
+    Tcmb0 : float, optional
+        CMB temperature today [K].  ``0`` (default) leaves radiation out; ``> 0`` adds
+        photons and ``Neff`` massless neutrino species (as astropy does).
+    Neff : float, optional
+        Effective number of massless neutrino species, ``>= 0``.
+    zmax : float, optional
+        Upper end of the tables' redshift range, ``0 < zmax <= 1e4``.
+    rtol : float, optional
+        Relative tolerance of every table, in ``[1e-12, 1e-2]``.
+    name : str, optional
+        A label for ``repr``.
+
+    Raises
+    ------
+    ValueError
+        A parameter out of range or non-finite.
+    CosmologyError
+        ``E(z)**2 <= 0`` somewhere on ``[0, zmax]`` (no expanding background there).
+
+    See Also
+    --------
+    numfit.autoknots : the adaptive spline every table is.
+
+    Notes
+    -----
+    Tables are in ``x = ln(1 + z)``: the comoving distance and the lookback time are
+    stored divided by ``x`` (a smooth function equal to ``D_H`` or ``t_H`` at ``z = 0``),
+    so ``rtol`` is a relative tolerance down to ``z = 0``.  The growth ODE
+
+    .. math:: D'' + (2 + d\ln E/d\ln a) D' = \tfrac32 \Omega_m(a) D
+
+    (primes: ``d/d ln a``) starts at ``a = 1e-6`` on the growing mode of a matter plus
+    radiation universe, ``D = a + 2 a_eq / 3``, and is solved with rtol 1e-12; the
+    table holds ``D(z) / D(0)`` and ``f = d ln D / d ln a``.
+
+    Examples
+    --------
+    >>> from numfit.cosmology import Cosmology
+    >>> cosmo = Cosmology(H0=70.0, Om0=0.3)
+    >>> round(float(cosmo.comoving_distance(1.0)), 3)
+    3303.829
+    >>> cosmo.table("comoving_distance").n_evals < 200
+    True
+    >>> round(float(cosmo.growth_factor(1.0)), 6)
+    0.611806
+    """
+
+    def __init__(self, H0=70.0, Om0=0.3, Ode0=None, *, Ob0=0.05, w0=-1.0, wa=0.0,
+                 Tcmb0=0.0, Neff=3.046, zmax=10.0, rtol=1e-8, name=None):
+        H0 = check_float("H0", H0, lo=0.0, lo_open=True)
+        Om0 = check_float("Om0", Om0, lo=0.0, lo_open=True)
+        Ob0 = check_float("Ob0", Ob0, lo=0.0)
+        if Ob0 > Om0:
+            raise ValueError(f"`Ob0` must be <= `Om0` (baryons are part of the matter); "
+                             f"got Ob0={Ob0}, Om0={Om0}")
+        w0 = check_float("w0", w0)
+        wa = check_float("wa", wa)
+        Tcmb0 = check_float("Tcmb0", Tcmb0, lo=0.0)
+        Neff = check_float("Neff", Neff, lo=0.0)
+        zmax = check_float("zmax", zmax, lo=0.0, hi=1e4, lo_open=True)
+        rtol = check_float("rtol", rtol, lo=1e-12, hi=1e-2)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a str or None; got {type(name).__name__}")
+        Ogamma0 = const.photon_density0(H0, Tcmb0)
+        Onu0 = Ogamma0 * const.NU_PER_SPECIES * Neff
+        Or0 = Ogamma0 + Onu0
+        if Ode0 is None:
+            Ode0 = 1.0 - Om0 - Or0
+            Ok0 = 0.0
+        else:
+            Ode0 = check_float("Ode0", Ode0)
+            Ok0 = 1.0 - Om0 - Ode0 - Or0
+            if abs(Ok0) < 1e-15:
+                Ok0 = 0.0
+        self._p = dict(H0=H0, Om0=Om0, Ode0=Ode0, Ob0=Ob0, w0=w0, wa=wa, Tcmb0=Tcmb0,
+                       Neff=Neff, Ok0=Ok0, Or0=Or0, Ogamma0=Ogamma0, Onu0=Onu0)
+        self._zmax = zmax
+        self._rtol = rtol
+        self._name = name
+        self._tables = {}
+        self._check_positive(0.0, zmax, "the tables' range")
+
+    # ----------------------------------------------------------------- parameters
+    H0 = property(lambda self: self._p["H0"], doc="Hubble constant [km/s/Mpc].")
+    h = property(lambda self: self._p["H0"] / 100.0, doc="H0 / (100 km/s/Mpc).")
+    Om0 = property(lambda self: self._p["Om0"], doc="Matter density today.")
+    Ob0 = property(lambda self: self._p["Ob0"], doc="Baryon density today.")
+    Ode0 = property(lambda self: self._p["Ode0"], doc="Dark-energy density today.")
+    Ok0 = property(lambda self: self._p["Ok0"], doc="Curvature density today.")
+    Or0 = property(lambda self: self._p["Or0"], doc="Radiation (photons + neutrinos) today.")
+    Ogamma0 = property(lambda self: self._p["Ogamma0"], doc="Photon density today.")
+    Onu0 = property(lambda self: self._p["Onu0"], doc="Massless-neutrino density today.")
+    w0 = property(lambda self: self._p["w0"], doc="Dark-energy w today.")
+    wa = property(lambda self: self._p["wa"], doc="Dark-energy w slope: w = w0 + wa (1-a).")
+    Tcmb0 = property(lambda self: self._p["Tcmb0"], doc="CMB temperature today [K].")
+    Neff = property(lambda self: self._p["Neff"], doc="Massless neutrino species.")
+    zmax = property(lambda self: self._zmax, doc="Upper end of the tables' redshift range.")
+    rtol = property(lambda self: self._rtol, doc="Relative tolerance of the tables.")
+    name = property(lambda self: self._name, doc="Label or None.")
+
+    @property
+    def is_flat(self):
+        """True when ``Ok0 == 0``."""
+        return self._p["Ok0"] == 0.0
+
+    @property
+    def hubble_distance(self):
+        """``D_H = c / H0`` [Mpc]."""
+        return const.C_KM_S / self._p["H0"]
+
+    @property
+    def hubble_time(self):
+        """``t_H = 1 / H0`` [Gyr]."""
+        return const.MPC_KM / self._p["H0"] / const.GYR_S
+
+    @property
+    def critical_density0(self):
+        """Critical density today, ``3 H0² / (8 π G)`` [M_sun / Mpc³]."""
+        return const.critical_density0(self._p["H0"])
+
+    def __repr__(self):
+        p = self._p
+        bits = [f"H0={p['H0']:g}", f"Om0={p['Om0']:g}", f"Ode0={p['Ode0']:.6g}",
+                f"Ok0={p['Ok0']:.3g}", f"Ob0={p['Ob0']:g}"]
+        if p["w0"] != -1.0 or p["wa"] != 0.0:
+            bits += [f"w0={p['w0']:g}", f"wa={p['wa']:g}"]
+        if p["Tcmb0"]:
+            bits += [f"Tcmb0={p['Tcmb0']:g}", f"Neff={p['Neff']:g}"]
+        bits += [f"zmax={self._zmax:g}", f"rtol={self._rtol:g}"]
+        label = f"{self._name!r}, " if self._name else ""
+        return f"Cosmology({label}{', '.join(bits)})"
+
+    def _init_args(self):
+        p = self._p
+        return dict(H0=p["H0"], Om0=p["Om0"], Ode0=p["Ode0"], Ob0=p["Ob0"], w0=p["w0"],
+                    wa=p["wa"], Tcmb0=p["Tcmb0"], Neff=p["Neff"], zmax=self._zmax,
+                    rtol=self._rtol, name=self._name)
+
+    def __eq__(self, other):
+        if not isinstance(other, Cosmology):
+            return NotImplemented
+        return self._p == other._p and self._zmax == other._zmax \
+            and self._rtol == other._rtol
+
+    def __hash__(self):
+        return hash((tuple(sorted(self._p.items())), self._zmax, self._rtol))
+
+    def extended(self, zmax):
+        """A copy with the tables' range widened to ``[0, zmax]`` (tables rebuilt lazily).
+
+        Parameters
+        ----------
+        zmax : float
+            New upper end, ``>=`` the current one.
+
+        Returns
+        -------
+        Cosmology
+        """
+        zmax = check_float("zmax", zmax, lo=self._zmax, hi=1e4)
+        return Cosmology(**{**self._init_args(), "zmax": zmax})
+
+    # ----------------------------------------------------------------- closed forms
+    def _e2_a(self, a):
+        """E(a)² for scale factors a (array), no validation."""
+        p = self._p
+        de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
+            * np.exp(-3.0 * p["wa"] * (1.0 - a))
+        return ((p["Or0"] / a + p["Om0"]) / a + p["Ok0"]) / (a * a) + de
+
+    def _dlne_dlna(self, a):
+        """d ln E / d ln a."""
+        p = self._p
+        de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
+            * np.exp(-3.0 * p["wa"] * (1.0 - a))
+        w = p["w0"] + p["wa"] * (1.0 - a)
+        d = -4.0 * p["Or0"] * a ** -4 - 3.0 * p["Om0"] * a ** -3 - 2.0 * p["Ok0"] * a ** -2 \
+            - 3.0 * (1.0 + w) * de
+        return 0.5 * d / self._e2_a(a)
+
+    def _check_positive(self, z0, z1, what):
+        """Raise CosmologyError unless E² > 0 on [z0, z1] (dense scan plus a local refine)."""
+        x = np.linspace(math.log1p(z0), math.log1p(z1), 4097)
+        e2 = self._e2_a(np.exp(-x))
+        i = int(np.argmin(e2))
+        lo, hi = x[max(i - 1, 0)], x[min(i + 1, x.size - 1)]
+        if hi > lo:
+            r = minimize_scalar(lambda t: float(self._e2_a(np.exp(-t))), bounds=(lo, hi),
+                                method="bounded", options=dict(xatol=1e-12))
+            xm, e2m = (r.x, r.fun) if r.fun < e2[i] else (x[i], e2[i])
+        else:
+            xm, e2m = x[i], e2[i]
+        if not (np.isfinite(e2).all() and e2m > 0.0):
+            p = self._p
+            raise CosmologyError(
+                f"E(z)^2 = {e2m:.3g} <= 0 at z = {math.expm1(xm):.6g} on {what} "
+                f"[{z0:g}, {z1:g}]: Om0={p['Om0']:g}, Ode0={p['Ode0']:g}, Ok0={p['Ok0']:g}, "
+                f"Or0={p['Or0']:.3g}, w0={p['w0']:g}, wa={p['wa']:g} describe no expanding "
+                "universe there (a bounce or recollapse); change the densities or lower zmax")
+
+    def _as_z(self, z, *, table=True):
+        """Validated float64 redshift array; checks the table range when ``table``."""
+        arr = np.asarray(z)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                       or arr.dtype == np.bool_) or np.iscomplexobj(arr):
+            raise TypeError(f"`z` must be real numbers; got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+        if arr.size == 0:
+            return arr
+        if not np.isfinite(arr).all():
+            raise ValueError("`z` must be finite; got NaN or inf at index "
+                             f"{int(np.flatnonzero(~np.isfinite(arr.ravel()))[0])}")
+        zmin = float(arr.min())
+        if zmin < 0.0:
+            raise ValueError(f"`z` must be >= 0; got z = {zmin:g}")
+        zbig = float(arr.max())
+        if table and zbig > self._zmax:
+            raise RedshiftRangeError(
+                f"z = {zbig:g} is outside the tables' range [0, {self._zmax:g}]; build a "
+                f"larger range with Cosmology(..., zmax=...) or cosmo.extended({zbig:g})",
+                z=zbig, zmax=self._zmax)
+        return arr
+
+    @staticmethod
+    def _out(arr, like):
+        return float(arr) if np.ndim(like) == 0 else arr
+
+    def efunc(self, z):
+        """``E(z) = H(z) / H0`` (closed form; any ``z >= 0`` where ``E² > 0``).
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts, finite and ``>= 0``.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        zz = self._as_z(z, table=False)
+        e2 = self._e2_a(1.0 / (1.0 + zz))
+        if np.any(e2 <= 0):
+            raise CosmologyError(f"E(z)^2 <= 0 at z = {float(zz[e2 <= 0].flat[0]):g}")
+        return self._out(np.sqrt(e2), z)
+
+    def H(self, z):
+        """Hubble rate ``H(z) = H0 E(z)`` [km/s/Mpc].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        return self.efunc(z) * self._p["H0"]
+
+    def Om(self, z):
+        """Matter density parameter ``Ω_m(z) = Om0 (1+z)³ / E²``.
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        zz = self._as_z(z, table=False)
+        return self._out(self._p["Om0"] * (1 + zz) ** 3 / self.efunc(zz) ** 2, z)
+
+    def critical_density(self, z):
+        """Critical density ``3 H(z)² / (8 π G)`` [M_sun / Mpc³].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        return self.critical_density0 * self.efunc(z) ** 2
+
+    def mean_matter_density(self, z):
+        """Mean matter density ``Om0 ρ_c0 (1+z)³`` [M_sun / Mpc³].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        zz = self._as_z(z, table=False)
+        return self._out(self._p["Om0"] * self.critical_density0 * (1 + zz) ** 3, z)
+
+    # ----------------------------------------------------------------- tables
+    def _reduced_integral(self, which, x):
+        """∫_0^x g / x with g = e^t/E (comoving) or 1/E (lookback); limit at x = 0."""
+        if which == "comoving_distance":
+            def g(t):
+                return np.exp(t) / np.sqrt(self._e2_a(np.exp(-t)))
+        else:
+            def g(t):
+                return 1.0 / np.sqrt(self._e2_a(np.exp(-t)))
+        x = np.asarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        small = x == 0.0
+        out[small] = g(np.zeros(1))[0]
+        out[~small] = _cumulative(g, x[~small]) / x[~small]
+        return out
+
+    def _growth_values(self, x):
+        """(D(z)/D(0), f(z)) at x = ln(1+z) by one ODE solve from a = 1e-6 to a = 1."""
+        x = np.asarray(x, dtype=np.float64)
+        s_eval = np.unique(np.concatenate((-x, [0.0])))       # ln a, increasing
+        aeq = self._p["Or0"] / self._p["Om0"]
+        a0 = min(_A_INIT, 1e-3 * math.exp(float(s_eval[0])))
+
+        def rhs(s, y):
+            a = math.exp(s)
+            e2 = float(self._e2_a(np.array(a)))
+            om = self._p["Om0"] / (a ** 3 * e2)
+            return [y[1], -(2.0 + float(self._dlne_dlna(np.array(a)))) * y[1]
+                    + 1.5 * om * y[0]]
+
+        y0 = [a0 + 2.0 * aeq / 3.0, a0]
+        sol = integrate.solve_ivp(rhs, (math.log(a0), 0.0), y0, method="DOP853",
+                                  t_eval=s_eval, rtol=1e-12, atol=1e-30)
+        if not sol.success:                                   # pragma: no cover
+            raise CosmologyError(f"the growth ODE failed: {sol.message}")
+        D, dD = sol.y
+        idx = np.searchsorted(s_eval, -x)
+        return np.stack((D[idx] / D[-1], dD[idx] / D[idx]), axis=-1)
+
+    def table(self, name):
+        """The AutoKnots table behind a quantity, built on first use.
+
+        Parameters
+        ----------
+        name : {"comoving_distance", "lookback_time", "growth"}
+            ``"comoving_distance"`` tabulates ``χ(z) / (D_H x)``, ``"lookback_time"``
+            ``t_L(z) / (t_H x)`` (both equal to 1 at z = 0), ``"growth"`` the pair
+            ``(D(z)/D(0), f(z))``, all against ``x = ln(1+z)`` on ``[0, ln(1+zmax)]``.
+
+        Returns
+        -------
+        AutoKnotsSpline
+            With ``n_evals``, ``knots``, ``converged`` and the other counts.
+        """
+        if name not in _TABLES:
+            raise ValueError(f"`name` must be one of {', '.join(map(repr, _TABLES))}; "
+                             f"got {name!r}")
+        tab = self._tables.get(name)
+        if tab is None:
+            xmax = math.log1p(self._zmax)
+            if name == "growth":
+                self._check_positive(0.0, 1.0 / _A_INIT - 1.0, "the growth ODE's range")
+                f = self._growth_values
+            else:
+                def f(x, which=name):
+                    return self._reduced_integral(which, x)
+            tab = autoknots(f, 0.0, xmax, rtol=self._rtol, vectorized=True)
+            self._tables[name] = tab
+        return tab
+
+    def _reduced(self, name, z, exact):
+        zz = self._as_z(z, table=not exact)
+        x = np.log1p(zz)
+        if exact:
+            r = self._quad(name, x)
+        else:
+            r = self.table(name)(x)
+        return zz, x, r
+
+    def _quad(self, name, x):
+        """The reduced integral by scipy.integrate.quad per point (epsrel 1e-13)."""
+        if name == "comoving_distance":
+            def g(t):
+                return math.exp(t) / math.sqrt(float(self._e2_a(np.array(math.exp(-t)))))
+        else:
+            def g(t):
+                return 1.0 / math.sqrt(float(self._e2_a(np.array(math.exp(-t)))))
+        out = np.empty(x.shape)
+        for i, xi in np.ndenumerate(x):
+            if xi == 0.0:
+                out[i] = g(0.0)
+            else:
+                val, _ = integrate.quad(g, 0.0, float(xi), epsabs=0.0, epsrel=1e-13,
+                                        limit=200)
+                out[i] = val / xi
+        return out
+
+    def comoving_distance(self, z, *, exact=False):
+        """Line-of-sight comoving distance ``χ(z) = D_H ∫_0^z dz'/E(z')`` [Mpc].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Integrate with ``scipy.integrate.quad`` per redshift instead of the table
+            (slow; any ``z >= 0``).
+
+        Returns
+        -------
+        float or ndarray
+            Relative error ``<= rtol`` (table) or about 1e-13 (exact).
+
+        Raises
+        ------
+        RedshiftRangeError
+            A redshift above ``zmax`` (table only).
+        """
+        _, x, r = self._reduced("comoving_distance", z, exact)
+        return self._out(self.hubble_distance * x * r, z)
+
+    def comoving_transverse_distance(self, z, *, exact=False):
+        """Transverse comoving distance ``D_M`` [Mpc]: ``χ`` if flat, else
+        ``D_H sinh(√Ok χ/D_H)/√Ok`` (open) or ``D_H sin(√|Ok| χ/D_H)/√|Ok|`` (closed).
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Use quadrature instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        chi = np.asarray(self.comoving_distance(z, exact=exact), dtype=np.float64)
+        ok, dh = self._p["Ok0"], self.hubble_distance
+        if ok > 0:
+            s = math.sqrt(ok)
+            chi = dh / s * np.sinh(s * chi / dh)
+        elif ok < 0:
+            s = math.sqrt(-ok)
+            chi = dh / s * np.sin(s * chi / dh)
+        return self._out(chi, z)
+
+    def angular_diameter_distance(self, z, *, exact=False):
+        """Angular-diameter distance ``D_A = D_M / (1 + z)`` [Mpc].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Use quadrature instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        dm = self.comoving_transverse_distance(z, exact=exact)
+        return dm / (1.0 + np.asarray(z, dtype=np.float64)) if np.ndim(z) else \
+            dm / (1.0 + float(z))
+
+    def luminosity_distance(self, z, *, exact=False):
+        """Luminosity distance ``D_L = (1 + z) D_M`` [Mpc].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Use quadrature instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        dm = self.comoving_transverse_distance(z, exact=exact)
+        return dm * (1.0 + np.asarray(z, dtype=np.float64)) if np.ndim(z) else \
+            dm * (1.0 + float(z))
+
+    def distmod(self, z, *, exact=False):
+        """Distance modulus ``5 log10(D_L / 10 pc)`` [mag]; ``-inf`` at ``z = 0``.
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Use quadrature instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+            Absolute error ``<= 5 rtol / ln 10`` (about ``2.2 rtol``).
+        """
+        dl = np.asarray(self.luminosity_distance(z, exact=exact), dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            mu = 5.0 * np.log10(dl) + 25.0
+        return self._out(mu, z)
+
+    def lookback_time(self, z, *, exact=False):
+        """Lookback time ``t_H ∫_0^z dz' / ((1+z') E(z'))`` [Gyr].
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Use quadrature instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+            Relative error ``<= rtol`` (table).
+        """
+        _, x, r = self._reduced("lookback_time", z, exact)
+        return self._out(self.hubble_time * x * r, z)
+
+    def _growth(self, z, exact, col):
+        zz = self._as_z(z, table=not exact)
+        x = np.log1p(zz)
+        if exact:
+            self._check_positive(0.0, 1.0 / _A_INIT - 1.0, "the growth ODE's range")
+            v = self._growth_values(x.ravel())[:, col].reshape(x.shape)
+        else:
+            v = self.table("growth")(x)[..., col]
+        return self._out(v, z)
+
+    def growth_factor(self, z, *, exact=False):
+        """Linear growth factor ``D(z) / D(0)`` of matter perturbations.
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Solve the ODE (rtol 1e-12) at these redshifts instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+            Relative error ``<= rtol`` (table).
+
+        Notes
+        -----
+        Sub-horizon growth of pressureless matter in the full background (radiation in
+        ``E`` but not clustering); massive neutrinos and dark-energy perturbations are
+        not modelled.
+        """
+        return self._growth(z, exact, 0)
+
+    def growth_rate(self, z, *, exact=False):
+        """Linear growth rate ``f = d ln D / d ln a``.
+
+        Parameters
+        ----------
+        z : array_like
+            Redshifts in ``[0, zmax]``.
+        exact : bool, optional
+            Solve the ODE instead of the table.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        return self._growth(z, exact, 1)
