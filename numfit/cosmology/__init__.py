@@ -3,7 +3,8 @@
 Background distances and growth (:class:`Cosmology`), halo lensing profiles with
 physical parameters (:class:`NFWProfile`, :class:`HernquistProfile`, :class:`EinastoProfile`
 and the generic :func:`project_profile`), the Eisenstein–Hu linear power spectrum with
-σ(R) (:class:`LinearPower`), and the closed-form dimensionless NFW/Hernquist projections.  Units: Mpc, Gyr, M_sun, km/s/Mpc.
+σ(R) (:class:`LinearPower`), and the closed-form dimensionless NFW/Hernquist projections.
+Units: Mpc, Gyr, M_sun, km/s/Mpc, k in 1/Mpc (no factors of h).
 """
 from .._errors import CosmologyError, RedshiftRangeError
 from ._background import Cosmology
