@@ -647,5 +647,7 @@ class Cosmology:
         Returns
         -------
         float or ndarray
+            Relative error ``<= rtol`` (table; the growth table holds ``D`` and ``f`` as
+            one vector-valued AutoKnots spline and every component meets the tolerance).
         """
         return self._growth(z, exact, 1)

@@ -217,8 +217,8 @@ class ProjectedProfile:
         self._tables = {}
 
     # ----------------------------------------------------------------- attributes
-    rho_hat = property(lambda self: self._rho_hat, doc="The dimensionless density ρ̂(x, *args).")
-    m3d_hat = property(lambda self: self._m3d_hat, doc="Closed-form m̂(x, *args), or None.")
+    rho_hat = property(lambda self: self._rho_hat, doc="The dimensionless density ``ρ̂(x, *args)``.")
+    m3d_hat = property(lambda self: self._m3d_hat, doc="Closed-form ``m̂(x, *args)``, or None.")
     args = property(lambda self: self._args, doc="Extra arguments of rho_hat and m3d_hat.")
     xmin = property(lambda self: self._xmin, doc="Lower end of the tables' X range.")
     xmax = property(lambda self: self._xmax, doc="Upper end of the tables' X range.")
