@@ -102,11 +102,12 @@ class RelaxationTuner:
 
     Attributes
     ----------
-    policy : the policy object (built on the first solve when ``grid`` is automatic)
+    policy : policy object
+        The policy (built on the first solve when ``grid`` is automatic).
     grid : ndarray or None
     grid_info : dict or None
-    history : Result of arrays ``omegas, arms, costs, nit, probabilities, contexts,
-        converged, backstop``
+    history : Result
+        Arrays ``omegas, arms, costs, nit, probabilities, contexts, converged, backstop``.
 
     Examples
     --------

@@ -26,7 +26,7 @@ def merit_gradient(gxl, c, u, v, w, eta1, eta2):
 
 
 def merit_directional(gxl, c, u, v, w, dx, dlam, eta1, eta2):
-    """``grad L_eta . (dx, dlam)``."""
+    """Directional derivative ``grad L_eta^T (dx, dlam)`` of the merit."""
     gx, gl = merit_gradient(gxl, c, u, v, w, eta1, eta2)
     return float(gx @ dx) + float(gl @ dlam)
 

@@ -35,7 +35,7 @@ __all__ = [
 
 
 class Problem:
-    """An equality-constrained problem ``min f(x) s.t. c(x) = 0`` with exact derivatives.
+    """An equality-constrained problem ``min f(x)`` subject to ``c(x) = 0``, exact derivatives.
 
     Attributes
     ----------
@@ -545,7 +545,7 @@ def _logistic_problem(Z, y, A, b, name):
 
 
 def logistic_regression(d=None, N=None, preset=None, rng=None, density=None):
-    """Constrained logistic regression ``min mean log(1 + exp(-y_i z_i.x))`` s.t.
+    """Constrained logistic regression ``min mean log(1 + exp(-y_i z_i.x))`` subject to
     ``A x = b`` (10 rows) and ``||x||^2 = 1`` (spec 7.2).
 
     Parameters
