@@ -502,3 +502,22 @@ def test_projection_scalar_and_shapes():
     for fn in (p.sigma_hat, p.mass_hat, p.mean_sigma_hat, p.delta_sigma_hat):
         assert fn(X).shape == (2, 3) and fn(X, exact=True).shape == (2, 3)
     assert p.sigma_hat(1e-4) > 0 and p.sigma_hat(1e4) > 0
+
+
+def test_exact_keyword_on_haloes():
+    """``exact=True`` bypasses the tables of numerical haloes; closed forms ignore it."""
+    cosmo = Cosmology()
+    ein = EinastoProfile(1e14, 5.0, z=0.3, cosmology=cosmo, rtol=1e-6)
+    R = np.array([0.01, 0.1, 1.0, 5.0])
+    for name in ("surface_density", "mean_surface_density", "delta_sigma", "projected_mass"):
+        tab = getattr(ein, name)(R)
+        ex = getattr(ein, name)(R, exact=True)
+        assert rel(tab, ex) <= 1e-6
+        assert not np.array_equal(tab, ex)
+    X = R / ein.r_s
+    assert np.allclose(ein.delta_sigma(R, exact=True) / (ein.rho_s * ein.r_s),
+                       ein.projection.delta_sigma_hat(X, exact=True), rtol=1e-15, atol=0)
+    nfw = NFWProfile(1e14, 5.0, cosmology=cosmo)
+    assert np.array_equal(nfw.delta_sigma(R, exact=True), nfw.delta_sigma(R))
+    with pytest.raises(TypeError, match="`exact` must be a bool"):
+        ein.delta_sigma(R, exact="yes")

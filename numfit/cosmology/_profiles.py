@@ -722,14 +722,19 @@ class HaloProfile:
         vals = self._m_hat(flat).reshape(x.shape) if flat.size else x.copy()
         return _out(4.0 * math.pi * self._rho_s * self._r_s ** 3 * vals, r.ndim)
 
-    def _projected(self, R, name):
+    def _projected(self, R, name, exact=False):
         R, X = self._x(R, "R")
+        if not isinstance(exact, (bool, np.bool_)):
+            raise TypeError(f"`exact` must be a bool; got {type(exact).__name__}")
         flat = X.ravel()
         if flat.size == 0:
             return R.copy()
         if self._method == "closed":
             fn = self._closed["mean_sigma" if name == "mean_sigma" else name]
             vals = np.asarray(fn(flat), dtype=np.float64)
+        elif exact:
+            vals = np.asarray(getattr(self.projection, f"{name}_hat")(flat, exact=True),
+                              dtype=np.float64)
         else:
             proj = self.projection
             cls = type(self).__name__
@@ -741,7 +746,7 @@ class HaloProfile:
                 vals = 2.0 * vals / flat ** 2
         return _out(vals.reshape(X.shape), R.ndim)
 
-    def surface_density(self, R):
+    def surface_density(self, R, *, exact=False):
         """Surface density ``Σ(R) = ρ_s r_s Σ̂(R / r_s)`` [M_sun / Mpc²].
 
         Parameters
@@ -749,6 +754,9 @@ class HaloProfile:
         R : array_like
             Projected radii [Mpc], finite, ``> 0`` (numerical: ``R / r_s`` in
             ``[xmin, xmax]``).
+        exact : bool, optional
+            ``method="numerical"``: integrate directly instead of using the table (slow;
+            for checks).  The closed forms are exact either way.
 
         Returns
         -------
@@ -759,28 +767,28 @@ class HaloProfile:
         TypeError, ValueError
             Non-real radii; radii <= 0, NaN or inf; outside the table range (numerical).
         """
-        return self._rho_s * self._r_s * self._projected(R, "sigma")
+        return self._rho_s * self._r_s * self._projected(R, "sigma", exact)
 
-    def mean_surface_density(self, R):
+    def mean_surface_density(self, R, *, exact=False):
         """Mean surface density inside ``R``, ``Σ̄(<R) = ρ_s r_s 2 M̂ / X²`` [M_sun / Mpc²].
 
         Parameters, returns and raises as :meth:`surface_density`.
         """
-        return self._rho_s * self._r_s * self._projected(R, "mean_sigma")
+        return self._rho_s * self._r_s * self._projected(R, "mean_sigma", exact)
 
-    def delta_sigma(self, R):
+    def delta_sigma(self, R, *, exact=False):
         """Excess surface density ``ΔΣ(R) = Σ̄(<R) − Σ(R)`` [M_sun / Mpc²].
 
         Parameters, returns and raises as :meth:`surface_density`.
         """
-        return self._rho_s * self._r_s * self._projected(R, "delta_sigma")
+        return self._rho_s * self._r_s * self._projected(R, "delta_sigma", exact)
 
-    def projected_mass(self, R):
+    def projected_mass(self, R, *, exact=False):
         """Mass in the cylinder of radius ``R``, ``2π ρ_s r_s³ M̂(R / r_s)`` [M_sun].
 
         Parameters, returns and raises as :meth:`surface_density`.
         """
-        return 2.0 * math.pi * self._rho_s * self._r_s ** 3 * self._projected(R, "mass")
+        return 2.0 * math.pi * self._rho_s * self._r_s ** 3 * self._projected(R, "mass", exact)
 
 
 class NFWProfile(HaloProfile):
