@@ -89,6 +89,12 @@ def _sor_demo(out_dir, quick):
     return sor_demo(out_dir, quick)
 
 
+@section("cosmology")
+def _cosmology_demo(out_dir, quick):
+    from .cosmology._demo import cosmology_demo
+    return cosmology_demo(out_dir, quick)
+
+
 def _plot_spline(s, f, path):
     x = np.geomspace(s.knots[0], s.knots[-1], 4000)
     err = np.abs(s(x) / f(x) - 1)

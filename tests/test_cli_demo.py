@@ -59,3 +59,14 @@ def test_demo_autoknots_section_without_matplotlib(tmp_path, monkeypatch, capsys
 def test_cli_needs_a_command():
     with pytest.raises(SystemExit):
         cli.main([])
+
+
+def test_demo_cosmology_section(tmp_path, capsys):
+    assert cli.main(["demo", "--quick", "--only", "cosmology", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "=== cosmology" in out and "comoving distance" in out
+    # every table's achieved error is printed as a fraction of rtol, all below 1
+    ratios = [float(line.split()[-1]) for line in out.splitlines()
+              if line.strip().startswith(("comoving", "lookback", "growth"))]
+    assert len(ratios) == 4 and max(ratios) < 1.0
+    assert "sigma(8/h Mpc) = 0.810000" in out
