@@ -8,7 +8,8 @@ import operator
 
 import numpy as np
 
-__all__ = ["check_float", "check_int", "check_option", "check_real_matrix", "as_rng"]
+__all__ = ["check_float", "check_int", "check_option", "check_real_matrix", "check_real_array",
+           "as_rng"]
 
 
 def _fmt(value):
@@ -97,6 +98,35 @@ def check_real_matrix(name, A):
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must be a 2-D matrix; got shape {arr.shape}")
     return arr.astype(np.float64)
+
+
+def check_real_array(name, value, *, lo=None, lo_open=False, unit=""):
+    """Return ``value`` as a float64 ndarray of finite reals ``>= lo`` (``> lo`` if
+    ``lo_open``), or raise: ``TypeError`` for non-real input (complex, strings, None, bools),
+    ``ValueError`` naming the first offending entry and its index otherwise.  ``unit`` is
+    appended to the bound in the message (e.g. ``" [Mpc]"``)."""
+    arr = np.asarray(value) if value is not None else np.asarray(value, dtype=object)
+    what = (f"{type(value).__name__} {_fmt(value)}" if arr.ndim == 0
+            else f"an array of dtype {arr.dtype}")
+    type_msg = f"`{name}` must be a real number or an array of real numbers; got {what}"
+    if arr.dtype.kind in "iuf":
+        x = arr.astype(np.float64)
+    elif arr.dtype.kind == "O" and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+            for v in arr.flat):
+        x = arr.astype(np.float64)
+    else:
+        raise TypeError(type_msg)
+    ok = np.isfinite(x)
+    bound = ""
+    if lo is not None:
+        ok &= (x > lo) if lo_open else (x >= lo)
+        bound = f" and {'>' if lo_open else '>='} {lo:g}{unit}"
+    if not ok.all():
+        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
+        where = "" if x.ndim == 0 else f" at index {idx if len(idx) > 1 else idx[0]}"
+        raise ValueError(f"`{name}` must be finite{bound}; got {float(x[idx])!r}{where}")
+    return x
 
 
 def as_rng(rng):

@@ -15,7 +15,7 @@ from scipy import integrate
 from scipy.optimize import minimize_scalar
 
 from .._errors import CosmologyError, RedshiftRangeError
-from .._validation import check_float
+from .._validation import check_float, check_real_array
 from ..interpolate import autoknots
 from . import _constants as const
 
@@ -280,19 +280,9 @@ class Cosmology:
 
     def _as_z(self, z, *, table=True):
         """Validated float64 redshift array; checks the table range when ``table``."""
-        arr = np.asarray(z)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == np.bool_) or np.iscomplexobj(arr):
-            raise TypeError(f"`z` must be real numbers; got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
+        arr = check_real_array("z", z, lo=0.0)
         if arr.size == 0:
             return arr
-        if not np.isfinite(arr).all():
-            raise ValueError("`z` must be finite; got NaN or inf at index "
-                             f"{int(np.flatnonzero(~np.isfinite(arr.ravel()))[0])}")
-        zmin = float(arr.min())
-        if zmin < 0.0:
-            raise ValueError(f"`z` must be >= 0; got z = {zmin:g}")
         zbig = float(arr.max())
         if table and zbig > self._zmax:
             raise RedshiftRangeError(

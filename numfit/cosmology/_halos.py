@@ -44,6 +44,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .._validation import check_real_array
+
 __all__ = [
     "nfw_sigma_hat",
     "nfw_mass_hat",
@@ -82,28 +84,8 @@ _DELTA_HERN_COEF = tuple(float(Fraction(6 * (-1) ** j, (2 * j + 3) * (2 * j + 5)
 # ----------------------------------------------------------------------------- helpers
 
 def _as_x(X):
-    """Validate ``X`` and return it as a float64 array (any shape)."""
-    arr = np.asarray(X) if X is not None else np.asarray(X, dtype=object)
-    what = (f"{type(X).__name__} {X!r}" if arr.ndim == 0
-            else f"an array of dtype {arr.dtype}")
-    type_msg = f"`X` must be a real number or array of real numbers; got {what}"
-    if arr.dtype.kind in "iuf":
-        x = arr.astype(np.float64, copy=False)
-    elif arr.dtype.kind == "O" and X is not None:
-        try:
-            x = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(type_msg) from None
-    else:
-        raise TypeError(type_msg)
-    ok = np.isfinite(x) & (x > 0)
-    if not ok.all():
-        if x.ndim == 0:
-            raise ValueError(f"`X` must be finite and > 0; got {float(x)!r}")
-        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
-        raise ValueError(f"`X` must be finite and > 0; got {float(x[idx])!r} at index "
-                         f"{idx if len(idx) > 1 else idx[0]}")
-    return x
+    """X as a float64 array of finite values > 0 (scalars stay 0-d)."""
+    return check_real_array("X", X, lo=0.0, lo_open=True)
 
 
 def _apply(X, kernel):

@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_float, check_option
+from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots
 from ._background import Cosmology
 
@@ -56,23 +56,9 @@ _Y_SERIES = 0.5           # W(y) from its Taylor series below this y
 
 
 # =========================================================================== validation
-def _as_positive(name, value, what="", hint=""):
+def _as_positive(name, value, unit=""):
     """Validated float64 array of finite values > 0 (TypeError for non-real input)."""
-    arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == np.bool_) or np.iscomplexobj(arr):
-        raise TypeError(f"`{name}` must be real numbers{what}; got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.size == 0:
-        return arr
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        i = int(np.flatnonzero(bad.ravel())[0])
-        raise ValueError(f"`{name}` must be finite; got {arr.ravel()[i]!r} at index {i}")
-    lo = float(arr.min())
-    if lo <= 0.0:
-        raise ValueError(f"`{name}` must be > 0{what}; got {name} = {lo:g}{hint}")
-    return arr
+    return check_real_array(name, value, lo=0.0, lo_open=True, unit=unit)
 
 
 def _out(arr, like):

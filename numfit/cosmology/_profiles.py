@@ -52,7 +52,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy.special import gammainc, gammaln
 
-from .._validation import check_float, check_option
+from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots
 from . import _halos
 from ._background import Cosmology
@@ -77,28 +77,8 @@ _CACHE_SIZE = 64
 
 # ============================================================================ validation
 def _as_radius(name, value):
-    """``value`` as a float64 array of finite numbers > 0 (any shape), or raise."""
-    arr = np.asarray(value) if value is not None else np.asarray(value, dtype=object)
-    what = (f"{type(value).__name__} {value!r}" if arr.ndim == 0
-            else f"an array of dtype {arr.dtype}")
-    type_msg = f"`{name}` must be a real number or an array of real numbers; got {what}"
-    if arr.dtype.kind in "iuf":
-        x = arr.astype(np.float64, copy=False)
-    elif arr.dtype.kind == "O" and value is not None:
-        try:
-            x = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(type_msg) from None
-    else:
-        raise TypeError(type_msg)
-    ok = np.isfinite(x) & (x > 0)
-    if not ok.all():
-        if x.ndim == 0:
-            raise ValueError(f"`{name}` must be finite and > 0; got {float(x)!r}")
-        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
-        raise ValueError(f"`{name}` must be finite and > 0; got {float(x[idx])!r} at index "
-                         f"{idx if len(idx) > 1 else idx[0]}")
-    return x
+    """Radii as a float64 array of finite values > 0 (scalars stay 0-d)."""
+    return check_real_array(name, value, lo=0.0, lo_open=True)
 
 
 def _out(arr, like_ndim):
