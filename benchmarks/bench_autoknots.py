@@ -81,6 +81,8 @@ from scipy.interpolate import BarycentricInterpolator, CubicSpline
 import numfit as nf
 from numfit.interpolate._autoknots import check_grid
 
+from _bench_utils import smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 
@@ -210,25 +212,6 @@ def peer_error(report, group, metric, ratio, note=""):
     report.add(group, metric, ratio, note=verdict + (f"; {note}" if note else ""))
 
 
-def smallest_size(error_of, target, n_min=4, n_max=2 ** 17):
-    """Smallest size n >= n_min with error_of(n) <= target: doubling, then bisection.
-
-    Assumes the error is (close to) decreasing in n; returns None past n_max.
-    """
-    if error_of(n_min) <= target:
-        return n_min
-    lo, hi = n_min, 2 * n_min
-    while error_of(hi) > target:
-        lo, hi = hi, 2 * hi
-        if hi > n_max:
-            return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if error_of(mid) <= target:
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 # ============================================================================ A. evaluations

@@ -44,6 +44,8 @@ from numfit.cosmology import _profiles as P
 from numfit.cosmology._halos import nfw_delta_sigma_hat
 from numfit.interpolate._autoknots import check_grid
 
+from _bench_utils import smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 XMIN, XMAX, RTOL = 1e-4, 1e4, 1e-6
 ALPHA = 0.18
@@ -67,22 +69,6 @@ class Counted:
         return self.f(x, *self.args)
 
 
-def smallest_size(error_of, target, n_min=8, n_max=2 ** 14):
-    """Smallest n with error_of(n) <= target (doubling, then bisection); None past n_max."""
-    if error_of(n_min) <= target:
-        return n_min
-    lo, hi = n_min, 2 * n_min
-    while error_of(hi) > target:
-        lo, hi = hi, 2 * hi
-        if hi > n_max:
-            return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if error_of(mid) <= target:
-            hi = mid
-        else:
-            lo = mid
-    return hi
 
 
 def uniform_error(values_at, n, xc, fc):
@@ -155,7 +141,8 @@ def test_evals_uniform_grid(name, report):
         err = uniform_error(c["values_at"], n, c["xc"], c["fc"])
         report.add(g, f"uniform ln-grid {n} pts + CubicSpline: max |s/f-1| / rtol",
                    err / RTOL, note="meets tol" if err <= RTOL else "MISSES tol")
-    n_tol = smallest_size(lambda n: uniform_error(c["values_at"], n, c["xc"], c["fc"]), RTOL)
+    n_tol = smallest_size(lambda n: uniform_error(c["values_at"], n, c["xc"], c["fc"]), RTOL,
+                          n_min=8, n_max=2 ** 14)
     if n_tol is None:
         report.add(g, "smallest uniform ln-grid meeting 1e-6", None, note="none <= 2^14")
     else:
