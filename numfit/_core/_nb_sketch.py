@@ -68,6 +68,13 @@ def _check(ap, aj, ax, b, z, r, incr, check_every, istate, fstate, hist):
     istate[_SINCE_CHECK] = 0
     if not incr:
         fstate[0] = residual(ap, aj, ax, b, z, r)
+    else:
+        # ||r||^2 from the maintained r (O(N)): the running sum of new^2 - old^2 carries an
+        # absolute error ~ eps ||r_0||^2 and cannot see ||r||^2 below it
+        rr = 0.0
+        for i in range(r.shape[0]):
+            rr += r[i] * r[i]
+        fstate[0] = rr
     rr = fstate[0]
     if not math.isfinite(rr):
         istate[_STATUS] = 2

@@ -110,6 +110,14 @@ cdef int _check(const int64_t[::1] ap, const int64_t[::1] aj, const double[::1] 
     istate[SINCE_CHECK] = 0
     if not incr:
         fstate[0] = _residual(ap, aj, ax, b, z, r)
+    else:
+        # ||r||^2 from the maintained r (O(N)): the running sum of new^2 - old^2 carries an
+        # absolute error ~ eps ||r_0||^2 and cannot see ||r||^2 below it (the stop test
+        # then waited for the next exact recompute)
+        rr = 0.0
+        for nh in range(r.shape[0]):
+            rr += r[nh] * r[nh]
+        fstate[0] = rr
     rr = fstate[0]
     if not isfinite(rr):
         istate[STATUS] = 2
