@@ -20,7 +20,7 @@ import functools
 import numpy as np
 
 __all__ = ["array_namespace", "is_cupy", "cupy_or_none", "have_gpu", "to_numpy", "asarray",
-           "fuse"]
+           "fuse", "device_key"]
 
 _CUPY = None            # None: not tried yet; False: unavailable; else the module
 
@@ -76,6 +76,14 @@ def to_numpy(a):
     return np.asarray(a)
 
 
+def device_key(xp):
+    """Key for per-device caches of host data: ``"numpy"``, or ``("cupy", device id)`` of
+    CuPy's current device (so a spline used on two GPUs keeps one copy on each)."""
+    if xp is np:
+        return "numpy"
+    return ("cupy", xp.cuda.Device().id)                  # pragma: no cover - needs CuPy
+
+
 @functools.lru_cache(maxsize=None)
 def _fused(func):
     cp = cupy_or_none()
@@ -88,3 +96,21 @@ def fuse(xp, func):
     if xp is np:
         return func
     return _fused(func)                                    # pragma: no cover - needs CuPy
+
+
+# --------------------------------------------------------------------------- sparse module
+def sparse_module(xp):
+    """``scipy.sparse`` for NumPy, ``cupyx.scipy.sparse`` for CuPy.
+
+    GPU kernels written against ``xp`` use only what both modules provide: ``csr_matrix``
+    built from ``(data, indices, indptr)``, ``@`` with a 1-D or 2-D array, ``.T``,
+    ``.diagonal()``, ``.toarray()`` and ``issparse``.
+    """
+    if xp is np:
+        import scipy.sparse
+        return scipy.sparse
+    import cupyx.scipy.sparse                              # pragma: no cover - needs CuPy
+    return cupyx.scipy.sparse                              # pragma: no cover - needs CuPy
+
+
+__all__ += ["sparse_module"]

@@ -4,7 +4,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._backend import array_namespace, asarray, is_cupy
 from .._validation import check_float, check_int, check_option
+from . import _gpu as G
 from . import _kernels as K
 
 __all__ = ["PolynomialSpace", "FAMILIES", "INDEX_SETS"]
@@ -292,22 +294,106 @@ class PolynomialSpace:
 
     def to_reference(self, x):
         """User coordinates -> reference coordinates t ([-1, 1]^d or standard normal)."""
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            return G.reference_xp(array_namespace(x), self, x)
         return np.ascontiguousarray((self._as_points(x) - self._shift) / self._half)
 
     def from_reference(self, t):
         """Reference coordinates -> user coordinates."""
+        if is_cupy(t):                                     # pragma: no cover - needs CuPy
+            xp = array_namespace(t)
+            t = xp.asarray(t, dtype=xp.float64).reshape(-1, self.dim)
+            return t * xp.asarray(self._half) + xp.asarray(self._shift)
         t = np.asarray(t, dtype=np.float64).reshape(-1, self.dim)
         return t * self._half + self._shift
 
     # -- evaluation ------------------------------------------------------------------
+    # Every method below takes NumPy-compatible input (evaluated by the Numba kernels) or a
+    # CuPy array (evaluated on its GPU by numfit/approx/_gpu.py; the result is a CuPy array).
     def eval(self, x):
-        """Feature matrix ``Phi[i, j] = phi_{indices[j]}(x[i])``, shape (N, m)."""
+        """Feature matrix ``Phi[i, j] = phi_{indices[j]}(x[i])``, shape (N, m).
+
+        A CuPy ``x`` gives a CuPy matrix computed on its GPU (see :doc:`/gpu`).
+        """
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            xp = array_namespace(x)
+            return G.features_xp(xp, self, G.reference_xp(xp, self, x))
         t = self.to_reference(x)
         return K.features(t, self.beta, self.pmax, self.indices)
 
     def christoffel(self, x):
         """Inverse Christoffel function ``k_m(x) = ||phi(x)||**2``, shape (N,)."""
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            xp = array_namespace(x)
+            return G.christoffel_xp(xp, self, G.reference_xp(xp, self, x))
         return K.christoffel(self.to_reference(x), self.beta, self.pmax, self.indices)
+
+    def gram(self, x, w=None):
+        """Empirical Gram matrix ``G = (1/n) sum_i w_i phi(x_i) phi(x_i)^T`` of a design.
+
+        ``||G - I||_2`` measures how far the weighted discrete inner product on the points
+        is from the continuous one (``WeightedSample.gram_error``). The sum runs over blocks
+        of rows, so memory stays O(block * m) however large n is.
+
+        Parameters
+        ----------
+        x : array_like or cupy.ndarray, shape (n, dim), or (n,) when dim = 1
+            Points in user coordinates. With a CuPy array the work runs on its GPU and
+            ``G`` is a CuPy array.
+        w : array_like or cupy.ndarray, shape (n,), optional
+            Weights; default the optimal-sampling weights ``m / k_m(x)`` (:meth:`weights`).
+
+        Returns
+        -------
+        G : ndarray or cupy.ndarray, shape (m, m)
+            Symmetric positive semi-definite; in the namespace of ``x``.
+
+        See Also
+        --------
+        numfit.sample_points : draws designs with ``||G - I||_2 <= delta``.
+
+        Examples
+        --------
+        >>> import numpy as np, numfit as nf
+        >>> V = nf.PolynomialSpace("legendre", degree=3)
+        >>> smp = nf.sample_points(V, method="iid", n=2000, rng=0)
+        >>> lam = np.linalg.eigvalsh(V.gram(smp.points, smp.weights))
+        >>> bool(abs(max(lam[-1] - 1, 1 - lam[0]) - smp.gram_error) < 1e-12)
+        True
+        """
+        xp = array_namespace(x, w)
+        if xp is not np:                                   # pragma: no cover - needs CuPy
+            return self._gram_xp(xp, x, w)
+        t = self.to_reference(x)
+        n = t.shape[0]
+        if w is None:
+            w = self.m / K.christoffel(t, self.beta, self.pmax, self.indices)
+        else:
+            w = self._check_weights(np, w, n)
+        g = np.zeros((self.m, self.m))
+        step = max(1, G.CHUNK_ELEMENTS // self.m)
+        for s in range(0, n, step):
+            phi = K.features(t[s:s + step], self.beta, self.pmax, self.indices)
+            g += (phi * w[s:s + step, None]).T @ phi
+        return g / n
+
+    def _gram_xp(self, xp, x, w):
+        """:meth:`gram` in namespace ``xp`` (CuPy, or NumPy in the tests)."""
+        t = G.reference_xp(xp, self, asarray(xp, x))
+        n = t.shape[0]
+        if w is None:
+            w = self.m / G.christoffel_xp(xp, self, t)
+        else:
+            w = self._check_weights(xp, w, n)
+        return G.gram_xp(xp, self, t, w)
+
+    @staticmethod
+    def _check_weights(xp, w, n):
+        w = xp.asarray(w, dtype=xp.float64)
+        if w.shape != (n,):
+            raise ValueError(f"`w` must have shape ({n},) like the points; got "
+                             f"{tuple(w.shape)}")
+        return w
 
     def optimal_density(self, x):
         """``rho_m = k_m / m``, the optimal sampling density with respect to ``mu``."""
@@ -319,6 +405,9 @@ class PolynomialSpace:
 
     def measure_density(self, x):
         """Density of the reference measure ``mu`` w.r.t. Lebesgue measure at ``x``."""
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            xp = array_namespace(x)
+            return G.measure_density_xp(xp, self, G.reference_xp(xp, self, x))
         t = self.to_reference(x)
         if self.family == "legendre":
             dens = np.where(np.abs(t) <= 1, 0.5, 0.0)

@@ -4,9 +4,10 @@ import math
 import numpy as np
 from scipy.interpolate import PPoly
 
+from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_float, check_int
-from . import _kernels
+from . import _gpu, _kernels
 
 __all__ = ["AutoKnotsSpline"]
 
@@ -68,6 +69,8 @@ class AutoKnotsSpline:
         self._t = x if self._space == "linear" else _readonly(np.log(x))
         self._table = None
         self._cT = None          # (n-1, 4) interleaved copy for the scalar-cubic fast path
+        self._dev = {}           # device copies for the xp path, per namespace/device;
+        #                          never pickled (__reduce__ goes through to_dict)
 
     # ----------------------------------------------------------------- attributes
     knots = property(lambda self: self._x, doc="Knots ``x_k`` (read-only), ``a`` to ``b``.")
@@ -159,13 +162,35 @@ class AutoKnotsSpline:
             raise RuntimeError(f"evaluation kernel failed with status {st}")
         return out
 
+    def _tables(self, xp):
+        """Breakpoints and coefficients on ``xp``'s current device (copied once, cached)."""
+        key = device_key(xp)
+        tab = self._dev.get(key)
+        if tab is None:
+            tab = _gpu.device_tables(xp, self._t, self._c3, self._x)
+            self._dev[key] = tab
+        return tab
+
+    def _call_xp(self, xp, x, nu, extrapolate):
+        """The xp-generic evaluation (:mod:`numfit.interpolate._gpu`); ``x`` in ``xp``."""
+        if xp.iscomplexobj(x):
+            raise TypeError("`x` must be real; got complex values")
+        xa = xp.asarray(x, dtype=xp.float64)
+        q = xp.ascontiguousarray(xa.ravel())
+        out = _gpu.evaluate_xp(xp, self._tables(xp), q, nu, extrapolate,
+                               self._space == "loglog")
+        shape = xa.shape + ((self._c3.shape[2],) if self._vector else ())
+        return out.reshape(shape)
+
     def __call__(self, x, nu=0, extrapolate=None):
         """Evaluate the spline (or its ``nu``-th derivative) at ``x``.
 
         Parameters
         ----------
-        x : array_like
-            Points; the result has shape ``x.shape`` (plus ``(m,)`` for vector f).
+        x : array_like or cupy.ndarray
+            Points; the result has shape ``x.shape`` (plus ``(m,)`` for vector f). A CuPy
+            array is evaluated on its GPU and the result is a CuPy array (the breakpoints
+            and coefficients are copied to each device once); see :doc:`/gpu`.
         nu : int, optional
             Derivative order: 0..3 in linear space, 0..2 in log-log space (chain rule).
         extrapolate : bool, optional
@@ -174,10 +199,12 @@ class AutoKnotsSpline:
 
         Returns
         -------
-        ndarray
+        ndarray or cupy.ndarray
         """
         nu = _check_nu(nu, 3 if self._space == "linear" else 2)
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            return self._call_xp(array_namespace(x), x, nu, extrapolate)
         xa = np.asarray(x)
         if np.iscomplexobj(xa):
             raise TypeError("`x` must be real; got complex values")

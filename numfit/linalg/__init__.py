@@ -1,12 +1,14 @@
 """numfit.linalg: SOR, SSOR-PCG, bandit-tuned relaxation, system sequences (specs/sor.md) and
 sketch-and-project solvers (:func:`sketch_solve`, specs/alsketch.md).
 
-Solvers: :func:`sor`, :func:`ssor_cg`, :func:`sor_sweep` (in place), :func:`prepare`.
+Solvers: :func:`sor`, :func:`ssor_cg`, :func:`sor_sweep` (in place), :func:`prepare`
+(``ordering="multicolor"``: multicolour ordering from :func:`greedy_coloring`, GPU-capable).
 Policies: :class:`TsallisINF`, :class:`BinnedTsallisINF`, :class:`ChebCB`; the driver
 :class:`RelaxationTuner`. Sequences: :func:`shifted_laplacian_sequence`, :class:`HeatEquation2D`.
 """
 from ._policies import (BinnedTsallisINF, ChebCB, ContextRangeWarning, TsallisINF, make_grid,
                         tsallis_probabilities)
+from ._multicolor import greedy_coloring
 from ._sequences import (HeatEquation2D, LinearSystem, laplacian_2d,
                          shifted_laplacian_sequence)
 from ._sketch import SketchResult, sketch_solve
@@ -16,6 +18,7 @@ from ._tuner import RelaxationTuner, auto_grid, lanczos_beta
 __all__ = [
     "BinnedTsallisINF", "ChebCB", "ContextRangeWarning", "HeatEquation2D", "LinearSystem",
     "PreparedMatrix", "RelaxationTuner", "SketchResult", "SolveResult", "TsallisINF", "auto_grid",
-    "lanczos_beta", "laplacian_2d", "make_grid", "prepare", "shifted_laplacian_sequence",
-    "sketch_solve", "sor", "sor_sweep", "ssor_cg", "tsallis_probabilities",
+    "greedy_coloring", "lanczos_beta", "laplacian_2d", "make_grid", "prepare",
+    "shifted_laplacian_sequence", "sketch_solve", "sor", "sor_sweep", "ssor_cg",
+    "tsallis_probabilities",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from .. import _kernelselect
+from .. import _backend, _kernelselect
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option, check_real_matrix
 
@@ -370,6 +370,266 @@ class SketchRunner:
         return {"status": status, "steps": steps, "residual": res, "history": hist}
 
 
+# --------------------------------------------------------------------------- xp (GPU) path
+XP_TYPES = ("gaussian", "block_gaussian", "block_kaczmarz", "countsketch")
+"""Sketch types with an array-namespace implementation (run on the GPU for CuPy input)."""
+
+
+class XpSketchRunner(SketchRunner):
+    """Sketch-and-project written once against an array namespace ``xp`` (NumPy or CuPy).
+
+    Used by :func:`sketch_solve` when ``A``/``b``/``x0`` are CuPy arrays (or ``A`` is a
+    ``cupyx.scipy.sparse`` matrix); with ``xp = numpy`` the same code runs on the CPU and is
+    compared with the compiled kernels in the tests. The random numbers are drawn on the host
+    by :meth:`SketchRunner.draw` (the same chunks as the compiled path, so equal seeds give
+    equal sketches) and copied to the device a chunk at a time. The ``k x k`` solve
+    ``(W^T W) y = S^T r`` runs on the host with the compiled pivot-dropping Cholesky
+    (``k^2 + k`` numbers down, ``k`` up per step). The residual is computed exactly at every
+    check (no incremental update), so ``check_every=1`` costs one product per step.
+    Kaczmarz (one row per step) is not offered: it is launch-latency bound on a GPU.
+    """
+
+    def __init__(self, xp, A, sketch, rng, block_size=None, kern=None):
+        if sketch not in XP_TYPES:
+            raise ValueError(f"sketch={sketch!r} has no GPU path (row-by-row Kaczmarz does one "
+                             "row per kernel launch); use sketch='block_kaczmarz' (k rows per "
+                             "step), 'block_gaussian', 'countsketch' or 'gaussian', or pass "
+                             "NumPy/SciPy arrays")
+        self.xp = xp
+        self.spmod = _backend.sparse_module(xp)
+        self.sketch = sketch
+        self.rng = rng
+        self.kern = kernels if kern is None else kern
+        self.matrix_free = False
+        self.incr = False
+        N, n = A.shape
+        self.N, self.n = int(N), int(n)
+        self.k = 1
+        if sketch in BLOCK_TYPES:
+            self.k = default_block_size(N) if block_size is None else int(block_size)
+        self.n_matvec = 0
+        self.A = A
+        self.sparse = self.spmod.issparse(A)
+        if self.sparse and sketch == "block_kaczmarz":
+            self.ap = _backend.to_numpy(A.indptr).astype(np.int64)
+        if sketch in ("block_gaussian", "countsketch"):
+            self.M = A @ A.T
+        per = {"gaussian": N, "block_gaussian": N * self.k, "block_kaczmarz": self.k,
+               "countsketch": 2 * N}[sketch]
+        self.chunk = _chunk_steps(per)
+        self._drop = np.zeros(self.k, dtype=np.int64)
+
+    def residual(self, z, b):
+        """Exact r = A z - b (namespace xp)."""
+        self.n_matvec += 1
+        return self.A @ z - b
+
+    def _rows(self, tau_h):
+        """The rows ``tau_h`` (host indices) of A: a dense (k, n) array or a (k, n) CSR."""
+        xp = self.xp
+        if not self.sparse:
+            return self.A[xp.asarray(tau_h)]
+        ap = self.ap
+        lens = ap[tau_h + 1] - ap[tau_h]
+        ptr = np.concatenate([[0], np.cumsum(lens)])
+        pos = np.repeat(ap[tau_h] - ptr[:-1], lens) + np.arange(ptr[-1])
+        pos = xp.asarray(pos)
+        return self.spmod.csr_matrix(
+            (self.A.data[pos], self.A.indices[pos], xp.asarray(ptr.astype(self.A.indptr.dtype))),
+            shape=(len(tau_h), self.n))
+
+    def _solve(self, G, rhs):
+        """Host pivot-dropping Cholesky of the k x k system (upper triangle of G used)."""
+        G = _backend.to_numpy(G.toarray() if self.spmod.issparse(G) else G)
+        G = np.triu(G) + np.triu(G, 1).T
+        y = np.zeros(self.k)
+        self.kern.chol_solve(np.ascontiguousarray(G), np.ascontiguousarray(
+            _backend.to_numpy(rhs), dtype=np.float64), y, self._drop)
+        return self.xp.asarray(y)
+
+    def _step(self, draws, t, b, z):
+        xp, s = self.xp, self.sketch
+        if s == "gaussian":
+            sv = draws[0][t]
+            w = self.A.T @ sv
+            self.n_matvec += 1
+            ww = w @ w
+            pos = ww > 0
+            c = (w @ z - sv @ b) / xp.where(pos, ww, 1.0) * pos
+            z -= c * w
+            return
+        if s == "block_kaczmarz":
+            tau = draws[0][t]
+            R = self._rows(tau)
+            rhs = R @ z - b[xp.asarray(tau)]
+            G = R @ R.T
+            y = self._solve(G, rhs)
+            z -= R.T @ y
+            return
+        if s == "block_gaussian":
+            S = draws[0][t]
+            self.n_matvec += self.k
+        else:
+            h, sg = draws[0][t], draws[1][t]
+            S = xp.zeros((self.N, self.k))
+            S[xp.arange(self.N), h] = sg
+            self.n_matvec += 1
+        r = self.A @ z - b
+        rhs = S.T @ r
+        G = S.T @ (self.M @ S)
+        y = self._solve(G, rhs)
+        z -= self.A.T @ (S @ y)
+
+    def run(self, b, z, target, max_steps, check_every, stall=False, callback=None):
+        """As :meth:`SketchRunner.run` (``b``, ``z`` of namespace xp; z updated in place)."""
+        xp = self.xp
+        r = self.residual(z, b)
+        rr = float(r @ r)
+        hist = [math.sqrt(rr)] if math.isfinite(rr) else [math.inf]
+        if not math.isfinite(rr):
+            return {"status": "nonfinite", "steps": 0, "residual": math.inf, "history": hist}
+        if math.sqrt(rr) <= target:
+            return {"status": "converged", "steps": 0, "residual": math.sqrt(rr),
+                    "history": hist}
+        check_every = max(1, int(check_every))
+        target2 = target * target
+        steps, since, status = 0, 0, "maxiter"
+        while steps < max_steps and status == "maxiter":
+            draws = self.draw()
+            m = min(self.chunk, max_steps - steps)
+            draws = tuple(d[:m] for d in draws)
+            if self.sketch in ("gaussian", "block_gaussian"):
+                draws = (xp.asarray(draws[0]),)              # one copy per chunk
+            elif self.sketch == "countsketch":
+                draws = (xp.asarray(draws[0]), xp.asarray(draws[1]))
+            for t in range(m):
+                self._step(draws, t, b, z)
+                steps += 1
+                since += 1
+                if since >= check_every:
+                    since = 0
+                    r = self.residual(z, b)
+                    rr = float(r @ r)
+                    if not math.isfinite(rr):
+                        status = "nonfinite"
+                        break
+                    hist.append(math.sqrt(rr))
+                    if rr <= target2:
+                        status = "converged"
+                        break
+                    if stall and self._stalled(hist, target, (max_steps - steps) / check_every):
+                        status = "stall"
+                        break
+            if status == "maxiter" and callback is not None:
+                try:
+                    stop = callback(z.copy())
+                except StopIteration:
+                    stop = True
+                if stop:
+                    status = "callback"
+        r = self.residual(z, b)
+        res = float(xp.sqrt(r @ r))
+        if not math.isfinite(res):
+            status = "nonfinite"
+        return {"status": status, "steps": steps, "residual": res, "history": hist}
+
+
+def _xp_matrix(xp, A):
+    """``A`` as a float64 matrix of namespace ``xp``: an ``spmod.csr_matrix`` or a dense 2-D
+    array; checked real, finite and non-empty."""
+    spmod = _backend.sparse_module(xp)
+    if isinstance(A, LinearOperator):
+        raise TypeError("`A` is a LinearOperator: CuPy input needs an explicit matrix (a CuPy "
+                        "array or a cupyx.scipy.sparse matrix)")
+    if sp.issparse(A) and xp is not np:                    # pragma: no cover - needs CuPy
+        A = spmod.csr_matrix(sp.csr_matrix(A))
+    if spmod.issparse(A):
+        if A.dtype.kind == "c":
+            raise TypeError(f"`A` must be real; got dtype {A.dtype}")
+        M = spmod.csr_matrix(A).astype(np.float64)
+        vals = M.data
+    else:
+        if xp is not np and not _backend.is_cupy(A):       # pragma: no cover - needs CuPy
+            A = np.asarray(A)
+        M = xp.asarray(A)
+        if M.dtype.kind == "c":
+            raise TypeError(f"`A` must be real; got dtype {M.dtype}")
+        if M.dtype.kind not in "biuf":
+            raise TypeError(f"`A` must be a real matrix; got dtype {M.dtype}")
+        if M.ndim != 2:
+            raise ValueError(f"`A` must be 2-D; got shape {M.shape}")
+        M = xp.ascontiguousarray(M, dtype=xp.float64)
+        vals = M
+    if not bool(xp.isfinite(vals).all()):
+        raise ValueError("`A` must be finite; it has non-finite entries")
+    if min(M.shape) < 1:
+        raise ValueError(f"`A` must have at least one row and column; got shape {M.shape}")
+    return M
+
+
+def _xp_vector(xp, name, v, size):
+    if xp is not np and not _backend.is_cupy(v):           # pragma: no cover - needs CuPy
+        v = np.asarray(v)
+    arr = xp.asarray(v)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must be a real vector; got dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != size:
+        raise ValueError(f"`{name}` must have shape ({size},); got {arr.shape}")
+    if not bool(xp.isfinite(arr).all()):
+        raise ValueError(f"`{name}` must be finite")
+    return xp.ascontiguousarray(arr, dtype=xp.float64)
+
+
+def _sketch_solve_xp(xp, A, b, sketch, rtol, maxiter, rng, block_size, x0, atol, check_every,
+                     callback):
+    """:func:`sketch_solve` through :class:`XpSketchRunner` (the CuPy path; with
+    ``xp = numpy`` the same code on the CPU, for the tests)."""
+    sketch = check_option("sketch", sketch, SKETCHES)
+    if sketch not in XP_TYPES:
+        raise ValueError(f"sketch={sketch!r} has no GPU path (row-by-row Kaczmarz does one "
+                         "row per kernel launch); use sketch='block_kaczmarz' (k rows per "
+                         "step), 'block_gaussian', 'countsketch' or 'gaussian', or pass "
+                         "NumPy/SciPy arrays")
+    M = _xp_matrix(xp, A)
+    N, n = M.shape
+    b = _xp_vector(xp, "b", b, N)
+    x = xp.zeros(n) if x0 is None else _xp_vector(xp, "x0", x0, n).copy()
+    rtol = check_float("rtol", rtol, lo=0.0)
+    atol = check_float("atol", atol, lo=0.0)
+    if block_size is not None:
+        block_size = check_int("block_size", block_size, lo=1, hi=N)
+    k = (block_size if block_size is not None else default_block_size(N)) \
+        if sketch in BLOCK_TYPES else 1
+    if maxiter is None:
+        maxiter = 10 * N if sketch in GAUSSIAN_TYPES else 1000 * N
+    maxiter = check_int("maxiter", maxiter, lo=0)
+    if check_every is None:
+        check_every = {"gaussian": 10}.get(sketch, -(-N // k))
+    check_every = check_int("check_every", check_every, lo=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable or None; got {type(callback).__name__}")
+    runner = XpSketchRunner(xp, M, sketch, as_rng(rng),
+                            block_size=k if sketch in BLOCK_TYPES else None)
+    target = max(rtol * float(xp.sqrt(b @ b)), atol)
+    out = runner.run(b, x, target, maxiter, check_every, stall=False, callback=callback)
+    return _result(out, x, runner, sketch, k, check_every, maxiter, target)
+
+
+def _result(out, x, runner, sketch, k, check_every, maxiter, target):
+    code = {"converged": 0, "maxiter": 1, "nonfinite": 2, "callback": 3}[out["status"]]
+    conv = code == 0
+    message = _MESSAGES[code]
+    if code == 1:
+        message += (f" (maxiter={maxiter}; ||A x - b|| = {out['residual']:.3g} > target "
+                    f"{target:.3g}; sketch-and-project needs ~kappa_F(A)^2 log(1/rtol) steps: "
+                    "pass a larger maxiter or a block sketch)")
+    return SketchResult(x=x, nit=out["steps"], residual=out["residual"], converged=conv,
+                        success=conv, status=code, message=message,
+                        n_matvec=runner.n_matvec, sketch=sketch, block_size=k,
+                        check_every=check_every,
+                        residual_history=np.asarray(out["history"]))
+
+
 def _validate_matrix(A, sketch):
     if isinstance(A, LinearOperator):
         if sketch not in GAUSSIAN_TYPES:
@@ -448,6 +708,18 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
         ``x, nit, residual, converged, success, status, message, n_matvec, sketch,
         block_size, check_every, residual_history``.
 
+    Notes
+    -----
+    **GPU.** When ``A`` is a CuPy array or a ``cupyx.scipy.sparse`` matrix, or ``b``/``x0``
+    is a CuPy array, the sketches ``"block_kaczmarz"``, ``"block_gaussian"``,
+    ``"countsketch"`` and ``"gaussian"`` run on the device (``x`` is a CuPy array) through
+    code written once against the array namespace. The sketches are drawn on the host from
+    ``rng`` exactly as on the CPU, so the iterates equal the CPU ones up to rounding; the
+    ``k x k`` solve runs on the host. ``"kaczmarz"`` and ``"kaczmarz_rownorm"`` raise
+    ``ValueError`` for CuPy input (one row per step is launch-latency bound: use
+    ``"block_kaczmarz"``). The residual is recomputed exactly at every check, so with
+    ``check_every=1`` ``n_matvec`` counts one product per step.
+
     Examples
     --------
     >>> import numpy as np
@@ -457,6 +729,10 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
     >>> res.converged, np.allclose(A @ res.x, [1.0, 2.0])
     (True, True)
     """
+    if not isinstance(A, LinearOperator) and \
+            _backend.array_namespace(A, b, x0) is not np:  # pragma: no cover - needs CuPy
+        return _sketch_solve_xp(_backend.array_namespace(A, b, x0), A, b, sketch, rtol,
+                                maxiter, rng, block_size, x0, atol, check_every, callback)
     sketch = check_option("sketch", sketch, SKETCHES)
     M = _validate_matrix(A, sketch)
     N, n = M.shape
@@ -482,15 +758,4 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
                           incremental=(check_every == 1))
     target = max(rtol * float(np.linalg.norm(b)), atol)
     out = runner.run(b, x, target, maxiter, check_every, stall=False, callback=callback)
-    code = {"converged": 0, "maxiter": 1, "nonfinite": 2, "callback": 3}[out["status"]]
-    conv = code == 0
-    message = _MESSAGES[code]
-    if code == 1:
-        message += (f" (maxiter={maxiter}; ||A x - b|| = {out['residual']:.3g} > target "
-                    f"{target:.3g}; sketch-and-project needs ~kappa_F(A)^2 log(1/rtol) steps: "
-                    "pass a larger maxiter or a block sketch)")
-    return SketchResult(x=x, nit=out["steps"], residual=out["residual"], converged=conv,
-                        success=conv, status=code, message=message,
-                        n_matvec=runner.n_matvec, sketch=sketch, block_size=k,
-                        check_every=check_every,
-                        residual_history=np.asarray(out["history"]))
+    return _result(out, x, runner, sketch, k, check_every, maxiter, target)
