@@ -4,6 +4,7 @@ Public names are re-exported here; see ``DESIGN.md`` for the contract.
 """
 from ._errors import AutoKnotsWarning, DiscontinuityError
 from ._result import Result
+from ._workers import dask_map
 from .approx import (PolynomialSpace, SamplingError, WeightedSample, WLSResult, sample_points,
                      wls)
 from .interpolate import AutoKnotsSpline, autoknots
@@ -37,4 +38,5 @@ __all__ = [
     "sketch_solve",
     "sor",
     "ssor_cg",
+    "dask_map",
 ]

@@ -150,7 +150,7 @@ def main(argv=None):
         print("\ncolossus not installed: comparison skipped")
     else:
         ratio = nfw.delta_sigma(R_TABLE) * PER_PC2 / ref
-        print(f"\ncolossus NFW comparison (M = 1e14): ΔΣ / ΔΣ(colossus) - 1 = "
+        print("\ncolossus NFW comparison (M = 1e14): ΔΣ / ΔΣ(colossus) - 1 = "
               + ", ".join(f"{v:+.1e}" for v in ratio - 1))
 
     # ------------------------------------------------------------ plots

@@ -5,9 +5,11 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.special import roots_hermitenorm, roots_legendre
 
+from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_int
 from .._workers import MapWrapper
+from . import _gpu as G
 from . import _kernels as K
 from ._sample import WeightedSample, n_iid, sample_points
 from ._space import check_space
@@ -23,6 +25,10 @@ class PolynomialExpansion:
     Calling it with points of shape (N, d) (or (N,) and scalars when d = 1) returns (N,) values
     for scalar coefficients and (N, q) for vector-valued ones. Picklable.
 
+    Points given as a CuPy array, or coefficients held as one (a fit made on the GPU, see
+    :func:`numfit.wls`), are evaluated on the GPU as ``Phi(x) @ coef`` in row blocks and give
+    a CuPy array; see :doc:`/gpu`.
+
     Examples
     --------
     >>> import numpy as np, numfit as nf
@@ -35,14 +41,46 @@ class PolynomialExpansion:
 
     def __init__(self, space, coef):
         self.space = check_space(space)
-        c = np.array(coef, dtype=np.float64)
+        xp = array_namespace(coef)
+        c = xp.array(coef, dtype=xp.float64)
         if c.shape[:1] != (space.m,) or c.ndim > 2:
             raise ValueError(f"`coef` must have shape ({space.m},) or ({space.m}, q); got "
-                             f"{c.shape}")
-        c.setflags(write=False)
+                             f"{tuple(c.shape)}")
+        if xp is np:
+            c.setflags(write=False)
         self.coef = c
+        self._dev = {}      # coef as an (m, q) array per namespace/device (not pickled)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_dev"] = {}
+        return state
+
+    def __setstate__(self, state):
+        state.setdefault("_dev", {})
+        self.__dict__.update(state)
+
+    def _coef2d(self, xp):
+        key = device_key(xp)
+        c2 = self._dev.get(key)
+        if c2 is None:
+            c2 = xp.ascontiguousarray(xp.asarray(self.coef).reshape(self.space.m, -1))
+            self._dev[key] = c2
+        return c2
+
+    def _call_xp(self, xp, x):
+        """``self(x)`` in namespace ``xp`` (CuPy, or NumPy in the tests)."""
+        scalar = getattr(x, "ndim", np.ndim(x)) == 0
+        t = G.reference_xp(xp, self.space, xp.asarray(x))
+        out = G.expansion_xp(xp, self.space, t, self._coef2d(xp))
+        if self.coef.ndim == 1:
+            out = out[:, 0]
+        return out[0] if scalar else out
 
     def __call__(self, x):
+        xp = array_namespace(x, self.coef)
+        if xp is not np:                                   # pragma: no cover - needs CuPy
+            return self._call_xp(xp, x)
         scalar = np.ndim(x) == 0
         t = self.space.to_reference(x)
         c2 = np.ascontiguousarray(self.coef.reshape(self.space.m, -1))
@@ -173,11 +211,17 @@ def best_approximation(f, space, quad=None, vectorized=None):
 
 
 class _PointCall:
+    """Picklable ``x -> f(x)`` that names x in any exception it lets through."""
+
     def __init__(self, f):
         self.f = f
 
     def __call__(self, x):
-        return self.f(np.asarray(x) if np.ndim(x) else x)
+        try:
+            return self.f(np.asarray(x) if np.ndim(x) else x)
+        except Exception as exc:
+            exc.add_note(f"numfit.wls: f raised at x={np.asarray(x).tolist()!r}")
+            raise
 
 
 class _Evaluate:
@@ -219,7 +263,12 @@ class _Evaluate:
 
     def _vec(self, x):
         self.n_evals += x.shape[0]
-        y = np.asarray(self.f(self._arg(x)))
+        try:
+            y = np.asarray(self.f(self._arg(x)))
+        except Exception as exc:
+            exc.add_note(f"numfit.wls: f raised on a batch of {x.shape[0]} points "
+                         "(vectorized); call it per point (vectorized=False) to find the x")
+            raise
         if y.dtype == object or y.ndim not in (1, 2) or y.shape[0] != x.shape[0]:
             raise ValueError(f"f (vectorized) must return shape ({x.shape[0]},) or "
                              f"({x.shape[0]}, q) for {x.shape[0]} points; got {y.shape}")
@@ -227,8 +276,9 @@ class _Evaluate:
 
     def _points(self, x):
         rows = list(x[:, 0]) if self.dim == 1 else list(x)
-        with MapWrapper(self.workers) as mapper:
-            mapper.check_picklable(self.f)
+        mapper = MapWrapper(self.workers)
+        mapper.check_picklable(self.f)      # before a pool is started
+        with mapper:
             outs = mapper(_PointCall(self.f), rows)
         self.n_evals += len(rows)
         vals = []
@@ -277,7 +327,14 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
     workers : None, int or map-like callable
         Parallel per-point evaluation when f is not vectorised (SciPy convention).
     sample : WeightedSample, optional
-        Reuse a design (for several f); sampling options are then ignored.
+        Reuse a design (for several f); sampling options are then ignored. If its
+        ``points`` (and ``weights``) are CuPy arrays, e.g.
+        ``WeightedSample(smp, points=cupy.asarray(smp.points),
+        weights=cupy.asarray(smp.weights))``, the fit runs on the GPU: f must be vectorised
+        and is called once on the CuPy points, the features, the QR factorisation of
+        ``sqrt(w/n) Phi`` and the solve stay on the device, and ``coef``, ``values`` and
+        the expansion's results are CuPy arrays (see :doc:`/gpu`). The sampling itself
+        always runs on the CPU.
     **sampling_options
         ``eta``, ``max_redraws``, ``max_batches``, ``max_proposals``, ``dpp_sampler``.
 
@@ -295,7 +352,9 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
     """
     space = check_space(space)
     ev = _Evaluate(f, space.dim, vectorized, workers)
-    MapWrapper(workers)     # validates `workers` before any sampling
+    mapper = MapWrapper(workers)     # validates `workers` before any sampling
+    if vectorized is False:
+        mapper.check_picklable(f)
     if sample is None:
         sample = sample_points(space, n=n, method=method, delta=delta, rng=rng,
                                **sampling_options)
@@ -303,6 +362,9 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
         raise TypeError(f"`sample` must be a WeightedSample; got {type(sample).__name__}")
     elif sample.space != space:
         raise ValueError("`sample` was drawn for a different space")
+    if is_cupy(sample.points) or is_cupy(sample.weights):  # pragma: no cover - needs CuPy
+        return _wls_xp(array_namespace(sample.points, sample.weights), f, space, sample,
+                       vectorized)
     y = ev(np.asarray(sample.points))
     return _solve(space, sample, y, ev.n_evals)
 
@@ -318,12 +380,61 @@ def _solve(space, sample, y, n_evals):
     s = sla.svdvals(r, check_finite=False)
     if s[-1] > s[0] * 1e-13:
         coef = sla.solve_triangular(r, q.T @ b, check_finite=False)
-    else:       # rank-deficient design: minimum-norm solution
-        coef = sla.lstsq(a, b, lapack_driver="gelsy", check_finite=False)[0]
+    else:       # rank-deficient design: the minimum-norm solution (SVD, numpy's cut
+        #             eps * max(n, m), as the GPU path); gelsy with its default cond = eps
+        #             kept a spurious rank and returned a non-minimal norm
+        coef = sla.lstsq(a, b, cond=np.finfo(np.float64).eps * max(a.shape),
+                         lapack_driver="gelsd", check_finite=False)[0]
     res = float(np.sqrt(np.sum((a @ coef - b) ** 2)))
+    return _result(np, space, sample, y, n_evals, coef, s, res)
+
+
+def _wls_xp(xp, f, space, sample, vectorized):
+    """:func:`wls` on a sample held in namespace ``xp`` (CuPy, or NumPy in the tests)."""
+    if vectorized is False:
+        raise ValueError("a sample on the GPU needs a vectorised f: f(X) is called once on "
+                         "the CuPy points (vectorized=False was given)")
+    if not callable(f):
+        raise TypeError(f"`f` must be callable; got {type(f).__name__}")
+    x = xp.asarray(sample.points, dtype=xp.float64)
+    w = xp.asarray(sample.weights, dtype=xp.float64)
+    n = x.shape[0]
+    if x.ndim != 2 or x.shape[1] != space.dim or w.shape != (n,):
+        raise ValueError(f"the sample's points must have shape (n, {space.dim}) and its "
+                         f"weights (n,); got {tuple(x.shape)} and {tuple(w.shape)}")
+    y = f(x[:, 0].copy() if space.dim == 1 else x.copy())
+    y = xp.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"f returned values of dtype {y.dtype}; expected floats")
+    y = y.astype(xp.float64)
+    if y.ndim not in (1, 2) or y.shape[0] != n:
+        raise ValueError(f"f (vectorized) must return shape ({n},) or ({n}, q) for {n} "
+                         f"points; got {tuple(y.shape)}")
+    ok = xp.isfinite(y.reshape(n, -1)).all(axis=1)
+    if not bool(ok.all()):
+        i = int(xp.flatnonzero(~ok)[0])
+        raise ValueError(f"f returned non-finite values at {int((~ok).sum())} of {n} points; "
+                         f"the first at x={x[i].tolist()}")
+    return _solve_xp(xp, space, sample, x, w, y, n)
+
+
+def _solve_xp(xp, space, sample, x, w, y, n_evals):
+    """:func:`_solve` in namespace ``xp``: QR of sqrt(w/n) Phi on the device."""
+    phi = G.features_xp(xp, space, G.reference_xp(xp, space, x))
+    n = phi.shape[0]
+    sw = xp.sqrt(w / n)[:, None]
+    phi *= sw                                   # a = sqrt(w/n) Phi, in place (n x m)
+    b = y.reshape(n, -1) * sw
+    coef, s, res = G.lstsq_xp(xp, phi, b)
+    return _result(xp, space, sample, y, n_evals, coef, s, res)
+
+
+def _result(xp, space, sample, y, n_evals, coef, s, res):
+    n, m = y.shape[0], space.m
     lmin, lmax = float(s[-1] ** 2), float(s[0] ** 2)
     coef = coef[:, 0] if y.ndim == 1 else coef
-    coef.setflags(write=False)
+    if xp is np:
+        coef.setflags(write=False)
     delta, eta = sample.delta, sample.eta
     bound = None
     if sample.method == "iid_conditioned" and n >= n_iid(m, delta, eta) and sample.stable:
