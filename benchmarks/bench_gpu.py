@@ -41,7 +41,6 @@ B. WLS on the GPU (``test_wls_gpu``)
 """
 import math
 import os
-import time
 
 import numpy as np
 import pytest
@@ -49,6 +48,9 @@ import pytest
 import numfit as nf
 from numfit import _backend
 from numfit.approx import WeightedSample
+
+from _bench_utils import (cpu_time, gpu_time, peak_bandwidth,  # noqa: E402,I001
+                          peak_from_props)
 
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 ROUNDS = 3 if QUICK else 7
@@ -73,62 +75,6 @@ def cp():
     if cupy is None:
         pytest.skip("GPU benchmark: needs CuPy and a CUDA device")
     return cupy
-
-
-def gpu_time(cp, fn, rounds=ROUNDS, warmup=GPU_WARMUP):
-    """(result, min seconds) of ``fn()`` timed by CuPy events, warm-up calls excluded."""
-    for _ in range(warmup):
-        fn()
-    cp.cuda.Device().synchronize()
-    start, stop = cp.cuda.Event(), cp.cuda.Event()
-    best, out = math.inf, None
-    for _ in range(rounds):
-        start.record()
-        out = fn()
-        stop.record()
-        stop.synchronize()
-        best = min(best, cp.cuda.get_elapsed_time(start, stop) * 1e-3)
-    return out, best
-
-
-def cpu_time(fn, rounds=ROUNDS):
-    """(result, min seconds) of ``fn()`` by ``time.perf_counter`` after one warm-up call."""
-    fn()
-    best, out = math.inf, None
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
-
-
-def peak_from_props(props):
-    """Peak DRAM bandwidth in bytes/s from CUDA device properties (None if not listed).
-
-    ``memoryClockRate`` is in kHz, the memory is double data rate, ``memoryBusWidth`` is
-    in bits.
-    """
-    clock, bus = props.get("memoryClockRate"), props.get("memoryBusWidth")
-    if not clock or not bus:
-        return None
-    return float(clock) * 1e3 * 2.0 * float(bus) / 8.0
-
-
-def peak_bandwidth(cp):
-    """The current device's name and peak memory bandwidth (bytes/s, or None)."""
-    dev = cp.cuda.Device().id
-    props = cp.cuda.runtime.getDeviceProperties(dev)
-    name = props.get("name", b"?")
-    name = name.decode() if isinstance(name, bytes) else str(name)
-    peak = peak_from_props(props)
-    if peak is None:            # newer CUDA runtimes drop the fields from the struct
-        try:
-            rt = cp.cuda.runtime
-            peak = peak_from_props({"memoryClockRate": rt.deviceGetAttribute(36, dev),
-                                    "memoryBusWidth": rt.deviceGetAttribute(37, dev)})
-        except Exception:
-            peak = None
-    return name, peak
 
 
 def test_peak_from_props():
@@ -174,8 +120,8 @@ def test_spline_eval_gpu(cp, splines, name, nu, report):
     x = rng.uniform(a, b, N_EVAL) if s.space == "linear" else \
         np.clip(np.exp(rng.uniform(math.log(a), math.log(b), N_EVAL)), a, b)
     xd = cp.asarray(x)
-    ref, t_cpu = cpu_time(lambda: s(x, nu=nu))
-    got, t_gpu = gpu_time(cp, lambda: s(xd, nu=nu))
+    ref, t_cpu = cpu_time(lambda: s(x, nu=nu), ROUNDS)
+    got, t_gpu = gpu_time(cp, lambda: s(xd, nu=nu), ROUNDS, GPU_WARMUP)
     assert isinstance(got, cp.ndarray) and got.shape == ref.shape
     scale = float(np.nanmax(np.abs(ref)))
     np.testing.assert_allclose(got.get(), ref, rtol=1e-12, atol=1e-12 * scale)
@@ -198,7 +144,7 @@ def test_spline_eval_gpu(cp, splines, name, nu, report):
         if pp is None:
             report.add(g, "cupyx.scipy.interpolate.PPoly", None, note="not available")
         else:
-            out, t_pp = gpu_time(cp, lambda: pp(xd))
+            out, t_pp = gpu_time(cp, lambda: pp(xd), ROUNDS, GPU_WARMUP)
             np.testing.assert_allclose(out.get().reshape(ref.shape), ref, rtol=1e-10,
                                        atol=1e-10 * scale)
             report.add(g, "cupyx PPoly time", t_pp * 1e3, unit="ms")
