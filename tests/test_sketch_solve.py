@@ -218,3 +218,16 @@ def test_zero_rows_are_skipped():
     res = sketch_solve(A, [1.0, 0.0, 4.0], sketch="kaczmarz", rtol=1e-12, rng=0)
     assert res.converged
     np.testing.assert_allclose(res.x, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("sketch, per_step", [("gaussian", 1), ("block_gaussian", 8),
+                                               ("countsketch", 1)])
+def test_n_matvec_counts_the_steps_run(sketch, per_step):
+    """n_matvec counts the sketch products of the steps actually taken (plus the exact
+    residuals), not the whole pre-drawn chunk of random numbers."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((60, 40))
+    b = A @ rng.standard_normal(40)
+    r = sketch_solve(A, b, sketch=sketch, rng=1, rtol=1e-3, block_size=8, maxiter=5000)
+    assert r.converged and r.nit < 5000          # stopped inside a chunk of draws
+    assert r.nit * per_step <= r.n_matvec <= r.nit * per_step + 3

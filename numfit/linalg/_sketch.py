@@ -286,23 +286,26 @@ class SketchRunner:
             return K.kaczmarz(*a, self.rn2, b, draws[0], *m, z, r, incr, ce, istate, fstate,
                               hbuf)
         if s == "gaussian":
-            self.n_matvec += draws[0].shape[0] * (2 if incr else 1)
             w = np.empty(self.n)
-            return K.gaussian(*a, b, draws[0], *m, z, r, w, incr, ce, istate, fstate, hbuf)
+            done = K.gaussian(*a, b, draws[0], *m, z, r, w, incr, ce, istate, fstate, hbuf)
+            self.n_matvec += done * (2 if incr else 1)     # the steps run, not the chunk
+            return done
         if s == "block_kaczmarz":
             buf = np.zeros(self.n)
             return K.block_kaczmarz(*a, b, draws[0], *m, z, r, buf, self._G, self._rhs,
                                     self._y, self._drop, incr, ce, istate, fstate, hbuf)
         tvec = np.empty(self.N)
         if s == "block_gaussian":
-            self.n_matvec += draws[0].shape[0] * self.k
             T = np.empty((self.N, self.k))
-            return K.block_gaussian(*a, b, draws[0], *m, z, r, T, self._G, self._rhs,
+            done = K.block_gaussian(*a, b, draws[0], *m, z, r, T, self._G, self._rhs,
                                     self._y, self._drop, tvec, incr, ce, istate, fstate,
                                     hbuf)
-        self.n_matvec += draws[0].shape[0]
-        return K.countsketch(*a, b, draws[0], draws[1], *m, z, r, self._G, self._rhs,
+            self.n_matvec += done * self.k
+            return done
+        done = K.countsketch(*a, b, draws[0], draws[1], *m, z, r, self._G, self._rhs,
                              self._y, self._drop, tvec, incr, ce, istate, fstate, hbuf)
+        self.n_matvec += done
+        return done
 
     def _run_free(self, b, z, r, rr, target, max_steps, ce, stall, hist, callback):
         """Gaussian types on a LinearOperator: the same steps, products in Python."""
