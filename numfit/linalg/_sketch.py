@@ -224,9 +224,8 @@ class SketchRunner:
         steps = 0
         status = "maxiter"
         if self.matrix_free:
-            out = self._run_free(b, z, r, rr, target, max_steps, check_every, stall, hist,
-                                 callback)
-            return out
+            return self._run_python(b, z, r, target, max_steps, check_every, stall, hist,
+                                    callback)
         incr = 1 if self.incr else 0
         r = np.ascontiguousarray(r)
         while steps < max_steps:
@@ -307,38 +306,50 @@ class SketchRunner:
         self.n_matvec += done
         return done
 
-    def _run_free(self, b, z, r, rr, target, max_steps, ce, stall, hist, callback):
-        """Gaussian types on a LinearOperator: the same steps, products in Python."""
+    def _chunk_draws(self, m):
+        """The next chunk of sketches for the Python loop, cut to ``m`` steps."""
+        return tuple(d[:m] for d in self.draw())
+
+    def _py_step(self, draws, t, b, z, r):
+        """One matrix-free Gaussian step (products in Python); returns the residual, updated
+        in place of ``r`` when incremental."""
         op = self.op
+        if self.sketch == "block_gaussian":
+            St = draws[0][t]
+            W = np.asarray(op.rmatmat(St))
+            self.n_matvec += self.k
+            G = np.ascontiguousarray(W.T @ W)
+            rhs = np.ascontiguousarray(W.T @ z - St.T @ b)
+            y = np.zeros(self.k)
+            self.kern.chol_solve(G, rhs, y, self._drop)
+            dz = W @ y
+        else:
+            s = draws[0][t]
+            w = np.asarray(op.rmatvec(s)).ravel()
+            self.n_matvec += 1
+            ww = float(w @ w)
+            dz = w * ((float(w @ z) - float(s @ b)) / ww) if ww > 0 else None
+        if dz is not None:
+            z -= dz
+            if self.incr:
+                r -= op.matvec(dz)
+                self.n_matvec += 1
+        return r
+
+    def _run_python(self, b, z, r, target, max_steps, ce, stall, hist, callback):
+        """The step loop in Python, shared by the matrix-free Gaussian types and the xp (GPU)
+        runner: chunks of sketches from :meth:`_chunk_draws`, one :meth:`_py_step` per step,
+        a stopping test every ``ce`` steps (exact residual, or the incremental one confirmed
+        exactly below the target), ``callback`` after each chunk."""
         steps = 0
         since = 0
         status = "maxiter"
         target2 = target * target
-        block = self.sketch == "block_gaussian"
         while steps < max_steps and status == "maxiter":
-            (S,) = self.draw()
             m = min(self.chunk, max_steps - steps)
+            draws = self._chunk_draws(m)
             for t in range(m):
-                if block:
-                    St = S[t]
-                    W = np.asarray(op.rmatmat(St))
-                    self.n_matvec += self.k
-                    G = np.ascontiguousarray(W.T @ W)
-                    rhs = np.ascontiguousarray(W.T @ z - St.T @ b)
-                    y = np.zeros(self.k)
-                    self.kern.chol_solve(G, rhs, y, self._drop)
-                    dz = W @ y
-                else:
-                    s = S[t]
-                    w = np.asarray(op.rmatvec(s)).ravel()
-                    self.n_matvec += 1
-                    ww = float(w @ w)
-                    dz = w * ((float(w @ z) - float(s @ b)) / ww) if ww > 0 else None
-                if dz is not None:
-                    z -= dz
-                    if self.incr:
-                        r -= op.matvec(dz)
-                        self.n_matvec += 1
+                r = self._py_step(draws, t, b, z, r)
                 steps += 1
                 since += 1
                 if since >= ce:
@@ -367,7 +378,7 @@ class SketchRunner:
                 if stop:
                     status = "callback"
         r = self.residual(z, b)
-        res = float(np.sqrt(r @ r))
+        res = math.sqrt(float(r @ r))
         if not math.isfinite(res):
             status = "nonfinite"
         return {"status": status, "steps": steps, "residual": res, "history": hist}
@@ -485,7 +496,6 @@ class XpSketchRunner(SketchRunner):
 
     def run(self, b, z, target, max_steps, check_every, stall=False, callback=None):
         """As :meth:`SketchRunner.run` (``b``, ``z`` of namespace xp; z updated in place)."""
-        xp = self.xp
         r = self.residual(z, b)
         rr = float(r @ r)
         hist = [math.sqrt(rr)] if math.isfinite(rr) else [math.inf]
@@ -494,47 +504,22 @@ class XpSketchRunner(SketchRunner):
         if math.sqrt(rr) <= target:
             return {"status": "converged", "steps": 0, "residual": math.sqrt(rr),
                     "history": hist}
-        check_every = max(1, int(check_every))
-        target2 = target * target
-        steps, since, status = 0, 0, "maxiter"
-        while steps < max_steps and status == "maxiter":
-            draws = self.draw()
-            m = min(self.chunk, max_steps - steps)
-            draws = tuple(d[:m] for d in draws)
-            if self.sketch in ("gaussian", "block_gaussian"):
-                draws = (xp.asarray(draws[0]),)              # one copy per chunk
-            elif self.sketch == "countsketch":
-                draws = (xp.asarray(draws[0]), xp.asarray(draws[1]))
-            for t in range(m):
-                self._step(draws, t, b, z)
-                steps += 1
-                since += 1
-                if since >= check_every:
-                    since = 0
-                    r = self.residual(z, b)
-                    rr = float(r @ r)
-                    if not math.isfinite(rr):
-                        status = "nonfinite"
-                        break
-                    hist.append(math.sqrt(rr))
-                    if rr <= target2:
-                        status = "converged"
-                        break
-                    if stall and self._stalled(hist, target, (max_steps - steps) / check_every):
-                        status = "stall"
-                        break
-            if status == "maxiter" and callback is not None:
-                try:
-                    stop = callback(z.copy())
-                except StopIteration:
-                    stop = True
-                if stop:
-                    status = "callback"
-        r = self.residual(z, b)
-        res = float(xp.sqrt(r @ r))
-        if not math.isfinite(res):
-            status = "nonfinite"
-        return {"status": status, "steps": steps, "residual": res, "history": hist}
+        return self._run_python(b, z, r, target, max_steps, max(1, int(check_every)), stall,
+                                hist, callback)
+
+    def _chunk_draws(self, m):
+        """The next chunk of sketches, drawn on the host and copied to the device at once."""
+        xp = self.xp
+        draws = super()._chunk_draws(m)
+        if self.sketch in ("gaussian", "block_gaussian"):
+            return (xp.asarray(draws[0]),)
+        if self.sketch == "countsketch":
+            return (xp.asarray(draws[0]), xp.asarray(draws[1]))
+        return draws
+
+    def _py_step(self, draws, t, b, z, r):
+        self._step(draws, t, b, z)
+        return r
 
 
 def _xp_matrix(xp, A):
