@@ -285,7 +285,7 @@ def _info_x(x):
 def sor(A, b, omega, x0, rtol, maxiter, sweep, norm, atol, divtol, callback,
         return_history):
     """Multicolour SOR (front end: ``numfit.sor(..., ordering="multicolor")``)."""
-    from ._sor import _NORMS, _SOR_MESSAGES, _check_callback, _finish
+    from ._sor import _NORMS, _SOR_MESSAGES, _check_callback, _finish, _sor_loop
     t0 = time.perf_counter()
     xp, P, dev, bb, x, omega, rtol, maxiter, atol = _setup(A, b, x0, omega, rtol, maxiter,
                                                            atol)
@@ -299,32 +299,15 @@ def sor(A, b, omega, x0, rtol, maxiter, sweep, norm, atol, divtol, callback,
     r = bp - dev.A @ xp_
     rn = _norm(xp, r)
     ref = rn if norm == "r0" else _norm(xp, bb)
-    thresh = max(rtol * ref, atol)
-    divlim = divtol * ref
-    hist = [rn]
-    status, k = None, 0
-    if ref == 0.0 and atol == 0.0 or rn < thresh:
-        status = 0
-    elif not np.isfinite(rn) or rn > divlim:
-        status = 2
-    while status is None:
-        if k == maxiter:
-            status = 1
-            break
+
+    def sweep_once():
+        nonlocal r
         mc_sweep(dev, xp_, bp, omega, seq, first_res=r)
-        k += 1
         r = bp - dev.A @ xp_
-        rn = _norm(xp, r)
-        hist.append(rn)
-        stop = False
-        if callback is not None:
-            stop = callback(Result(nit=k, x=_info_x(_natural(dev, xp_)), residual=rn))
-        if rn < thresh:
-            status = 0
-        elif not np.isfinite(rn) or rn > divlim:
-            status = 2
-        elif stop:
-            status = 3
+        return _norm(xp, r)
+
+    status, k, rn, hist = _sor_loop(rn, ref, rtol, atol, divtol, maxiter, sweep_once,
+                                     lambda: _info_x(_natural(dev, xp_)), callback)
     h = np.asarray(hist) if return_history else None
     res = _finish(_SOR_MESSAGES, _natural(dev, xp_), status, k, rn, ref, omega, k, h, t0)
     res["ordering"] = "multicolor"

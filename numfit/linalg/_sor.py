@@ -220,14 +220,14 @@ def _sor_prepared(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, max
     return _finish(_SOR_MESSAGES, x, st, nit, out[1], out[3], omega, out[2], h, t0)
 
 
-def _sor_unfused(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxiter,
-                 callback, return_history):
-    """Sweep + explicit residual per iteration, so x_k and r_k align for the callback."""
-    t0 = time.perf_counter()
-    K = _kernels.kernels
-    r = np.empty(P.n)
-    rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
-    ref = rn if norm_code == 0 else float(np.linalg.norm(b))
+def _sor_loop(rn, ref, rtol, atol, divtol, maxiter, sweep_once, current_x, callback):
+    """Stopping logic of an SOR solve driven from Python, one sweep per iteration.
+
+    ``rn`` is the initial residual norm and ``ref`` the reference norm; ``sweep_once()``
+    performs a sweep and returns the new residual norm; ``current_x()`` gives the iterate
+    shown to ``callback``. Returns ``(status, nit, residual, history)`` with the statuses of
+    the compiled solver (0 converged, 1 maxiter, 2 diverged, 3 callback).
+    """
     thresh = max(rtol * ref, atol)
     divlim = divtol * ref
     hist = [rn]
@@ -240,20 +240,42 @@ def _sor_unfused(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxi
         if k == maxiter:
             status = 1
             break
-        K.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, omega, 1,
-                sweep_code)
+        rn = sweep_once()
         k += 1
-        rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
         hist.append(rn)
-        xv = x.view()
-        xv.flags.writeable = False
-        stop = callback(Result(nit=k, x=xv, residual=rn))
+        stop = False
+        if callback is not None:
+            stop = callback(Result(nit=k, x=current_x(), residual=rn))
         if rn < thresh:
             status = 0
         elif not np.isfinite(rn) or rn > divlim:
             status = 2
         elif stop:
             status = 3
+    return status, k, rn, hist
+
+
+def _sor_unfused(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxiter,
+                 callback, return_history):
+    """Sweep + explicit residual per iteration, so x_k and r_k align for the callback."""
+    t0 = time.perf_counter()
+    K = _kernels.kernels
+    r = np.empty(P.n)
+    rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
+    ref = rn if norm_code == 0 else float(np.linalg.norm(b))
+
+    def sweep_once():
+        K.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, omega, 1,
+                sweep_code)
+        return K.residual(P.indptr, P.indices, P.data, b, x, r)
+
+    def current_x():
+        xv = x.view()
+        xv.flags.writeable = False
+        return xv
+
+    status, k, rn, hist = _sor_loop(rn, ref, rtol, atol, divtol, maxiter, sweep_once,
+                                     current_x, callback)
     h = np.asarray(hist) if return_history else None
     return _finish(_SOR_MESSAGES, x, status, k, rn, ref, omega, k, h, t0)
 
