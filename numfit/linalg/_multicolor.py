@@ -26,7 +26,6 @@ import scipy.sparse as sp
 from numba import njit
 
 from .. import _backend
-from .._result import Result
 from .._validation import check_float, check_int, check_option
 
 __all__ = ["greedy_coloring"]
@@ -332,7 +331,7 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
     """PCG with the multicolour SSOR preconditioner (front end: ``numfit.ssor_cg(...,
     ordering="multicolor")``); the stopping rules of ``_sor._ssor_cg_python``."""
     from ._sor import _CG_MESSAGES, _NORMS, _ORDERS, _check_callback, _check_symmetric, \
-        _finish
+        _finish, _pcg_loop
     t0 = time.perf_counter()
     xp, P, dev, bb, x, omega, rtol, maxiter, atol = _setup(A, b, x0, omega, rtol, maxiter,
                                                            atol)
@@ -346,51 +345,15 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
     r = bp - Ad @ x
     rn = _norm(xp, r)
     ref = rn if norm == "r0" else _norm(xp, bb)
-    thresh = max(rtol * ref, atol)
-    hist = [rn]
-    z = ssor_apply(dev, r, omega, order)
-    rz = _dot(xp, r, z)
-    p = z.copy()
-    k, status, final = 0, None, rn
-    while status is None:
-        if rn <= thresh:
-            q = bp - Ad @ x
-            rt = _norm(xp, q)
-            if rt <= thresh:
-                status, final = 0, rt
-                break
-            r, rn = q, rt
-            z = ssor_apply(dev, r, omega, order)
-            rz = _dot(xp, r, z)
-            p = z.copy()
-        if not np.isfinite(rn):
-            status, final = 2, rn
-        elif k >= maxiter:
-            status = 1
-            final = _norm(xp, bp - Ad @ x)
-        elif not rz > 0:
-            status, final = 2, rn
-        if status is not None:
-            break
-        q = Ad @ p
-        pap = _dot(xp, p, q)
-        if not pap > 0:
-            status, final = 2, rn
-            break
-        alpha = rz / pap
-        x += alpha * p
-        r -= alpha * q
-        rn = _norm(xp, r)
-        k += 1
-        hist.append(rn)
-        z = ssor_apply(dev, r, omega, order)
-        rz_new = _dot(xp, r, z)
-        p = z + (rz_new / rz) * p
-        rz = rz_new
-        if callback is not None and callback(
-                Result(nit=k, x=_info_x(_natural(dev, x)), residual=rn)):
-            rt = _norm(xp, bp - Ad @ x)
-            status, final = (0 if rt <= thresh else 3), rt
+
+    def residual(xv):
+        q = bp - Ad @ xv
+        return q, _norm(xp, q)
+
+    status, k, final, hist = _pcg_loop(
+        x, r, rn, max(rtol * ref, atol), maxiter, lambda v: ssor_apply(dev, v, omega, order),
+        lambda v: Ad @ v, residual, lambda u, v: _dot(xp, u, v), lambda v: _norm(xp, v),
+        lambda: _info_x(_natural(dev, x)), callback)
     h = np.asarray(hist) if return_history else None
     res = _finish(_CG_MESSAGES, _natural(dev, x), status, k, final, ref, omega, 0, h, t0)
     res["ordering"] = "multicolor"

@@ -398,6 +398,61 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     return _finish(_CG_MESSAGES, x, st, nit, out[1], out[3], omega, 0, h, t0)
 
 
+def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, current_x,
+              callback):
+    """Preconditioned CG driven from Python (the callback paths of SSOR-CG).
+
+    ``x`` is updated in place; ``r`` is its residual with norm ``rn``. The operations are
+    hooks so that each caller keeps its own arithmetic: ``precond(r)`` -> z,
+    ``matvec(p)`` -> A p, ``residual(x)`` -> (a fresh b - A x, its norm), ``dot``, ``norm``,
+    ``current_x()`` (the iterate shown to ``callback``). Converged only when the exact
+    residual meets ``thresh``. Returns ``(status, nit, final_residual, history)``.
+    """
+    hist = [rn]
+    z = precond(r)
+    rz = dot(r, z)
+    p = z.copy()
+    k, status, final = 0, None, rn
+    while status is None:
+        if rn <= thresh:
+            q, rt = residual(x)
+            if rt <= thresh:
+                status, final = 0, rt
+                break
+            r, rn = q, rt
+            z = precond(r)
+            rz = dot(r, z)
+            p = z.copy()
+        if not np.isfinite(rn):
+            status, final = 2, rn
+        elif k >= maxiter:
+            status = 1
+            final = residual(x)[1]
+        elif not rz > 0:
+            status, final = 2, rn
+        if status is not None:
+            break
+        q = matvec(p)
+        pap = dot(p, q)
+        if not pap > 0:
+            status, final = 2, rn
+            break
+        alpha = rz / pap
+        x += alpha * p
+        r -= alpha * q
+        rn = norm(r)
+        k += 1
+        hist.append(rn)
+        z = precond(r)
+        rz_new = dot(r, z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+        if callback is not None and callback(Result(nit=k, x=current_x(), residual=rn)):
+            rt = residual(x)[1]
+            status, final = (0 if rt <= thresh else 3), rt
+    return status, k, final, hist
+
+
 def _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter, callback,
                     return_history):
     """PCG with the compiled preconditioner and a Python loop (for the callback)."""
@@ -407,55 +462,28 @@ def _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter, 
     r, z, q = np.empty(n), np.empty(n), np.empty(n)
     rn = K.residual(P.indptr, P.indices, P.data, b, x, r)
     ref = rn if norm_code == 0 else float(np.linalg.norm(b))
-    thresh = max(rtol * ref, atol)
-    hist = [rn]
 
-    def apply(rv):
+    def precond(rv):
         K.ssor_apply(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, rv, z, omega,
                      order_code)
-        return float(rv @ z)
+        return z
 
-    rz = apply(r)
-    p = z.copy()
-    k, status, final = 0, None, rn
-    while status is None:
-        if rn <= thresh:
-            rt = K.residual(P.indptr, P.indices, P.data, b, x, q)
-            if rt <= thresh:
-                status, final = 0, rt
-                break
-            r[:] = q
-            rn = rt
-            rz = apply(r)
-            p = z.copy()
-        if not np.isfinite(rn):
-            status, final = 2, rn
-        elif k >= maxiter:
-            status = 1
-            final = K.residual(P.indptr, P.indices, P.data, b, x, q)
-        elif not rz > 0:
-            status, final = 2, rn
-        if status is not None:
-            break
-        K.csr_matvec(P.indptr, P.indices, P.data, p, q)
-        pap = float(p @ q)
-        if not pap > 0:
-            status, final = 2, rn
-            break
-        alpha = rz / pap
-        x += alpha * p
-        r -= alpha * q
-        rn = float(np.sqrt(r @ r))
-        k += 1
-        hist.append(rn)
-        rz_new = apply(r)
-        p = z + (rz_new / rz) * p
-        rz = rz_new
+    def matvec(pv):
+        K.csr_matvec(P.indptr, P.indices, P.data, pv, q)
+        return q
+
+    def residual(xv):
+        rv = np.empty(n)
+        return rv, K.residual(P.indptr, P.indices, P.data, b, xv, rv)
+
+    def current_x():
         xv = x.view()
         xv.flags.writeable = False
-        if callback(Result(nit=k, x=xv, residual=rn)):
-            rt = K.residual(P.indptr, P.indices, P.data, b, x, q)
-            status, final = (0 if rt <= thresh else 3), rt
+        return xv
+
+    status, k, final, hist = _pcg_loop(
+        x, r, rn, max(rtol * ref, atol), maxiter, precond, matvec, residual,
+        lambda u, v: float(u @ v), lambda v: float(np.sqrt(v @ v)), current_x, callback)
     h = np.asarray(hist) if return_history else None
     return _finish(_CG_MESSAGES, x, status, k, final, ref, omega, 0, h, t0)
 
