@@ -362,14 +362,19 @@ class Cosmology:
         return self._out(self._p["Om0"] * self.critical_density0 * (1 + zz) ** 3, z)
 
     # ----------------------------------------------------------------- tables
-    def _reduced_integral(self, which, x):
-        """∫_0^x g / x with g = e^t/E (comoving) or 1/E (lookback); limit at x = 0."""
+    def _integrand(self, which):
+        """g(t), t = ln(1+z): e^t/E (comoving distance) or 1/E (lookback time); vectorised."""
         if which == "comoving_distance":
             def g(t):
                 return np.exp(t) / np.sqrt(self._e2_a(np.exp(-t)))
         else:
             def g(t):
                 return 1.0 / np.sqrt(self._e2_a(np.exp(-t)))
+        return g
+
+    def _reduced_integral(self, which, x):
+        """∫_0^x g / x with g = e^t/E (comoving) or 1/E (lookback); limit at x = 0."""
+        g = self._integrand(which)
         x = np.asarray(x, dtype=np.float64)
         out = np.empty_like(x)
         small = x == 0.0
@@ -451,12 +456,11 @@ class Cosmology:
 
     def _quad(self, name, x):
         """The reduced integral by scipy.integrate.quad per point (epsrel 1e-13)."""
-        if name == "comoving_distance":
-            def g(t):
-                return math.exp(t) / math.sqrt(float(self._e2_a(np.array(math.exp(-t)))))
-        else:
-            def g(t):
-                return 1.0 / math.sqrt(float(self._e2_a(np.array(math.exp(-t)))))
+        gv = self._integrand(name)
+
+        def g(t):
+            return float(gv(t))
+
         out = np.empty(x.shape)
         for i, xi in np.ndenumerate(x):
             if xi == 0.0:
