@@ -1,13 +1,13 @@
 """numfit: adaptive splines, DPP least squares, sketched Newton and bandit-tuned SOR.
 
-Public names are re-exported here; see ``DESIGN.md`` for the contract.
+Public names are re-exported here.
 """
 from ._errors import AutoKnotsWarning, DiscontinuityError
 from ._result import Result
 from ._workers import dask_map
 from .approx import (PolynomialSpace, SamplingError, WeightedSample, WLSResult, sample_points,
                      wls)
-from .interpolate import AutoKnotsSpline, autoknots
+from .interpolate import AutoKnotsChebyshev, AutoKnotsSpline, autoknots
 from .linalg import (BinnedTsallisINF, ChebCB, ContextRangeWarning, RelaxationTuner,
                      TsallisINF, sketch_solve, sor, ssor_cg)
 from .optimize import ALSketchStatus, alsketch, minimize_alsketch
@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ALSketchStatus",
+    "AutoKnotsChebyshev",
     "AutoKnotsSpline",
     "AutoKnotsWarning",
     "PolynomialSpace",

@@ -74,7 +74,12 @@ def test_log_needs_positive_a(kw, match):
     (dict(extrapolate=None), TypeError, "`extrapolate`"),
     (dict(workers=0), ValueError, "`workers`"),
     (dict(workers="4"), TypeError, "`workers`"),
-    (dict(kind="quintic"), NotImplementedError, "quintic"),
+    (dict(kind="quintic"), ValueError, "`kind` must be one of 'cubic', 'chebyshev'"),
+    (dict(kind="Chebyshev"), ValueError, "got 'Chebyshev'"),
+    (dict(verify="yes"), TypeError, "`verify`"),
+    (dict(callback=3), TypeError, "`callback` must be callable"),
+    (dict(progress="yes"), TypeError, "`progress`"),
+    (dict(degree=8), ValueError, "`degree` applies to kind='chebyshev'"),
     (dict(kind="spline"), ValueError, "`kind`"),
 ])
 def test_bad_options(kw, exc, match):
@@ -188,7 +193,7 @@ def test_nothing_half_updated_on_error():
     with pytest.raises(ValueError):
         nf.autoknots(lambda x: np.full_like(x, np.nan), 0.0, 1.0)
     s = nf.autoknots(lambda x: 2 * x + 1, 0.1, 5.0)
-    assert len(s.knots) == 11
+    assert len(s.knots) == 15 and s.verify_evals == 4
 
 
 def test_spline_call_bad_input():

@@ -124,7 +124,7 @@ def test_autoknots_parallel_identical_and_faster(kind, make_map, serial_autoknot
     assert np.array_equal(s.knots, ref.knots)
     assert np.array_equal(s.values, ref.values)
     assert np.array_equal(s.c, ref.c)
-    assert s.round_sizes == ref.round_sizes and s.n_evals == ref.n_evals == 91
+    assert s.round_sizes == ref.round_sizes and s.n_evals == ref.n_evals == 95   # 91 + 4 verify
     speedup = t_serial / t_par
     print(f"autoknots {kind}: serial {t_serial:.2f} s, parallel {t_par:.2f} s, "
           f"speedup {speedup:.2f}")

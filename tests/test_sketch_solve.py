@@ -50,7 +50,10 @@ def test_spd_all_sketches(sketch, cond, backend):
     res = sketch_solve(A, b, sketch=sketch, rtol=1e-10, maxiter=3_000_000, rng=0)
     assert res.status == 0 and res.converged and res.success
     assert res.residual <= 1e-10 * np.linalg.norm(b)
-    assert np.linalg.norm(A @ res.x - b) == pytest.approx(res.residual, rel=1e-6, abs=1e-300)
+    # the maintained residual drifts from the recomputed one by rounding, ~eps ||b|| per
+    # few thousand steps (countsketch at cond 100: 1.2e-14 on 9.1e-9 with NumPy 2.4)
+    assert np.linalg.norm(A @ res.x - b) == pytest.approx(
+        res.residual, rel=1e-6, abs=1e-12 * np.linalg.norm(b))
     assert np.linalg.norm(res.x - x_true) <= 1e-10 * cond * np.linalg.norm(x_true) * 10
 
 

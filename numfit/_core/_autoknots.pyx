@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""AutoKnots compiled kernels (K1-K7 of specs/autoknots.md).
+"""AutoKnots compiled kernels (K1-K7 of specs/autoknots.md) and the evaluation of
+piecewise-Chebyshev tables (K8).
 
 Kernels only: no validation. Front ends pass C-contiguous float64 memoryviews and
 preallocated outputs; every function runs without the GIL and returns an int status
@@ -12,6 +13,14 @@ y : (n, m) values at the knots, m components (m = 1 for scalar f).
 c : (k+1, n-1, m) piecewise-polynomial coefficients in SciPy ``PPoly`` order:
     on [t_i, t_{i+1}], p(t) = sum_j c[j, i, :] (t - t_i)**(k - j).
 Bucket table: (C+1,) intp; table[q] = index of the interval holding t_0 + q*(t_{n-1}-t_0)/C.
+
+Piecewise-Chebyshev tables (K8, variable degree per piece):
+t : (n+1,) strictly increasing breakpoints, piece i = [t_i, t_{i+1}].
+off : (n+1,) intp offsets, off[0] = 0 < off[1] < ... < off[n] = L; piece i has degree
+    d_i = off[i+1] - off[i] - 1 and coefficients coef[off[i]:off[i+1]].
+coef : (L, m) (or (L,) for the scalar fast path) Chebyshev coefficients a_0..a_d, ascending,
+    in the local variable s = (2q - t_i - t_{i+1}) / (t_{i+1} - t_i):
+    p(q) = sum_k a_k T_k(s). The bucket table is the one :func:`build_table` makes from t.
 """
 from libc.math cimport fabs, sqrt, NAN, INFINITY, isnan
 
@@ -434,3 +443,101 @@ cpdef isize closure_flags(const double[::1] u, double margin,
         else:
             open_o[i] = 0
     return cnt
+
+
+# ---------------------------------------------------------------- K8: piecewise Chebyshev
+cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[:, ::1] coef,
+                        const isize[::1] table, const double[::1] q, bint extrapolate,
+                        double[:, ::1] out) noexcept nogil:
+    """out[p, :] = sum_k coef[off[i]+k, :] T_k(s) at q[p], i the piece holding q[p].
+
+    Clenshaw's recurrence in the local variable s = (2q - t_i - t_{i+1}) / (t_{i+1} - t_i)
+    of piece i (degree off[i+1] - off[i] - 1, any degree >= 0). The piece of the previous
+    point is tried before the table, so sorted queries walk the pieces; a point on an
+    interior breakpoint belongs to the piece on its right, t_n to the last piece. NaN for
+    NaN q and outside [t_0, t_n] unless extrapolate (the end pieces continue, |s| > 1).
+    Returns -1 on inconsistent sizes (off vs t, off[0] != 0, off[n] vs coef, out vs q/coef).
+    """
+    cdef isize nb = t.shape[0], n = nb - 1, m = coef.shape[1], C = table.shape[0] - 1
+    cdef isize Q = q.shape[0], p, i = 0, j, k, k0, d
+    cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
+    if (nb < 2 or C < 1 or off.shape[0] != nb or off[0] != 0 or coef.shape[0] != off[n]
+            or out.shape[0] != Q or out.shape[1] != m):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    for p in range(Q):
+        qq = q[p]
+        if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            for j in range(m):
+                out[p, j] = NAN
+            continue
+        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
+            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, nb, table, C, t0, inv_w, qq)
+        a = t[i]
+        b = t[i + 1]
+        s = (2.0 * qq - a - b) / (b - a)
+        s2 = s + s
+        k0 = off[i]
+        d = off[i + 1] - k0 - 1
+        for j in range(m):
+            if d == 0:
+                out[p, j] = coef[k0, j]
+                continue
+            b1 = coef[k0 + d, j]           # b_d; b_{d+1} = 0
+            b2 = 0.0
+            for k in range(d - 1, 0, -1):  # b_k = a_k + 2 s b_{k+1} - b_{k+2}
+                tmp = b1
+                b1 = (coef[k0 + k, j] - b2) + s2 * b1
+                b2 = tmp
+            out[p, j] = (coef[k0, j] - b2) + s * b1
+    return 0
+
+
+cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double[::1] coef1,
+                         const isize[::1] table, const double[::1] q, bint extrapolate,
+                         double[::1] out1) noexcept nogil:
+    """Fast path of :func:`evaluate_cheb` for a scalar table: coef1 (L,), out1 (Q,).
+
+    Same lookup, conventions, arithmetic and status codes as :func:`evaluate_cheb` with m = 1.
+    """
+    cdef isize nb = t.shape[0], n = nb - 1, C = table.shape[0] - 1
+    cdef isize Q = q.shape[0], p, i = 0, k, k0, d
+    cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
+    if (nb < 2 or C < 1 or off.shape[0] != nb or off[0] != 0 or coef1.shape[0] != off[n]
+            or out1.shape[0] != Q):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    for p in range(Q):
+        qq = q[p]
+        if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            out1[p] = NAN
+            continue
+        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
+            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, nb, table, C, t0, inv_w, qq)
+        a = t[i]
+        b = t[i + 1]
+        s = (2.0 * qq - a - b) / (b - a)
+        k0 = off[i]
+        d = off[i + 1] - k0 - 1
+        if d == 0:
+            out1[p] = coef1[k0]
+            continue
+        s2 = s + s
+        b1 = coef1[k0 + d]
+        b2 = 0.0
+        for k in range(d - 1, 0, -1):
+            tmp = b1
+            b1 = (coef1[k0 + k] - b2) + s2 * b1
+            b2 = tmp
+        out1[p] = (coef1[k0] - b2) + s * b1
+    return 0

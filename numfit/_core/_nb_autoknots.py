@@ -1,6 +1,7 @@
 """Numba twins of the AutoKnots kernels in ``_autoknots.pyx`` (same names, arguments and
-status codes). Used when the Cython extension is unavailable or ``NUMFIT_KERNELS=numba``;
-the tests check both against the pure-NumPy reference.
+status codes; the piecewise-Chebyshev table layout is described there). Used when the Cython
+extension is unavailable or ``NUMFIT_KERNELS=numba``; the tests check both against the
+pure-NumPy references.
 """
 import math
 
@@ -374,3 +375,92 @@ def closure_flags(u, margin, open_o):
         else:
             open_o[i] = 0
     return cnt
+
+
+@_jit
+def evaluate_cheb(t, off, coef, table, q, extrapolate, out):
+    """Piecewise-Chebyshev table at q: twin of ``evaluate_cheb`` in _autoknots.pyx."""
+    nb = t.shape[0]
+    n = nb - 1
+    m = coef.shape[1]
+    C = table.shape[0] - 1
+    Q = q.shape[0]
+    if (nb < 2 or C < 1 or off.shape[0] != nb or off[0] != 0 or coef.shape[0] != off[n]
+            or out.shape[0] != Q or out.shape[1] != m):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    i = 0
+    for p in range(Q):
+        qq = q[p]
+        if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            for j in range(m):
+                out[p, j] = np.nan
+            continue
+        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
+            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, nb, table, C, t0, inv_w, qq)
+        a = t[i]
+        b = t[i + 1]
+        s = (2.0 * qq - a - b) / (b - a)
+        s2 = s + s
+        k0 = off[i]
+        d = off[i + 1] - k0 - 1
+        for j in range(m):
+            if d == 0:
+                out[p, j] = coef[k0, j]
+                continue
+            b1 = coef[k0 + d, j]
+            b2 = 0.0
+            for k in range(d - 1, 0, -1):
+                tmp = b1
+                b1 = (coef[k0 + k, j] - b2) + s2 * b1
+                b2 = tmp
+            out[p, j] = (coef[k0, j] - b2) + s * b1
+    return 0
+
+
+@_jit
+def evaluate_cheb1(t, off, coef1, table, q, extrapolate, out1):
+    """Scalar fast path of :func:`evaluate_cheb`: twin of ``evaluate_cheb1`` in _autoknots.pyx."""
+    nb = t.shape[0]
+    n = nb - 1
+    C = table.shape[0] - 1
+    Q = q.shape[0]
+    if (nb < 2 or C < 1 or off.shape[0] != nb or off[0] != 0 or coef1.shape[0] != off[n]
+            or out1.shape[0] != Q):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    i = 0
+    for p in range(Q):
+        qq = q[p]
+        if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+            out1[p] = np.nan
+            continue
+        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
+            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
+                i += 1
+            else:
+                i = _find(t, nb, table, C, t0, inv_w, qq)
+        a = t[i]
+        b = t[i + 1]
+        s = (2.0 * qq - a - b) / (b - a)
+        k0 = off[i]
+        d = off[i + 1] - k0 - 1
+        if d == 0:
+            out1[p] = coef1[k0]
+            continue
+        s2 = s + s
+        b1 = coef1[k0 + d]
+        b2 = 0.0
+        for k in range(d - 1, 0, -1):
+            tmp = b1
+            b1 = (coef1[k0 + k] - b2) + s2 * b1
+            b2 = tmp
+        out1[p] = (coef1[k0] - b2) + s * b1
+    return 0

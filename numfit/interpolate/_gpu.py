@@ -22,6 +22,14 @@ The arithmetic is the CPU kernels', operation for operation (the pure Horner for
 ``nu = 0`` of a cubic, else ``acc = acc * s + c * falling_factorial`` starting at 0.0), so with
 ``xp = numpy`` the result equals the compiled path bit for bit; on a GPU the CUDA compiler
 contracts ``a * b + c`` into fused multiply-adds, which changes the last bits.
+
+Piecewise-Chebyshev tables (variable degree per piece, the layout of ``evaluate_cheb`` in
+``numfit/_core/_autoknots.pyx``) have their own pair, :func:`cheb_device_tables` and
+:func:`evaluate_cheb_xp`: ``xp.searchsorted`` in the interior breakpoints as above, then
+Clenshaw's recurrence vectorised over the points, ``k`` running from the largest degree down
+to 0 and every point taking part only for ``k <= d_i`` of its piece (the others keep
+``b = 0``). The per-point arithmetic is again the CPU kernels' (same ``s``, same start
+``b_d = a_d``, same operation order), so with ``xp = numpy`` it matches them bit for bit.
 """
 import functools
 import math
@@ -30,7 +38,8 @@ import numpy as np
 
 from .._backend import fuse
 
-__all__ = ["SplineTables", "device_tables", "evaluate_xp"]
+__all__ = ["SplineTables", "device_tables", "evaluate_xp", "ChebTables", "cheb_device_tables",
+           "evaluate_cheb_xp"]
 
 
 class SplineTables:
@@ -188,3 +197,109 @@ def _evaluate(xp, tables, q, nu, extrapolate, loglog):
     cs = [g[:, 1 + j * m:1 + (j + 1) * m] for j in range(tables.K + 1)]
     fn = _kernel(xp, tables.K, int(nu), bool(loglog))
     return fn(q[:, None], tq[:, None], g[:, 0:1], lo, hi, nan, *cs)
+
+
+class ChebTables:
+    """A piecewise-Chebyshev table (variable degree per piece) as arrays of one namespace.
+
+    Attributes
+    ----------
+    t_inner : array, shape (n-1,)
+        Interior breakpoints ``t[1:-1]``.
+    ends : array, shape (n, 2)
+        Row ``i``: ``t[i], t[i+1]``.
+    base, deg : array, shape (n,), intp
+        ``off[i]`` and the degree ``off[i+1] - off[i] - 1`` of piece ``i``.
+    coef : array, shape (L, m)
+        Chebyshev coefficients, ascending per piece (rows ``off[i]:off[i+1]``).
+    t0, tn : float
+        Ends of the table.
+    dmax, m : int
+        Largest degree and number of components.
+    """
+
+    __slots__ = ("t_inner", "ends", "base", "deg", "coef", "t0", "tn", "dmax", "m")
+
+    def __init__(self, t_inner, ends, base, deg, coef, t0, tn, dmax, m):
+        self.t_inner, self.ends, self.base, self.deg, self.coef = t_inner, ends, base, deg, coef
+        self.t0, self.tn, self.dmax, self.m = t0, tn, dmax, m
+
+
+def cheb_device_tables(xp, t, off, coef):
+    """Build :class:`ChebTables` in namespace ``xp`` (host-to-device copies of NumPy data).
+
+    Parameters
+    ----------
+    t : ndarray, shape (n+1,)
+        Strictly increasing breakpoints; piece ``i`` is ``[t[i], t[i+1]]``.
+    off : ndarray, shape (n+1,)
+        Row offsets, ``off[0] = 0 < off[1] < ... < off[n] = L``.
+    coef : ndarray, shape (L, m) or (L,)
+        Chebyshev coefficients of each piece in ``s = (2q - t_i - t_{i+1}) / (t_{i+1} - t_i)``;
+        a 1-D array is one component (``m = 1``).
+    """
+    t = np.ascontiguousarray(t, dtype=np.float64)
+    off = np.asarray(off, dtype=np.intp)
+    coef = np.asarray(coef, dtype=np.float64)
+    if coef.ndim == 1:
+        coef = coef[:, None]
+    deg = np.diff(off) - 1
+    ends = np.ascontiguousarray(np.stack([t[:-1], t[1:]], axis=1))
+    return ChebTables(xp.asarray(np.ascontiguousarray(t[1:-1])), xp.asarray(ends),
+                      xp.asarray(np.ascontiguousarray(off[:-1])), xp.asarray(deg),
+                      xp.asarray(np.ascontiguousarray(coef)), float(t[0]), float(t[-1]),
+                      int(deg.max()), coef.shape[1])
+
+
+def evaluate_cheb_xp(xp, tables, q, extrapolate):
+    """The piecewise-Chebyshev table at the 1-D float64 points ``q``.
+
+    Same conventions as ``evaluate_cheb`` in ``numfit/_core/_autoknots.pyx``: a point on an
+    interior breakpoint belongs to the piece on its right, ``t_n`` to the last piece; NaN for
+    NaN points and outside ``[t_0, t_n]`` unless ``extrapolate`` (the end pieces continue).
+
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy``; ``q`` and ``tables`` belong to it.
+    tables : ChebTables
+        From :func:`cheb_device_tables` for the same namespace and device.
+    q : array, shape (Q,)
+        Points in the variable of the breakpoints (float64).
+    extrapolate : bool
+        Continue the end pieces outside ``[t_0, t_n]`` instead of returning NaN.
+
+    Returns
+    -------
+    array, shape (Q, m)
+    """
+    if xp is np:            # the compiled kernels are silent about inf/NaN arithmetic
+        with np.errstate(all="ignore"):
+            return _evaluate_cheb(xp, tables, q, extrapolate)
+    return _evaluate_cheb(xp, tables, q, extrapolate)     # pragma: no cover - needs CuPy
+
+
+def _evaluate_cheb(xp, tb, q, extrapolate):
+    i = xp.searchsorted(tb.t_inner, q, side="right")
+    e = xp.take(tb.ends, i, axis=0)
+    a, b = e[:, 0], e[:, 1]
+    s = ((2.0 * q - a - b) / (b - a))[:, None]
+    s2 = s + s
+    base = xp.take(tb.base, i)
+    d = xp.take(tb.deg, i)
+    b1 = xp.zeros((q.shape[0], tb.m))
+    b2 = xp.zeros_like(b1)
+    for k in range(tb.dmax, 0, -1):
+        # rows off[i] + min(k, d_i) stay inside the piece; only k <= d_i is used
+        ck = xp.take(tb.coef, base + xp.minimum(d, k), axis=0)
+        lead = (d == k)[:, None]                  # b_d = a_d starts the recurrence
+        act = (d > k)[:, None]                    # b_k = a_k + 2 s b_{k+1} - b_{k+2}
+        nb1 = xp.where(lead, ck, xp.where(act, (ck - b2) + s2 * b1, b1))
+        b2 = xp.where(act, b1, b2)
+        b1 = nb1
+    c0 = xp.take(tb.coef, base, axis=0)
+    val = xp.where((d == 0)[:, None], c0, (c0 - b2) + s * b1)
+    bad = q != q
+    if not extrapolate:
+        bad = bad | (q < tb.t0) | (q > tb.tn)
+    return xp.where(bad[:, None], math.nan, val)

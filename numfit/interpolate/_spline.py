@@ -14,8 +14,10 @@ __all__ = ["AutoKnotsSpline"]
 _FORMAT = "numfit.AutoKnotsSpline"
 _VERSION = 1
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "closure_rounds", "closure_flagged",
-               "closure_failed", "refine_passes", "refine_reopened")
-_OPTION_KEYS = ("rtol", "atol", "knots_map", "space", "refine", "extrapolate", "vectorized")
+               "closure_failed", "refine_passes", "refine_reopened", "verify_rounds",
+               "verify_evals", "verify_failed")
+_OPTION_KEYS = ("rtol", "atol", "knots_map", "space", "refine", "extrapolate", "vectorized",
+                "verify")
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 
 
@@ -109,13 +111,20 @@ class AutoKnotsSpline:
     converged = _get("success", "True if every test passed (status 0).")
     success = _get("success", "Alias of converged.")
     status = _get("status", "0 converged, 1 max_knots reached, 2 iteration cap, 3 partial "
-                            "spline of a DiscontinuityError.")
+                            "spline of a DiscontinuityError, 4 tests passed but f changes "
+                            "sign with atol = 0, 5 stopped by the callback.")
     message = _get("message", "Text for status.")
     closure_rounds = _get("closure_rounds", "Closure checks made.")
     closure_flagged = _get("closure_flagged", "Intervals the closure reopened.")
     closure_failed = _get("closure_failed", "Reopened intervals whose tests then failed.")
     refine_passes = _get("refine_passes", "Sigma passes made.")
     refine_reopened = _get("refine_reopened", "Intervals reopened by sigma passes.")
+    verify = _get("verify", "Whether the settled mesh was verified (end intervals at their "
+                            "1/4 and 3/4 points, graded intervals at their midpoints).")
+    verify_rounds = _get("verify_rounds", "Verification rounds made.")
+    verify_evals = _get("verify_evals", "Evaluations (knots) spent by the verification.")
+    verify_failed = _get("verify_failed", "Intervals the verification found failing and "
+                                          "reopened.")
     vectorized = _get("vectorized", "Whether f was called on arrays.")
     del _get
 
@@ -409,8 +418,13 @@ class AutoKnotsSpline:
         if opts.get("space") not in ("linear", "loglog"):
             raise ValueError(f"options['space'] must be 'linear' or 'loglog'; "
                              f"got {opts.get('space')!r}")
-        info = {k: opts[k] for k in _OPTION_KEYS}
-        info.update({k: int(counts[k]) for k in _COUNT_KEYS})
+        try:
+            info = {k: opts[k] for k in _OPTION_KEYS if k != "verify"}
+            info["verify"] = bool(opts.get("verify", False))    # tables written before it
+            info.update({k: int(counts.get(k, 0) if k.startswith("verify_") else counts[k])
+                         for k in _COUNT_KEYS})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
         info["round_sizes"] = [int(r) for r in counts["round_sizes"]]
         info.update(status=int(status["status"]), success=bool(status["success"]),
                     message=str(status["message"]))

@@ -1,0 +1,629 @@
+"""``AutoKnotsChebyshev``: the piecewise-Chebyshev table that ``autoknots(kind="chebyshev")``
+returns."""
+import math
+
+import numpy as np
+
+from .._backend import array_namespace, device_key, is_cupy
+from .._result import Result
+from .._validation import check_float, check_int
+from . import _gpu, _kernels
+
+__all__ = ["AutoKnotsChebyshev", "lobatto", "values_to_coefs"]
+
+_FORMAT = "numfit.AutoKnotsChebyshev"
+_VERSION = 1
+_OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "vectorized",
+                "degree_max")
+_COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
+               "n_extrapolated")
+_EVAL_DEGREE = 16            # pieces of higher degree are split for evaluation (exactly)
+_MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
+         "asinh": (np.arcsinh, np.sinh)}
+_C2V = {}
+
+
+def lobatto(p):
+    """The p+1 Chebyshev-Lobatto points ``-cos(j pi / p)``, ascending, on [-1, 1]."""
+    if p == 0:
+        return np.zeros(1)
+    s = -np.cos(np.pi * np.arange(p + 1) / p)
+    s[0], s[-1] = -1.0, 1.0
+    if p % 2 == 0:
+        s[p // 2] = 0.0
+    return s
+
+
+def values_to_coefs(y, p):
+    """Chebyshev coefficients (p+1, ...) of the degree-p interpolant of values ``y``
+    (p+1, ...) at :func:`lobatto` points (a type-I discrete cosine transform as a matrix)."""
+    M = _C2V.get(p)
+    if M is None:
+        j = np.arange(p + 1)
+        # ascending points s_j = cos((p - j) pi / p): T_k(s_j) = cos(k (p - j) pi / p)
+        T = np.cos(np.outer(j, p - j) * np.pi / p) if p else np.ones((1, 1))
+        w = np.full(p + 1, 2.0 / max(p, 1))
+        if p:
+            w[[0, -1]] *= 0.5
+        M = T * w[None, :]
+        if p:
+            M[[0, -1]] *= 0.5
+        else:
+            M = np.ones((1, 1))
+        _C2V[p] = M
+    return np.tensordot(M, np.asarray(y, dtype=np.float64), axes=(1, 0))
+
+
+def _readonly(a, dtype=np.float64):
+    a = np.ascontiguousarray(a, dtype=dtype)
+    a.flags.writeable = False
+    return a
+
+
+class AutoKnotsChebyshev:
+    """Piecewise Chebyshev interpolant tabulating ``f`` on ``[a, b]`` to a stated tolerance.
+
+    Made by :func:`numfit.autoknots` with ``kind="chebyshev"``; rebuilt by :meth:`from_dict`
+    or pickle. Piece ``i`` covers ``[u_i, u_{i+1}]`` of the knot variable ``u`` (``x``,
+    ``ln x`` or ``asinh x``) with a polynomial in ``u`` of its own degree, given by Chebyshev
+    coefficients; with ``space="loglog"`` the polynomial is ``ln f`` against ``ln x``.
+    The interface is :class:`AutoKnotsSpline`'s: ``s(x, nu)``, :meth:`integrate`,
+    :meth:`derivative`, :meth:`antiderivative`, :meth:`roots`, ``n_evals``, ``converged``,
+    ``to_dict``/``from_dict`` and pickling; see :doc:`/kinds` for when to choose which.
+
+    Parameters
+    ----------
+    breakpoints : (n+1,) array
+        Piece ends in ``x``, ``a`` to ``b``.
+    u : (n+1,) array
+        Piece ends in the knot variable.
+    degrees : (n,) int array
+        Degree of each piece.
+    coef : (sum(degrees + 1),) or (sum(degrees + 1), m) array
+        Chebyshev coefficients, piece after piece, in the piece's variable
+        ``s = (2u - u_i - u_{i+1}) / (u_{i+1} - u_i)``.
+    nodes, values : arrays
+        The samples the pieces interpolate (abscissae and f, ascending).
+    info : dict
+        Options, counts and status (see :attr:`info`).
+
+    Notes
+    -----
+    Users do not call the constructor; it trusts its arguments. :meth:`from_dict` validates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numfit as nf
+    >>> s = nf.autoknots(np.cos, 0.0, 10.0, rtol=1e-10, atol=1e-10, kind="chebyshev")
+    >>> s.converged, bool(abs(s(2.0) - np.cos(2.0)) < 1e-10)
+    (True, True)
+    >>> round(float(s.integrate(0.0, np.pi / 2)), 9)
+    1.0
+    """
+
+    def __init__(self, breakpoints, u, degrees, coef, nodes, values, info):
+        self._x = _readonly(breakpoints)
+        self._u = _readonly(u)
+        self._deg = _readonly(degrees, np.intp)
+        coef = np.asarray(coef, dtype=np.float64)
+        self._vector = coef.ndim == 2
+        self._coef = _readonly(coef if coef.ndim == 2 else coef[:, None])
+        self._nodes = _readonly(nodes)
+        self._values = _readonly(values)
+        self._info = Result(info)
+        self._space = self._info["space"]
+        self._map = "log" if self._space == "loglog" else self._info["knots_map"]
+        off = np.zeros(self._deg.size + 1, dtype=np.intp)
+        np.cumsum(self._deg + 1, out=off[1:])
+        self._off = _readonly(off, np.intp)
+        self._ev = {}            # nu -> evaluation tables (t, off, coef, table) in u
+        self._dev = {}           # device copies per namespace/device (never pickled)
+
+    # ----------------------------------------------------------------- attributes
+    breakpoints = property(lambda self: self._x, doc="Piece ends in ``x`` (read-only).")
+    knots = property(lambda self: self._x, doc="Alias of :attr:`breakpoints`.")
+    x = property(lambda self: self._x, doc="Alias of :attr:`breakpoints` (``PPoly`` naming).")
+    u = property(lambda self: self._u, doc="Piece ends in the knot variable.")
+    degrees = property(lambda self: self._deg, doc="Degree of each piece.")
+    nodes = property(lambda self: self._nodes, doc="Sample abscissae the pieces interpolate.")
+    values = property(lambda self: self._values, doc="f at :attr:`nodes`.")
+    info = property(lambda self: Result(self._info), doc="Options, counts and status (a copy).")
+
+    @property
+    def coefficients(self):
+        """Chebyshev coefficients of each piece: a list of ``(d_i + 1[, m])`` arrays."""
+        c = self._coef if self._vector else self._coef[:, 0]
+        return [c[self._off[i]:self._off[i + 1]] for i in range(self._deg.size)]
+
+    @property
+    def interval(self):
+        """The tabulated interval ``(a, b)``."""
+        return (float(self._x[0]), float(self._x[-1]))
+
+    def _get(name, doc):  # noqa: N805 - attribute factory used at class creation
+        return property(lambda self: self._info[name], doc=doc)
+
+    kind = _get("kind", "'chebyshev'.")
+    rtol = _get("rtol", "Relative tolerance the table was built to.")
+    atol = _get("atol", "Absolute tolerance the table was built to.")
+    knots_map = _get("knots_map", "Knot map: 'linear', 'log' or 'asinh'.")
+    space = _get("space", "'linear' or 'loglog'.")
+    extrapolate = _get("extrapolate", "Default extrapolation outside [a, b].")
+    degree_max = _get("degree_max", "Largest degree a piece may take.")
+    n_evals = _get("n_evals", "Distinct evaluations of f (table samples plus discarded ones).")
+    n_calls = _get("n_calls", "Calls of f (batches when vectorised, plus a failed probe).")
+    n_rounds = _get("n_rounds", "Rounds after the initial batch.")
+    n_discarded = _get("n_discarded", "Samples of bisected pieces that are not table values; "
+                                      "each was checked against the final table.")
+    n_recheck_failed = _get("n_recheck_failed", "Pieces reopened because the final table "
+                                                "missed a discarded sample.")
+    n_extrapolated = _get("n_extrapolated", "Pieces accepted on the extrapolated "
+                                            "convergence of two measured levels.")
+    converged = _get("success", "True if every test passed (status 0).")
+    success = _get("success", "Alias of converged.")
+    status = _get("status", "0 converged, 1 evaluation cap reached, 2 iteration cap, 3 "
+                            "partial table of a DiscontinuityError, 4 tests passed but f "
+                            "changes sign with atol = 0, 5 stopped by the callback.")
+    message = _get("message", "Text for status.")
+    vectorized = _get("vectorized", "Whether f was called on arrays.")
+    del _get
+
+    @property
+    def round_sizes(self):
+        """Evaluations per round, batch 0 first (sums to :attr:`n_evals`)."""
+        return tuple(self._info["round_sizes"])
+
+    @property
+    def ndim_out(self):
+        """Components of f: 0 for scalar f, m for f returning (m,) per point."""
+        return self._coef.shape[1] if self._vector else 0
+
+    def __len__(self):
+        return self._deg.size
+
+    def __repr__(self):
+        a, b = self.interval
+        return (f"<AutoKnotsChebyshev on [{a:g}, {b:g}]: {self._deg.size} pieces, degrees "
+                f"{int(self._deg.min())}-{int(self._deg.max())}, {self.n_evals} evaluations, "
+                f"space={self._space!r}, rtol={self.rtol:g}, atol={self.atol:g}, "
+                f"status={self.status} ({'converged' if self.converged else 'not converged'})>")
+
+    # ----------------------------------------------------------------- evaluation
+    def _tables(self, nu):
+        """Evaluation tables of the nu-th u-derivative: pieces of degree <= _EVAL_DEGREE
+        (a piece of higher degree is split into equal parts whose Chebyshev series are
+        computed exactly from its own), bucket table."""
+        tab = self._ev.get(nu)
+        if tab is None:
+            t, off, coef = _derivative_tables(self._u, self._off, self._coef, nu)
+            t, off, coef = _split_for_evaluation(t, off, coef, _EVAL_DEGREE)
+            table = np.empty(4 * (t.size - 1) + 1, dtype=np.intp)
+            _kernels.kernels.build_table(t, table)
+            tab = (t, off, coef, np.ascontiguousarray(coef[:, 0]) if coef.shape[1] == 1
+                   else None, table)
+            self._ev[nu] = tab
+        return tab
+
+    def _eval_u(self, uq, nu, extrapolate):
+        t, off, coef, coef1, table = self._tables(nu)
+        K = _kernels.kernels
+        if coef1 is not None:
+            out = np.empty(uq.size)
+            K.evaluate_cheb1(t, off, coef1, table, uq, bool(extrapolate), out)
+            return out[:, None]
+        out = np.empty((uq.size, coef.shape[1]))
+        K.evaluate_cheb(t, off, coef, table, uq, bool(extrapolate), out)
+        return out
+
+    def _to_u(self, xp, q, extrapolate):
+        a, b = self._x[0], self._x[-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self._map == "log":
+                uq = xp.log(xp.where(q > 0, q, xp.nan))
+            elif self._map == "asinh":
+                uq = xp.arcsinh(q)
+            else:
+                uq = q.copy() if xp is np else xp.asarray(q)
+        if not extrapolate:
+            uq = xp.where((q < a) | (q > b), xp.nan, uq)
+        # the ends map exactly onto the table's ends
+        uq = xp.where(q == a, self._u[0], uq)
+        uq = xp.where(q == b, self._u[-1], uq)
+        return xp.ascontiguousarray(uq)
+
+    def __call__(self, x, nu=0, extrapolate=None):
+        """Evaluate the table (or its ``nu``-th derivative in ``x``) at ``x``.
+
+        Parameters
+        ----------
+        x : array_like or cupy.ndarray
+            Points; the result has shape ``x.shape`` (plus ``(m,)`` for vector f). A CuPy
+            array is evaluated on its GPU (``nu = 0``); see :doc:`/gpu`.
+        nu : int, optional
+            Derivative order, 0..3 (chain rule through the knot map and log-log space).
+        extrapolate : bool, optional
+            Outside ``[a, b]``: NaN if False (default: the table's ``extrapolate``), else
+            the end pieces continue.
+
+        Returns
+        -------
+        ndarray or cupy.ndarray
+        """
+        nu = check_int("nu", nu, lo=0, hi=3)
+        extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
+        if is_cupy(x):                                     # pragma: no cover - needs CuPy
+            return self._call_xp(array_namespace(x), x, nu, extrapolate)
+        xa = np.asarray(x)
+        if np.iscomplexobj(xa):
+            raise TypeError("`x` must be real; got complex values")
+        xa = np.asarray(xa, dtype=np.float64)
+        q = np.ascontiguousarray(xa.ravel())
+        uq = self._to_u(np, q, extrapolate)
+        out = self._eval_u(uq, 0, extrapolate)
+        if self._space == "loglog":
+            out = np.exp(out)
+        if nu:
+            D = [self._eval_u(uq, k, extrapolate) for k in range(1, nu + 1)]
+            out = _chain(self._map, self._space, q[:, None], out, D, nu)
+        shape = xa.shape + ((self._coef.shape[1],) if self._vector else ())
+        return out.reshape(shape)
+
+    def _call_xp(self, xp, x, nu, extrapolate):            # pragma: no cover - needs CuPy
+        if nu:
+            raise NotImplementedError("derivatives of a chebyshev table are evaluated on the "
+                                      "CPU; pass a NumPy array")
+        if xp.iscomplexobj(x):
+            raise TypeError("`x` must be real; got complex values")
+        xa = xp.asarray(x, dtype=xp.float64)
+        q = xp.ascontiguousarray(xa.ravel())
+        key = device_key(xp)
+        tb = self._dev.get(key)
+        if tb is None:
+            t, off, coef, _, _ = self._tables(0)
+            tb = _gpu.cheb_device_tables(xp, t, off, coef)
+            self._dev[key] = tb
+        out = _gpu.evaluate_cheb_xp(xp, tb, self._to_u(xp, q, extrapolate), extrapolate)
+        if self._space == "loglog":
+            out = xp.exp(out)
+        shape = xa.shape + ((self._coef.shape[1],) if self._vector else ())
+        return out.reshape(shape)
+
+    # ----------------------------------------------------------------- calculus
+    def derivative(self, nu=1):
+        """The ``nu``-th derivative: a chebyshev table on the same pieces (linear space and
+        knot map), else a picklable callable ``x -> s(x, nu)``."""
+        nu = check_int("nu", nu, lo=0, hi=3 if self._nonlinear() else None)
+        if self._nonlinear():
+            return _Derivative(self, nu)
+        t, off, coef = _derivative_tables(self._u, self._off, self._coef, nu)
+        return self._derived(off, coef, f"derivative(nu={nu})")
+
+    def _nonlinear(self):
+        return self._space != "linear" or self._map != "linear"
+
+    def _derived(self, off, coef, note):
+        info = dict(self._info)
+        info["derived"] = note
+        degs = np.diff(off) - 1
+        c = coef if self._vector else coef[:, 0]
+        vals = _eval_pieces(self._u, off, coef, self._u)
+        return AutoKnotsChebyshev(self._x, self._u, degs, c, self._x,
+                                  vals if self._vector else vals[:, 0], info)
+
+    def antiderivative(self, nu=1):
+        """The ``nu``-th antiderivative, zero at ``a`` (linear space and knot map)."""
+        if self._nonlinear():
+            raise NotImplementedError("antiderivative() needs space='linear' and "
+                                      "knots='linear'; use integrate(lo, hi)")
+        nu = check_int("nu", nu, lo=0)
+        off, coef = self._off, self._coef
+        for _ in range(nu):
+            off, coef = _antiderivative_tables(self._u, off, coef)
+        return self._derived(off, coef, f"antiderivative(nu={nu})")
+
+    def integrate(self, a, b, extrapolate=None):
+        """Integral of the table from ``a`` to ``b`` in ``x`` (negative if ``a > b``).
+
+        Exact (Chebyshev antiderivative) in linear space with ``knots="linear"``; otherwise
+        Gauss-Legendre on every piece of ``s(x(u)) x'(u)`` with more nodes than the degree
+        (error far below ``rtol``). Bounds outside the table need ``extrapolate=True``.
+        """
+        lo = check_float("a", a)
+        hi = check_float("b", b)
+        extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
+        x0, x1 = self._x[0], self._x[-1]
+        if not extrapolate:
+            for name, v in (("a", lo), ("b", hi)):
+                if v < x0 or v > x1:
+                    raise ValueError(f"`{name}` = {v!r} lies outside the tabulated interval "
+                                     f"[{float(x0)!r}, {float(x1)!r}]; pass "
+                                     "extrapolate=True to continue the end polynomials")
+        sign = 1.0
+        if lo > hi:
+            lo, hi, sign = hi, lo, -1.0
+        m = self._coef.shape[1]
+        if lo == hi:
+            out = np.zeros(m)
+        elif not self._nonlinear():
+            P = self.antiderivative()
+            v = P._eval_u(np.array([lo, hi]), 0, True)
+            out = v[1] - v[0]
+        else:
+            out = self._integrate_gl(lo, hi)
+        out = sign * out
+        return out if self._vector else out[0]
+
+    def _integrate_gl(self, lo, hi):
+        if self._map == "log" and lo <= 0:
+            raise ValueError(f"integration bound {lo!r} <= 0 is outside a table in ln x")
+        U = _MAPS[self._map][0]
+        ul, uh = float(U(lo)), float(U(hi))
+        u = self._u
+        edges = np.concatenate([[ul], u[(u > ul) & (u < uh)], [uh]])
+        n = int(self._deg.max()) // 2 + 24
+        gx, gw = np.polynomial.legendre.leggauss(n)
+        mid = 0.5 * (edges[1:] + edges[:-1])
+        half = 0.5 * np.diff(edges)
+        nodes = (mid[:, None] + half[:, None] * gx[None, :]).ravel()
+        vals = self._eval_u(np.ascontiguousarray(nodes), 0, True)
+        if self._space == "loglog":
+            vals = np.exp(vals)
+        jac = np.exp(nodes) if self._map == "log" else np.cosh(nodes)
+        vals = (vals * jac[:, None]).reshape(mid.size, n, -1)
+        return np.einsum("ikm,k,i->m", vals, gw, half)
+
+    def roots(self, discontinuity=True, extrapolate=None):
+        """Real roots in ``[a, b]`` (linear space, scalar f), from each piece's colleague
+        matrix (:func:`numpy.polynomial.chebyshev.chebroots`)."""
+        return self.solve(0.0)
+
+    def solve(self, y=0.0, discontinuity=True, extrapolate=None):
+        """Real solutions of ``s(x) == y`` in ``[a, b]`` (linear space, scalar f)."""
+        if self._space != "linear":
+            raise NotImplementedError("solve() is available in linear space only")
+        if self._vector:
+            raise ValueError("solve() needs a scalar-valued table")
+        y = check_float("y", y)
+        out = []
+        Uinv = _MAPS[self._map][1]
+        for i in range(self._deg.size):
+            c = np.array(self._coef[self._off[i]:self._off[i + 1], 0])
+            c[0] -= y
+            scale = max(np.abs(c).max(), 1e-300)
+            if self._deg[i] == 0:
+                continue
+            r = np.polynomial.chebyshev.chebroots(c / scale)
+            r = r[np.abs(r.imag) <= 1e-9 * max(1.0, np.abs(r).max())].real
+            r = r[(r >= -1 - 1e-12) & (r <= 1 + 1e-12)]
+            h = 0.5 * (self._u[i + 1] - self._u[i])
+            out.extend(0.5 * (self._u[i] + self._u[i + 1]) + h * np.clip(r, -1, 1))
+        x = np.sort(np.asarray(Uinv(np.array(out, dtype=float)), dtype=float))
+        if x.size > 1:                       # roots on a shared breakpoint appear twice
+            keep = np.r_[True, np.diff(x) > 1e-12 * max(1.0, np.abs(x).max())]
+            x = x[keep]
+        return x
+
+    # ----------------------------------------------------------------- persistence
+    def to_dict(self):
+        """JSON-safe description; :meth:`from_dict` rebuilds a table that evaluates equal."""
+        i = self._info
+        return {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "breakpoints": self._x.tolist(),
+            "u": self._u.tolist(),
+            "degrees": [int(d) for d in self._deg],
+            "coefficients": (self._coef if self._vector else self._coef[:, 0]).tolist(),
+            "nodes": self._nodes.tolist(),
+            "values": self._values.tolist(),
+            "options": {k: i[k] for k in _OPTION_KEYS},
+            "counts": {**{k: int(i[k]) for k in _COUNT_KEYS},
+                       "round_sizes": [int(r) for r in i["round_sizes"]]},
+            "status": {"status": int(i["status"]), "success": bool(i["success"]),
+                       "message": str(i["message"])},
+            "derived": i.get("derived"),
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a table from :meth:`to_dict` output, validating it.
+
+        Raises
+        ------
+        ValueError
+            If the format, version, shapes or values are inconsistent.
+        """
+        if not isinstance(d, dict) or d.get("format") != _FORMAT:
+            raise ValueError(f"not a {_FORMAT} dictionary (missing or wrong 'format')")
+        if d.get("version") != _VERSION:
+            raise ValueError(f"unsupported {_FORMAT} version {d.get('version')!r}; "
+                             f"this numfit reads version {_VERSION}")
+        try:
+            x = np.asarray(d["breakpoints"], dtype=np.float64)
+            u = np.asarray(d["u"], dtype=np.float64)
+            degs = np.asarray(d["degrees"], dtype=np.intp)
+            coef = np.asarray(d["coefficients"], dtype=np.float64)
+            nodes = np.asarray(d["nodes"], dtype=np.float64)
+            values = np.asarray(d["values"], dtype=np.float64)
+            opts, counts, status = d["options"], d["counts"], d["status"]
+            info = {k: opts[k] for k in _OPTION_KEYS}
+            info.update({k: int(counts[k]) for k in _COUNT_KEYS})
+            info["round_sizes"] = [int(r) for r in counts["round_sizes"]]
+            info.update(status=int(status["status"]), success=bool(status["success"]),
+                        message=str(status["message"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
+        n = degs.size
+        if x.ndim != 1 or x.size != n + 1 or n < 1 or not np.all(np.diff(x) > 0) \
+                or not np.all(np.isfinite(x)):
+            raise ValueError("'breakpoints' must be a 1-D strictly increasing finite array "
+                             "with one more entry than 'degrees'")
+        if u.shape != x.shape or not np.all(np.diff(u) > 0):
+            raise ValueError("'u' must be strictly increasing, one entry per breakpoint")
+        if np.any(degs < 0) or coef.ndim not in (1, 2) or coef.shape[0] != int(np.sum(degs + 1)):
+            raise ValueError(f"'coefficients' must have sum(degrees + 1) = "
+                             f"{int(np.sum(degs + 1))} rows; got {coef.shape}")
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(values))):
+            raise ValueError("'coefficients' and 'values' must be finite")
+        if info["space"] not in ("linear", "loglog") or \
+                info["knots_map"] not in ("linear", "log", "asinh"):
+            raise ValueError("options 'space'/'knots_map' are not valid")
+        if d.get("derived") is not None:
+            info["derived"] = d["derived"]
+        return cls(x, u, degs, coef, nodes, values, info)
+
+    def __reduce__(self):
+        return (AutoKnotsChebyshev.from_dict, (self.to_dict(),))
+
+    def __eq__(self, other):
+        if not isinstance(other, AutoKnotsChebyshev):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None
+
+
+class _Derivative:
+    """Picklable ``x -> s(x, nu)`` for a table with a non-linear map or in log-log space."""
+
+    def __init__(self, table, nu):
+        self.table, self.nu = table, nu
+
+    def __call__(self, x, extrapolate=None):
+        return self.table(x, nu=self.nu, extrapolate=extrapolate)
+
+    def __repr__(self):
+        return f"<derivative nu={self.nu} of {self.table!r}>"
+
+
+# --------------------------------------------------------------------------- table algebra
+def _derivative_tables(u, off, coef, nu):
+    """(u, off, coef) of the nu-th derivative in u of every piece."""
+    if nu == 0:
+        return u, off, coef
+    C = np.polynomial.chebyshev
+    out, offs = [], [0]
+    for i in range(off.size - 1):
+        c = coef[off[i]:off[i + 1]]
+        d = c.shape[0] - 1
+        if d < nu:
+            dc = np.zeros((1, c.shape[1]))
+        else:
+            dc = C.chebder(c, m=nu, axis=0) * (2.0 / (u[i + 1] - u[i])) ** nu
+        out.append(dc)
+        offs.append(offs[-1] + dc.shape[0])
+    return u, np.asarray(offs, dtype=np.intp), np.ascontiguousarray(np.concatenate(out))
+
+
+def _antiderivative_tables(u, off, coef):
+    """(off, coef) of the antiderivative in u, zero at u[0], continuous."""
+    C = np.polynomial.chebyshev
+    out, offs = [], [0]
+    acc = np.zeros(coef.shape[1])
+    for i in range(off.size - 1):
+        c = coef[off[i]:off[i + 1]]
+        h2 = 0.5 * (u[i + 1] - u[i])
+        ic = C.chebint(c, m=1, lbnd=-1, axis=0) * h2       # zero at the piece's left end
+        ic[0] += acc
+        acc = C.chebval(1.0, ic).reshape(-1) if ic.ndim == 1 else \
+            np.array([C.chebval(1.0, ic[:, j]) for j in range(ic.shape[1])])
+        out.append(ic)
+        offs.append(offs[-1] + ic.shape[0])
+    return np.asarray(offs, dtype=np.intp), np.ascontiguousarray(np.concatenate(out))
+
+
+def _eval_pieces(u, off, coef, uq):
+    """Values of (u, off, coef) at uq (NumPy; small inputs)."""
+    C = np.polynomial.chebyshev
+    idx = np.clip(np.searchsorted(u, uq, side="right") - 1, 0, off.size - 2)
+    out = np.empty((uq.size, coef.shape[1]))
+    for k, (i, q) in enumerate(zip(idx, uq)):
+        s = (2 * q - u[i] - u[i + 1]) / (u[i + 1] - u[i])
+        out[k] = C.chebval(s, coef[off[i]:off[i + 1]])
+    return out
+
+
+def _split_for_evaluation(u, off, coef, dmax):
+    """Split every piece of degree > dmax into 2^k equal parts, each of degree <= dmax.
+
+    The series of a part is computed from the piece's own polynomial at its Lobatto points
+    (exact up to rounding for the full degree), then truncated where the dropped
+    coefficients sum to <= 2 eps times the piece's coefficient scale: the evaluation equals
+    the piece's polynomial to rounding. k grows until every part fits (at most 6; a piece
+    that still does not fit is kept whole).
+    """
+    degs = np.diff(off) - 1
+    if degs.max() <= dmax:
+        return u, off, coef
+    us, cs = [u[:1]], []
+    for i in range(degs.size):
+        c = coef[off[i]:off[i + 1]]
+        parts = _split_piece(c, int(degs[i]), dmax) if degs[i] > dmax else None
+        if parts is None:
+            us.append(u[i + 1:i + 2])
+            cs.append(c)
+            continue
+        n = len(parts)
+        e = u[i] + (u[i + 1] - u[i]) * np.arange(1, n + 1) / n
+        e[-1] = u[i + 1]
+        us.append(e)
+        cs.extend(parts)
+    offs = np.zeros(len(cs) + 1, dtype=np.intp)
+    np.cumsum([c.shape[0] for c in cs], out=offs[1:])
+    return (np.concatenate(us), offs, np.ascontiguousarray(np.concatenate(cs)))
+
+
+def _split_piece(c, d, dmax):
+    """Series of degree <= dmax on 2^k equal parts of [-1, 1] equal to series c (degree d)
+    to rounding, or None."""
+    thresh = 2 * np.finfo(float).eps * np.abs(c).sum(axis=0)
+    s_nodes = lobatto(d)
+    for k in range(1, 7):
+        n = 2 ** k
+        edges = np.linspace(-1.0, 1.0, n + 1)
+        s = (0.5 * (edges[:-1] + edges[1:])[:, None]
+             + 0.5 * np.diff(edges)[:, None] * s_nodes[None, :]).ravel()
+        vals = np.polynomial.chebyshev.chebval(s, c)               # (m, n*(d+1))
+        vals = vals.reshape(c.shape[1], n, d + 1).transpose(2, 1, 0)   # (d+1, n, m)
+        sc = values_to_coefs(vals, d)                                  # (d+1, n, m)
+        tail = np.cumsum(np.abs(sc[::-1]), axis=0)[::-1]               # sum over >= r
+        small = np.all(tail <= thresh, axis=2)                         # (d+1, n)
+        keep = np.where(small.any(axis=0), np.argmax(small, axis=0), d + 1)
+        if keep.max() - 1 <= dmax:
+            return [sc[:max(int(r), 1), j] for j, r in enumerate(keep)]
+    return None
+
+
+def _chain(mapname, space, x, f0, D, nu):
+    """d^nu s / dx^nu from the u-derivatives D = [g', g'', g'''] of the piece polynomial g
+    (g = ln f in log-log space, f0 = s(x))."""
+    if space == "loglog":             # u = ln x, f = exp(g)
+        g1 = D[0]
+        if nu == 1:
+            return f0 * g1 / x
+        g2 = D[1]
+        if nu == 2:
+            return f0 * (g2 + g1 * g1 - g1) / (x * x)
+        g3 = D[2]
+        return f0 * (g3 + 3 * g1 * g2 - 3 * g2 + g1 ** 3 - 3 * g1 * g1 + 2 * g1) / x ** 3
+    if mapname == "linear":
+        return D[nu - 1]
+    if mapname == "log":              # u = ln x
+        if nu == 1:
+            return D[0] / x
+        if nu == 2:
+            return (D[1] - D[0]) / (x * x)
+        return (D[2] - 3 * D[1] + 2 * D[0]) / x ** 3
+    w = 1.0 + x * x                   # u = asinh x: u' = w^-1/2, u'' = -x w^-3/2, ...
+    u1 = w ** -0.5
+    u2 = -x * w ** -1.5
+    if nu == 1:
+        return D[0] * u1
+    if nu == 2:
+        return D[1] * u1 * u1 + D[0] * u2
+    u3 = (2 * x * x - 1) * w ** -2.5
+    return D[2] * u1 ** 3 + 3 * D[1] * u1 * u2 + D[0] * u3
+
+
+math  # noqa: B018

@@ -1,0 +1,399 @@
+"""AutoKnots, ``kind="chebyshev"``: adaptive piecewise Chebyshev interpolation.
+
+Each piece ``[u0, u1]`` of the knot variable ``u`` (``x``, ``ln x`` or ``asinh x``; ``ln x``
+with ``ln f`` in log-log space) is sampled at the Chebyshev-Lobatto points of degree
+``p = 4, 8, 16, ...``; the points of degree ``p`` are every other point of degree ``2p``
+(nested sampling), so raising the degree reuses every sample, and the error of the
+degree-``p/2`` interpolant at the ``p/2`` new points of degree ``p`` is measured at no cost.
+
+Acceptance (``E_k``: the largest error of the degree-``k`` interpolant at the points new at
+degree ``2k``, in units of the pointwise tolerance ``rtol |f| + atol``):
+
+* ``E_{p/2} <= 1``: the degree-``p`` interpolant is kept (it is one degree level finer than
+  the test, as the cubic kind keeps both halves of a tested interval);
+* or convergence extrapolated from two measured levels: with ``q = E_{p/2} / E_{p/4} < 1/2``
+  the kept error is predicted as ``E_{p/2} q`` and accepted when ``SAFETY E_{p/2} q <= 1``.
+  A kink or singularity converges algebraically (``q`` near 1/2 or above) and never passes
+  this way; for analytic f the prediction is conservative (the true factor is ``q^2``).
+
+Otherwise the degree is doubled when the same model predicts success within the largest
+degree, else the piece is bisected (its ends and midpoint are samples of the halves). After
+every piece has passed, every discarded sample (inside a bisected parent) is checked against
+the final table; a piece with a failing sample is reopened. Chebyshev interpolation and the
+error of nested interpolants: L. N. Trefethen, *Approximation Theory and Approximation
+Practice* (SIAM, 2013), chapters 3, 8 and 14.
+"""
+import math
+
+import numpy as np
+
+from .._errors import DiscontinuityError
+from . import _kernels
+from ._autoknots import (_EPS, _JUMP_ATOL, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _Evaluator,
+                         _sign_status)
+from ._chebtable import AutoKnotsChebyshev, lobatto, values_to_coefs
+
+__all__ = ["build"]
+
+SAFETY = 4.0            # extrapolated acceptance: SAFETY * predicted error <= 1
+Q_MAX = 0.5             # extrapolation trusted only below this convergence factor
+NB_INIT = 2
+EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples per piece
+DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
+_DEGREES = (4, 8, 16, 32, 64, 128)
+
+
+def _predict_matrix(p):
+    """(p, p+1) matrix: degree-p Lobatto values -> the interpolant at the p points new at
+    degree 2p (odd indices of the degree-2p Lobatto points, ascending)."""
+    cached = _PRED.get(p)
+    if cached is None:
+        s_new = lobatto(2 * p)[1::2]
+        V = np.polynomial.chebyshev.chebvander(s_new, p)        # (p, p+1)
+        cached = V @ values_to_coefs(np.eye(p + 1), p)
+        _PRED[p] = cached
+    return cached
+
+
+_PRED = {}
+
+
+class _Piece:
+    """One piece: ends in u, degree p, samples (x, table values y, f values F) at the p+1
+    Lobatto points (ascending)."""
+
+    __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want")
+
+    def __init__(self, u0, u1, p, x, y, F):
+        self.u0, self.u1, self.p, self.x, self.y, self.F = u0, u1, p, x, y, F
+        self.ok = False
+        self.want = 0            # degree to sample next (0: decided)
+
+
+def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine, n_init,
+          max_evals, vectorized, mapper, extrapolate, monitor, degree):
+    """Build an :class:`AutoKnotsChebyshev` (the front end :func:`numfit.autoknots` has
+    validated every argument except ``degree``)."""
+    if refine != "closure":
+        raise ValueError("`refine` applies to kind='cubic' only (the chebyshev kind verifies "
+                         f"every piece by nested sampling); got refine={refine!r}")
+    if vector_norm != "max":
+        raise NotImplementedError("kind='chebyshev' implements vector_norm='max' only")
+    pmax = 64 if degree is None else degree
+    if isinstance(pmax, (bool, np.bool_)) or not isinstance(pmax, (int, np.integer)):
+        raise TypeError(f"`degree` must be an int (a power of two, 4..128); got {degree!r}")
+    if int(pmax) not in _DEGREES:
+        raise ValueError(f"`degree` must be a power of two in 4..128; got {degree!r}")
+    pmax = int(pmax)
+    U, Uinv = _MAPS["log" if loglog else knots]
+    ua, ub = float(U(a)), float(U(b))
+    cfg = dict(rtol=rtol, atol=atol, loglog=loglog, mode=mode, span=abs(ub - ua), pmax=pmax,
+               Uinv=Uinv, a=a, b=b, max_evals=max_evals)
+    opts = dict(kind="chebyshev", rtol=rtol, atol=atol, knots_map=knots,
+                space="loglog" if loglog else "linear", extrapolate=extrapolate,
+                vectorized=vectorized, degree_max=pmax)
+    stats = dict(n_rounds=0, round_sizes=[], n_discarded=0, n_recheck_failed=0,
+                 n_extrapolated=0)
+    nb = max(1, int(n_init) - 1) if n_init is not None else NB_INIT
+    ub_ = ua + (ub - ua) * np.arange(nb + 1) / nb
+    ub_[-1] = ub
+    s4 = lobatto(4)[1:-1]
+    us = np.concatenate([np.concatenate([[ub_[i]], 0.5 * (ub_[i] + ub_[i + 1])
+                                         + 0.5 * (ub_[i + 1] - ub_[i]) * s4])
+                         for i in range(nb)] + [[ub]])
+    xs = _to_x(us, cfg)
+    xs[0], xs[-1] = a, b
+    with mapper:
+        ev = _Evaluator(f, args, None if vectorized is None else bool(vectorized), mapper,
+                        loglog)
+        F0 = ev.first(xs)
+        opts["vectorized"] = bool(ev.vectorized)
+        stats["round_sizes"].append(int(xs.size))
+        y0 = np.log(F0) if loglog else F0
+        pieces = []
+        for i in range(nb):
+            sl = slice(4 * i, 4 * i + 5)
+            pieces.append(_Piece(ub_[i], ub_[i + 1], 4, xs[sl], y0[sl], F0[sl]))
+        state = dict(pieces=pieces, discarded=[], n=int(xs.size))
+        status = _run(state, ev, cfg, stats, monitor, opts)
+    table = _make_table(state, ev, stats, status, opts, cfg)
+    return table
+
+
+def _to_x(u, cfg):
+    x = np.asarray(cfg["Uinv"](u), dtype=np.float64)
+    x = np.clip(x, cfg["a"], cfg["b"])
+    return np.ascontiguousarray(x)
+
+
+def _tol(y, F, cfg):
+    """Pointwise tolerance at samples (table values y, f values F)."""
+    rtol, atol = cfg["rtol"], cfg["atol"]
+    if cfg["loglog"] and cfg["mode"] == 1:
+        return rtol + atol / F
+    return rtol * np.abs(y) + atol
+
+
+def _ratio(err, tol):
+    """max of err / tol, with err <= tol = 0 counting as 0 (f = 0 exactly, atol = 0)."""
+    if err.size == 0:
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(err <= tol, np.where(tol > 0, err / tol, 0.0), err / tol)
+    r = float(np.max(r))
+    return r if np.isfinite(r) else math.inf
+
+
+def _errors(pc, cfg):
+    """E_k for k = p/2, p/4, ..., 2 from the nested samples of piece pc (dict k -> E_k)."""
+    out = {}
+    y, F = pc.y, pc.F
+    k = pc.p // 2
+    while k >= 1:
+        ynew, Fnew = y[1::2], F[1::2]
+        yold = y[::2]
+        pred = _predict_matrix(k) @ yold
+        out[k] = _ratio(np.abs(pred - ynew), _tol(ynew, Fnew, cfg))
+        y, F = yold, F[::2]
+        k //= 2
+    return out
+
+
+def _decide(pc, cfg, stats):
+    """Accept pc (True) or set pc.want to the degree to sample next (0: bisect).
+
+    Doubling is chosen when the errors of the last two nested levels, read as geometric
+    convergence in the degree (``E_n ~ rho^-n``, the rate of analytic f), predict the
+    tolerance within the largest degree, and the rate is not falling off as algebraic
+    convergence (a kink or a singularity in the piece) does; otherwise the piece is bisected.
+    """
+    E = _errors(pc, cfg)
+    p = pc.p
+    Eh = E.get(p // 2, math.inf)
+    if Eh <= 1.0:
+        return True
+    E2 = E.get(p // 4, 0.0)
+    if p >= EXTRAPOLATE_FROM and E2 > 0:
+        q = Eh / E2
+        if q < Q_MAX and SAFETY * Eh * q <= 1.0:
+            stats["n_extrapolated"] += 1
+            return True
+    pc.want = 0
+    if 2 * p > cfg["pmax"] or not (0 < Eh < math.inf) or not (E2 > Eh):
+        return False
+    rate = math.log(E2 / Eh) / (p // 4)              # per degree
+    if p >= 16:
+        E3 = E.get(p // 8, 0.0)
+        if E3 > E2:
+            prev = math.log(E3 / E2) / (p // 8)
+            if rate < DECEL * prev:
+                return False                         # algebraic: bisect
+    need = p // 2 + math.log(SAFETY * Eh) / rate     # predicted degree
+    if need <= cfg["pmax"]:
+        pc.want = 2 * p
+    return False
+
+
+def _run(state, ev, cfg, stats, monitor, opts):
+    pieces = state["pieces"]
+    for pc in pieces:
+        pc.ok = _decide(pc, cfg, stats)
+    for _ in range(_MAX_ITER):
+        todo = [pc for pc in pieces if not pc.ok]
+        if not todo:
+            bad = _recheck(state, cfg, stats)
+            if not bad:
+                return 0
+            for pc in bad:
+                pc.ok = False
+                pc.want = 2 * pc.p if 2 * pc.p <= cfg["pmax"] else 0
+            continue
+        # new pieces (bisections) and the points each open piece needs
+        new_pieces, req = [], []
+        for pc in pieces:
+            if pc.ok:
+                new_pieces.append(pc)
+                continue
+            if pc.want == 0:
+                kids = _bisect(pc, cfg, state)
+                keep = np.ones(pc.p + 1, dtype=bool)
+                keep[[0, pc.p // 2, pc.p]] = False          # ends and midpoint are reused
+                state["discarded"].append((pc.x[keep], pc.y[keep], pc.F[keep]))
+                stats["n_discarded"] += int(keep.sum())
+                for kid in kids:
+                    kid.want = 4
+                    new_pieces.append(kid)
+                    req.append(kid)
+            else:
+                new_pieces.append(pc)
+                req.append(pc)
+        pieces[:] = new_pieces
+        # evaluate every new point of the round in one batch
+        us, owners = [], []
+        for pc in req:
+            unew = _new_points(pc)
+            us.append(unew)
+            owners.append(unew.size)
+        u_all = np.concatenate(us)
+        x_all = _to_x(u_all, cfg)
+        rnd = stats["n_rounds"] + 1
+        F_all = ev(x_all, rnd)
+        y_all = np.log(F_all) if cfg["loglog"] else F_all
+        state["n"] += int(x_all.size)
+        stats["n_rounds"] = rnd
+        stats["round_sizes"].append(int(x_all.size))
+        pos = 0
+        for pc, k in zip(req, owners):
+            _merge(pc, x_all[pos:pos + k], y_all[pos:pos + k], F_all[pos:pos + k])
+            pos += k
+            pc.ok = _decide(pc, cfg, stats)
+        if state["n"] > cfg["max_evals"]:
+            return 1
+        if monitor(rnd, state["n"], sum(not pc.ok for pc in pieces)):
+            return 5
+    return 2
+
+
+def _new_points(pc):
+    """u of the Lobatto points of degree pc.want not yet sampled (ascending)."""
+    q = pc.want
+    s = lobatto(q)
+    step = q // pc.p
+    mask = np.ones(q + 1, dtype=bool)
+    mask[::step] = False
+    c, h = 0.5 * (pc.u0 + pc.u1), 0.5 * (pc.u1 - pc.u0)
+    return c + h * s[mask]
+
+
+def _merge(pc, x, y, F):
+    """Interleave the new samples: degree pc.p -> pc.want."""
+    q = pc.want
+    step = q // pc.p
+    n = q + 1
+    xs = np.empty(n)
+    ys = np.empty((n,) + pc.y.shape[1:])
+    Fs = np.empty_like(ys)
+    old = np.zeros(n, dtype=bool)
+    old[::step] = True
+    xs[old], ys[old], Fs[old] = pc.x, pc.y, pc.F
+    xs[~old], ys[~old], Fs[~old] = x, y, F
+    pc.x, pc.y, pc.F, pc.p, pc.want = xs, ys, Fs, q, 0
+
+
+def _bisect(pc, cfg, state):
+    """The two halves of pc at degree 1 (its ends and midpoint), after the guard."""
+    um = 0.5 * (pc.u0 + pc.u1)
+    mid = pc.p // 2                     # the midpoint is Lobatto point p/2 of the piece
+    x0, xm, x1 = pc.x[0], pc.x[mid], pc.x[-1]
+    _guard(pc, um, x0, xm, x1, cfg, state)
+    left = _Piece(pc.u0, um, 1, pc.x[[0, mid]], pc.y[[0, mid]], pc.F[[0, mid]])
+    right = _Piece(um, pc.u1, 1, pc.x[[mid, -1]], pc.y[[mid, -1]], pc.F[[mid, -1]])
+    return left, right
+
+
+def _guard(pc, um, x0, xm, x1, cfg, state):
+    """The discontinuity guard of the cubic kind, for the bisection of one piece: the
+    quarter points of the halves must still be representable."""
+    width = 0.25 * (pc.u1 - pc.u0)
+    xq = cfg["Uinv"](np.array([pc.u0 + width, pc.u1 - width]))
+    bad = not (x0 < xq[0] < xm < xq[1] < x1)
+    bad |= abs(xq[0] - x0) <= 100 * _EPS * abs(xq[0])
+    span = width <= 100 * _EPS * cfg["span"]
+    if span and cfg["atol"] > 0 and not cfg["loglog"]:
+        var = float(np.max(np.abs(np.ptp(pc.F, axis=0))))
+        span = var > _JUMP_ATOL * cfg["atol"]
+    if not (bad or span):
+        return
+    partial = _make_table(state, None, None, 3, None, cfg, partial_of=True)
+    raise DiscontinuityError(
+        f"autoknots (kind='chebyshev') cannot bisect [{float(x0)!r}, {float(x1)!r}] any "
+        f"further near x={float(xm)!r} after {state['n']} evaluations: the tolerance "
+        f"(rtol={cfg['rtol']:g}, atol={cfg['atol']:g}) is still not met there. Likely "
+        "causes: a jump or a kink of f near x, noise in f above rtol, or f ~ 0 near x with "
+        "atol = 0. Split [a, b] at x and tabulate the pieces separately, or pass atol > 0.",
+        x=float(xm), interval=(float(x0), float(x1)), n_evals=state["n"], partial=partial)
+
+
+def _recheck(state, cfg, stats):
+    """Pieces whose interpolant misses a discarded sample inside them (every evaluation
+    is used: as a table value, or as a test of the final table)."""
+    disc = state["discarded"]
+    if not disc:
+        return []
+    pieces = state["pieces"]
+    x = np.concatenate([d[0] for d in disc])
+    y = np.concatenate([d[1] for d in disc])
+    F = np.concatenate([d[2] for d in disc])
+    U = np.array([pc.u0 for pc in pieces] + [pieces[-1].u1])
+    u = _u_of(x, cfg)
+    idx = np.clip(np.searchsorted(U, u, side="right") - 1, 0, len(pieces) - 1)
+    bad = []
+    for i in np.unique(idx):
+        pc = pieces[i]
+        sel = idx == i
+        c = values_to_coefs(pc.y, pc.p)
+        s = (2 * u[sel] - pc.u0 - pc.u1) / (pc.u1 - pc.u0)
+        pred = np.polynomial.chebyshev.chebval(s, c).T.reshape(y[sel].shape)
+        if _ratio(np.abs(pred - y[sel]), _tol(y[sel], F[sel], cfg)) > 1.0:
+            bad.append(pc)
+    stats["n_recheck_failed"] += len(bad)
+    if not bad:
+        state["discarded"] = []      # checked against the final table: done
+    return bad
+
+
+def _u_of(x, cfg):
+    inv = cfg["Uinv"]
+    if inv is np.exp:
+        return np.log(x)
+    if inv is np.sinh:
+        return np.arcsinh(x)
+    return np.asarray(x, dtype=float)
+
+
+def _make_table(state, ev, stats, status, opts, cfg, partial_of=False):
+    """The table of the pieces (accepted or not: a partial table has every piece)."""
+    pieces = state["pieces"]
+    if partial_of:
+        stats = dict(n_rounds=0, round_sizes=[state["n"]], n_discarded=0,
+                     n_recheck_failed=0, n_extrapolated=0)
+        opts = dict(kind="chebyshev", rtol=cfg["rtol"], atol=cfg["atol"], knots_map="linear",
+                    space="loglog" if cfg["loglog"] else "linear", extrapolate=False,
+                    vectorized=None, degree_max=cfg["pmax"])
+        if cfg["Uinv"] is np.exp and not cfg["loglog"]:
+            opts["knots_map"] = "log"
+        elif cfg["Uinv"] is np.sinh:
+            opts["knots_map"] = "asinh"
+    u = np.array([pc.u0 for pc in pieces] + [pieces[-1].u1])
+    degs = np.array([pc.p for pc in pieces])
+    vals = np.concatenate([pc.y for pc in pieces])
+    coef = np.concatenate([values_to_coefs(pc.y, pc.p) for pc in pieces])
+    nodes = np.concatenate([pc.x[:-1] for pc in pieces] + [pieces[-1].x[-1:]])
+    fvals = np.concatenate([pc.F[:-1] for pc in pieces] + [pieces[-1].F[-1:]])
+    x_break = np.array([pc.x[0] for pc in pieces] + [pieces[-1].x[-1]])
+    x_break[0], x_break[-1] = cfg["a"], cfg["b"]
+    if status == 0 and cfg["atol"] == 0 and not cfg["loglog"]:
+        sstats = {}
+        status = _sign_status(fvals.reshape(fvals.shape[0], -1), nodes, sstats)
+        if status:
+            stats["sign_change"] = sstats["sign_change"]
+    msg = _STATUS_MESSAGES[status]
+    if status == 0:
+        msg = "converged: every piece passed its nested test and every discarded sample " \
+              "was reproduced"
+    if status == 4:
+        x0, x1 = stats["sign_change"]
+        msg += f"; first sign change in [{x0!r}, {x1!r}]"
+    info = dict(opts)
+    info.update({k: v for k, v in stats.items() if k != "sign_change"})
+    info.update(n_evals=int(state["n"]), n_calls=0 if ev is None else ev.n_calls,
+                status=int(status), success=status == 0, message=msg)
+    del vals
+    m_vector = ev is not None and bool(ev.m_shape)
+    if ev is None:
+        m_vector = coef.ndim == 2 and coef.shape[1] > 1
+    return AutoKnotsChebyshev(x_break, u, degs, coef if m_vector else coef[:, 0],
+                              nodes, fvals if m_vector else fvals[:, 0], info)
+
+
+_kernels  # noqa: B018 - the table evaluates with the compiled kernels (see _chebtable)
