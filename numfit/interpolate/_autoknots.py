@@ -582,12 +582,15 @@ def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor):
                 continue
         if not cfg["verify"]:
             return 0
+        n_before = mesh.x.size
         st = _verify(mesh, ev, K, Uinv, cfg, stats, partial, vstate)
-        if st == 0:
-            return 0
         if st == 1:
             return 1
-        if monitor(stats["n_rounds"], mesh.x.size, int(mesh.open.sum())):
+        stop = mesh.x.size > n_before and monitor(stats["n_rounds"], mesh.x.size,
+                                                  int(mesh.open.sum()))
+        if st == 0:
+            return 0
+        if stop:
             return 5
         if stats["verify_rounds"] >= _MAX_VERIFY:
             return 2
