@@ -3,7 +3,8 @@ on sys.path)."""
 import math
 import time
 
-__all__ = ["smallest_size", "gpu_time", "cpu_time", "peak_from_props", "peak_bandwidth"]
+__all__ = ["smallest_size", "gpu_time", "cpu_time", "peak_from_props", "peak_bandwidth",
+           "TimedF"]
 
 
 def smallest_size(error_of, target, n_min=4, n_max=2 ** 17):
@@ -81,3 +82,16 @@ def peak_bandwidth(cp):
         except Exception:
             peak = None
     return name, peak
+
+
+class TimedF:
+    """Wraps f; accumulates the wall time spent inside it."""
+
+    def __init__(self, f):
+        self.f, self.seconds = f, 0.0
+
+    def __call__(self, x):
+        t0 = time.perf_counter()
+        y = self.f(x)
+        self.seconds += time.perf_counter() - t0
+        return y

@@ -81,7 +81,7 @@ from scipy.interpolate import BarycentricInterpolator, CubicSpline
 import numfit as nf
 from numfit.interpolate._autoknots import check_grid
 
-from _bench_utils import smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import TimedF, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -400,17 +400,6 @@ def test_throughput(n_knots, order, benchmark, timing, report):
 
 
 # ============================================================================ C. overhead
-class TimedF:
-    """Wraps f; accumulates the wall time spent inside it."""
-
-    def __init__(self, f):
-        self.f, self.seconds = f, 0.0
-
-    def __call__(self, x):
-        t0 = time.perf_counter()
-        y = self.f(x)
-        self.seconds += time.perf_counter() - t0
-        return y
 
 
 def _overhead(benchmark, timing, f, **kw):

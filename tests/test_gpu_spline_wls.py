@@ -56,13 +56,13 @@ _SPLINES = {
     "loglog": lambda: nf.autoknots(lambda x: 1 / (x * (1 + x) ** 2), 1e-3, 1e3, rtol=1e-8,
                                    space="loglog"),
     "vector": lambda: nf.autoknots(lambda x: np.stack([np.sin(x), np.cos(x) + 2], axis=-1),
-                                   0.0, 4.0, rtol=1e-8),
+                                   0.0, 4.0, rtol=1e-8, atol=1e-12),
     "vector_loglog": lambda: nf.autoknots(lambda x: np.stack([1 / x, x ** 1.5], axis=-1),
                                           0.1, 40.0, rtol=1e-8, space="loglog"),
-    "derivative": lambda: nf.autoknots(np.sin, 0.0, 4.0, rtol=1e-8).derivative(1),
-    "antiderivative_k5": lambda: nf.autoknots(np.sin, 0.0, 4.0, rtol=1e-6).antiderivative(2),
+    "derivative": lambda: nf.autoknots(np.sin, 0.0, 4.0, rtol=1e-8, atol=1e-12).derivative(1),
+    "antiderivative_k5": lambda: nf.autoknots(np.sin, 0.0, 4.0, rtol=1e-6, atol=1e-12).antiderivative(2),
     "two_knots_k1": lambda: nf.AutoKnotsSpline.from_dict({
-        **nf.autoknots(np.sin, 0.0, 4.0).to_dict(), "knots": [0.0, 2.0],
+        **nf.autoknots(np.sin, 0.0, 4.0, atol=1e-12).to_dict(), "knots": [0.0, 2.0],
         "values": [0.0, 1.0], "u": [0.0, 2.0], "coefficients": [[0.5], [0.0]]}),
 }
 

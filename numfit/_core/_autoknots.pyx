@@ -143,6 +143,17 @@ cdef inline isize _find(const double[::1] t, isize n, const isize[::1] table, is
     return lo
 
 
+cdef inline isize _walk(const double[::1] t, isize n, const isize[::1] table, isize C,
+                        double t0, double inv_w, double q, isize i) noexcept nogil:
+    """Interval of q (as :func:`_find`), trying the previous point's interval i and the next
+    one first, so that sorted queries walk the knots; q must not be NaN."""
+    if t[i] <= q and (i == n - 2 or q < t[i + 1]):
+        return i
+    if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
+        return i + 1
+    return _find(t, n, table, C, t0, inv_w, q)
+
+
 cpdef int evaluate(const double[::1] t, const double[:, :, ::1] c, const isize[::1] table,
                    const double[::1] q, int nu, bint extrapolate,
                    double[:, ::1] out) noexcept nogil:
@@ -195,11 +206,7 @@ cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isi
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = NAN
             continue
-        if not (t[i] <= qq and (i == n - 2 or qq < t[i + 1])):
-            if i < n - 2 and t[i + 1] <= qq and (i + 1 == n - 2 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, n, table, C, t0, inv_w, qq)
+        i = _walk(t, n, table, C, t0, inv_w, qq, i)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -473,11 +480,7 @@ cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[
             for j in range(m):
                 out[p, j] = NAN
             continue
-        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
-            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, nb, table, C, t0, inv_w, qq)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -519,11 +522,7 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = NAN
             continue
-        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
-            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, nb, table, C, t0, inv_w, qq)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)

@@ -111,6 +111,17 @@ def _find(t, n, table, C, t0, inv_w, q):
 
 
 @_jit
+def _walk(t, n, table, C, t0, inv_w, q, i):
+    """Interval of q (as _find), trying the previous point's interval i and the next one
+    first, so that sorted queries walk the knots; q must not be NaN."""
+    if t[i] <= q and (i == n - 2 or q < t[i + 1]):
+        return i
+    if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
+        return i + 1
+    return _find(t, n, table, C, t0, inv_w, q)
+
+
+@_jit
 def evaluate(t, c, table, q, nu, extrapolate, out):
     n = t.shape[0]
     K = c.shape[0] - 1
@@ -160,11 +171,7 @@ def evaluate_cubic(t, cT, table, q, extrapolate, out):
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = np.nan
             continue
-        if not (t[i] <= qq and (i == n - 2 or qq < t[i + 1])):
-            if i < n - 2 and t[i + 1] <= qq and (i + 1 == n - 2 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, n, table, C, t0, inv_w, qq)
+        i = _walk(t, n, table, C, t0, inv_w, qq, i)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -398,11 +405,7 @@ def evaluate_cheb(t, off, coef, table, q, extrapolate, out):
             for j in range(m):
                 out[p, j] = np.nan
             continue
-        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
-            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, nb, table, C, t0, inv_w, qq)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -442,11 +445,7 @@ def evaluate_cheb1(t, off, coef1, table, q, extrapolate, out1):
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = np.nan
             continue
-        if not (t[i] <= qq and (i == n - 1 or qq < t[i + 1])):
-            if i < n - 1 and t[i + 1] <= qq and (i + 1 == n - 1 or qq < t[i + 2]):
-                i += 1
-            else:
-                i = _find(t, nb, table, C, t0, inv_w, qq)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)

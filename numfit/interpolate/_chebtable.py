@@ -1,6 +1,5 @@
 """``AutoKnotsChebyshev``: the piecewise-Chebyshev table that ``autoknots(kind="chebyshev")``
 returns."""
-import math
 
 import numpy as np
 
@@ -8,6 +7,7 @@ from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_float, check_int
 from . import _gpu, _kernels
+from ._tablebase import TableBase, info_property
 
 __all__ = ["AutoKnotsChebyshev", "lobatto", "values_to_coefs"]
 
@@ -60,7 +60,7 @@ def _readonly(a, dtype=np.float64):
     return a
 
 
-class AutoKnotsChebyshev:
+class AutoKnotsChebyshev(TableBase):
     """Piecewise Chebyshev interpolant tabulating ``f`` on ``[a, b]`` to a stated tolerance.
 
     Made by :func:`numfit.autoknots` with ``kind="chebyshev"``; rebuilt by :meth:`from_dict`
@@ -121,6 +121,7 @@ class AutoKnotsChebyshev:
         self._dev = {}           # device copies per namespace/device (never pickled)
 
     # ----------------------------------------------------------------- attributes
+    _FORMAT, _VERSION, _OPTION_KEYS, _COUNT_KEYS = _FORMAT, _VERSION, _OPTION_KEYS, _COUNT_KEYS
     breakpoints = property(lambda self: self._x, doc="Piece ends in ``x`` (read-only).")
     knots = property(lambda self: self._x, doc="Alias of :attr:`breakpoints`.")
     x = property(lambda self: self._x, doc="Alias of :attr:`breakpoints` (``PPoly`` naming).")
@@ -128,7 +129,6 @@ class AutoKnotsChebyshev:
     degrees = property(lambda self: self._deg, doc="Degree of each piece.")
     nodes = property(lambda self: self._nodes, doc="Sample abscissae the pieces interpolate.")
     values = property(lambda self: self._values, doc="f at :attr:`nodes`.")
-    info = property(lambda self: Result(self._info), doc="Options, counts and status (a copy).")
 
     @property
     def coefficients(self):
@@ -136,13 +136,7 @@ class AutoKnotsChebyshev:
         c = self._coef if self._vector else self._coef[:, 0]
         return [c[self._off[i]:self._off[i + 1]] for i in range(self._deg.size)]
 
-    @property
-    def interval(self):
-        """The tabulated interval ``(a, b)``."""
-        return (float(self._x[0]), float(self._x[-1]))
-
-    def _get(name, doc):  # noqa: N805 - attribute factory used at class creation
-        return property(lambda self: self._info[name], doc=doc)
+    _get = staticmethod(info_property)
 
     kind = _get("kind", "'chebyshev'.")
     rtol = _get("rtol", "Relative tolerance the table was built to.")
@@ -168,11 +162,6 @@ class AutoKnotsChebyshev:
     message = _get("message", "Text for status.")
     vectorized = _get("vectorized", "Whether f was called on arrays.")
     del _get
-
-    @property
-    def round_sizes(self):
-        """Evaluations per round, batch 0 first (sums to :attr:`n_evals`)."""
-        return tuple(self._info["round_sizes"])
 
     @property
     def ndim_out(self):
@@ -326,16 +315,7 @@ class AutoKnotsChebyshev:
         Gauss-Legendre on every piece of ``s(x(u)) x'(u)`` with more nodes than the degree
         (error far below ``rtol``). Bounds outside the table need ``extrapolate=True``.
         """
-        lo = check_float("a", a)
-        hi = check_float("b", b)
-        extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
-        x0, x1 = self._x[0], self._x[-1]
-        if not extrapolate:
-            for name, v in (("a", lo), ("b", hi)):
-                if v < x0 or v > x1:
-                    raise ValueError(f"`{name}` = {v!r} lies outside the tabulated interval "
-                                     f"[{float(x0)!r}, {float(x1)!r}]; pass "
-                                     "extrapolate=True to continue the end polynomials")
+        lo, hi, extrapolate = self._bounds(a, b, extrapolate)
         sign = 1.0
         if lo > hi:
             lo, hi, sign = hi, lo, -1.0
@@ -404,23 +384,12 @@ class AutoKnotsChebyshev:
     # ----------------------------------------------------------------- persistence
     def to_dict(self):
         """JSON-safe description; :meth:`from_dict` rebuilds a table that evaluates equal."""
-        i = self._info
-        return {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "breakpoints": self._x.tolist(),
-            "u": self._u.tolist(),
-            "degrees": [int(d) for d in self._deg],
-            "coefficients": (self._coef if self._vector else self._coef[:, 0]).tolist(),
-            "nodes": self._nodes.tolist(),
-            "values": self._values.tolist(),
-            "options": {k: i[k] for k in _OPTION_KEYS},
-            "counts": {**{k: int(i[k]) for k in _COUNT_KEYS},
-                       "round_sizes": [int(r) for r in i["round_sizes"]]},
-            "status": {"status": int(i["status"]), "success": bool(i["success"]),
-                       "message": str(i["message"])},
-            "derived": i.get("derived"),
-        }
+        d = self._envelope()
+        d.update(breakpoints=self._x.tolist(), u=self._u.tolist(),
+                 degrees=[int(k) for k in self._deg],
+                 coefficients=(self._coef if self._vector else self._coef[:, 0]).tolist(),
+                 nodes=self._nodes.tolist(), values=self._values.tolist())
+        return d
 
     @classmethod
     def from_dict(cls, d):
@@ -431,11 +400,8 @@ class AutoKnotsChebyshev:
         ValueError
             If the format, version, shapes or values are inconsistent.
         """
-        if not isinstance(d, dict) or d.get("format") != _FORMAT:
-            raise ValueError(f"not a {_FORMAT} dictionary (missing or wrong 'format')")
-        if d.get("version") != _VERSION:
-            raise ValueError(f"unsupported {_FORMAT} version {d.get('version')!r}; "
-                             f"this numfit reads version {_VERSION}")
+        cls._check_envelope(d)
+        info = cls._info_from(d)
         try:
             x = np.asarray(d["breakpoints"], dtype=np.float64)
             u = np.asarray(d["u"], dtype=np.float64)
@@ -443,12 +409,6 @@ class AutoKnotsChebyshev:
             coef = np.asarray(d["coefficients"], dtype=np.float64)
             nodes = np.asarray(d["nodes"], dtype=np.float64)
             values = np.asarray(d["values"], dtype=np.float64)
-            opts, counts, status = d["options"], d["counts"], d["status"]
-            info = {k: opts[k] for k in _OPTION_KEYS}
-            info.update({k: int(counts[k]) for k in _COUNT_KEYS})
-            info["round_sizes"] = [int(r) for r in counts["round_sizes"]]
-            info.update(status=int(status["status"]), success=bool(status["success"]),
-                        message=str(status["message"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
         n = degs.size
@@ -466,19 +426,7 @@ class AutoKnotsChebyshev:
         if info["space"] not in ("linear", "loglog") or \
                 info["knots_map"] not in ("linear", "log", "asinh"):
             raise ValueError("options 'space'/'knots_map' are not valid")
-        if d.get("derived") is not None:
-            info["derived"] = d["derived"]
         return cls(x, u, degs, coef, nodes, values, info)
-
-    def __reduce__(self):
-        return (AutoKnotsChebyshev.from_dict, (self.to_dict(),))
-
-    def __eq__(self, other):
-        if not isinstance(other, AutoKnotsChebyshev):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
-
-    __hash__ = None
 
 
 class _Derivative:
@@ -624,4 +572,3 @@ def _chain(mapname, space, x, f0, D, nu):
     return D[2] * u1 ** 3 + 3 * D[1] * u1 * u2 + D[0] * u3
 
 
-math  # noqa: B018

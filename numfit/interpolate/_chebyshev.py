@@ -28,7 +28,6 @@ import math
 import numpy as np
 
 from .._errors import DiscontinuityError
-from . import _kernels
 from ._autoknots import (_EPS, _JUMP_ATOL, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _Evaluator,
                          _sign_status)
 from ._chebtable import AutoKnotsChebyshev, lobatto, values_to_coefs
@@ -396,4 +395,3 @@ def _make_table(state, ev, stats, status, opts, cfg, partial_of=False):
                               nodes, fvals if m_vector else fvals[:, 0], info)
 
 
-_kernels  # noqa: B018 - the table evaluates with the compiled kernels (see _chebtable)

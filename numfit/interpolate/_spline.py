@@ -6,8 +6,9 @@ from scipy.interpolate import PPoly
 
 from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
-from .._validation import check_float, check_int
+from .._validation import check_int
 from . import _gpu, _kernels
+from ._tablebase import TableBase, info_property
 
 __all__ = ["AutoKnotsSpline"]
 
@@ -27,7 +28,7 @@ def _readonly(a):
     return a
 
 
-class AutoKnotsSpline:
+class AutoKnotsSpline(TableBase):
     """Cubic spline tabulating ``f`` on ``[a, b]`` to a stated tolerance.
 
     Made by :func:`numfit.autoknots`; rebuilt by :meth:`from_dict` or pickle. Every knot is
@@ -75,10 +76,10 @@ class AutoKnotsSpline:
         #                          never pickled (__reduce__ goes through to_dict)
 
     # ----------------------------------------------------------------- attributes
+    _FORMAT, _VERSION, _OPTION_KEYS, _COUNT_KEYS = _FORMAT, _VERSION, _OPTION_KEYS, _COUNT_KEYS
     knots = property(lambda self: self._x, doc="Knots ``x_k`` (read-only), ``a`` to ``b``.")
     values = property(lambda self: self._values, doc="f at the knots (also in log-log space).")
     u = property(lambda self: self._u, doc="Knot-map coordinates ``U(x_k)``.")
-    info = property(lambda self: Result(self._info), doc="Options, counts and status (a copy).")
 
     @property
     def c(self):
@@ -91,13 +92,7 @@ class AutoKnotsSpline:
         """Alias of :attr:`knots` (``PPoly`` naming)."""
         return self._x
 
-    @property
-    def interval(self):
-        """The tabulated interval ``(a, b)``."""
-        return (float(self._x[0]), float(self._x[-1]))
-
-    def _get(name, doc):  # noqa: N805 - attribute factory used at class creation
-        return property(lambda self: self._info[name], doc=doc)
+    _get = staticmethod(info_property)
 
     rtol = _get("rtol", "Relative tolerance the spline was built to.")
     atol = _get("atol", "Absolute tolerance the spline was built to.")
@@ -127,11 +122,6 @@ class AutoKnotsSpline:
                                           "reopened.")
     vectorized = _get("vectorized", "Whether f was called on arrays.")
     del _get
-
-    @property
-    def round_sizes(self):
-        """Evaluations per round, batch 0 first (sums to :attr:`n_evals`)."""
-        return tuple(self._info["round_sizes"])
 
     @property
     def ndim_out(self):
@@ -301,16 +291,7 @@ class AutoKnotsSpline:
         Gauss-Legendre on every knot interval (relative error far below ``rtol``).
         Bounds outside ``[a, b]`` of the table need ``extrapolate=True``.
         """
-        lo = check_float("a", a)
-        hi = check_float("b", b)
-        extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
-        x0, x1 = self._x[0], self._x[-1]
-        if not extrapolate:
-            for name, v in (("a", lo), ("b", hi)):
-                if v < x0 or v > x1:
-                    raise ValueError(f"`{name}` = {v!r} lies outside the tabulated interval "
-                                     f"[{float(x0)!r}, {float(x1)!r}]; pass "
-                                     "extrapolate=True to continue the end polynomials")
+        lo, hi, extrapolate = self._bounds(a, b, extrapolate)
         if self._space == "linear":
             out = np.empty(self._c3.shape[2])
             _kernels.kernels.integrate(self._t, self._c3, self._lookup_table(), lo, hi, out)
@@ -366,21 +347,10 @@ class AutoKnotsSpline:
     def to_dict(self):
         """JSON-safe description: format, version, knots, values, u, coefficients, options,
         counts and status. :meth:`from_dict` rebuilds a spline that evaluates bitwise equal."""
-        i = self._info
-        return {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "knots": self._x.tolist(),
-            "values": self._values.tolist(),
-            "u": self._u.tolist(),
-            "coefficients": self.c.tolist(),
-            "options": {k: i[k] for k in _OPTION_KEYS},
-            "counts": {**{k: int(i[k]) for k in _COUNT_KEYS},
-                       "round_sizes": [int(r) for r in i["round_sizes"]]},
-            "status": {"status": int(i["status"]), "success": bool(i["success"]),
-                       "message": str(i["message"])},
-            "derived": i.get("derived"),
-        }
+        d = self._envelope()
+        d.update(knots=self._x.tolist(), values=self._values.tolist(), u=self._u.tolist(),
+                 coefficients=self.c.tolist())
+        return d
 
     @classmethod
     def from_dict(cls, d):
@@ -391,19 +361,17 @@ class AutoKnotsSpline:
         ValueError
             If the format, version, shapes or values are inconsistent.
         """
-        if not isinstance(d, dict) or d.get("format") != _FORMAT:
-            raise ValueError(f"not a {_FORMAT} dictionary (missing or wrong 'format')")
-        if d.get("version") != _VERSION:
-            raise ValueError(f"unsupported {_FORMAT} version {d.get('version')!r}; "
-                             f"this numfit reads version {_VERSION}")
+        cls._check_envelope(d)
         try:
             x = np.asarray(d["knots"], dtype=np.float64)
             values = np.asarray(d["values"], dtype=np.float64)
             u = np.asarray(d["u"], dtype=np.float64)
             c = np.asarray(d["coefficients"], dtype=np.float64)
-            opts, counts, status = d["options"], d["counts"], d["status"]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
+        # tables written before the verification have no verify keys: it did not run
+        info = cls._info_from(d, defaults=dict(verify=False, verify_rounds=0, verify_evals=0,
+                                               verify_failed=0))
         n = x.size
         if x.ndim != 1 or n < 2 or not np.all(np.diff(x) > 0) or not np.all(np.isfinite(x)):
             raise ValueError("'knots' must be a 1-D strictly increasing finite array of >= 2")
@@ -415,32 +383,10 @@ class AutoKnotsSpline:
                              f"{', ' + str(m_shape[0]) if m_shape else ''}); got {c.shape}")
         if not (np.all(np.isfinite(c)) and np.all(np.isfinite(values))):
             raise ValueError("'coefficients' and 'values' must be finite")
-        if opts.get("space") not in ("linear", "loglog"):
+        if info["space"] not in ("linear", "loglog"):
             raise ValueError(f"options['space'] must be 'linear' or 'loglog'; "
-                             f"got {opts.get('space')!r}")
-        try:
-            info = {k: opts[k] for k in _OPTION_KEYS if k != "verify"}
-            info["verify"] = bool(opts.get("verify", False))    # tables written before it
-            info.update({k: int(counts.get(k, 0) if k.startswith("verify_") else counts[k])
-                         for k in _COUNT_KEYS})
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
-        info["round_sizes"] = [int(r) for r in counts["round_sizes"]]
-        info.update(status=int(status["status"]), success=bool(status["success"]),
-                    message=str(status["message"]))
-        if d.get("derived") is not None:
-            info["derived"] = d["derived"]
+                             f"got {info['space']!r}")
         return cls(x, values, u, c, info)
-
-    def __reduce__(self):
-        return (AutoKnotsSpline.from_dict, (self.to_dict(),))
-
-    def __eq__(self, other):
-        if not isinstance(other, AutoKnotsSpline):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
-
-    __hash__ = None
 
 
 class _LogLogDerivative:
