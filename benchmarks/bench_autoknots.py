@@ -3,8 +3,8 @@
 Every peer runs in the same session as numfit; the rows (values, ratios, goals) are printed at
 the end of the run and written to ``.benchmarks/numfit_ratios.json`` (see ``conftest.py``).
 Goals are reported, not asserted; a test fails only when numfit is functionally wrong.
-``NUMFIT_BENCH_QUICK=1`` selects smaller sizes. Specification: ``specs/autoknots.md`` sections
-5 (performance), 6 (oracles) and 7 (peers).
+``NUMFIT_BENCH_QUICK=1`` selects smaller sizes. Goals from the AutoKnots paper's comparisons
+(arXiv:2412.13423) and numfit's own performance targets (docs/autoknots.md).
 
 A. Evaluations to a verified max error (``test_evals_*``, counts only, no timing)
    Cases (spec 6.2, 6.3, 6.6, 6.7): f = e^-x sin 3x + 2 on [0.1, 5] at rtol 1e-4/1e-6/1e-8;

@@ -53,6 +53,10 @@ exclude_patterns = [
     ".DS_Store",
 ]
 nitpicky = False
+# numpydoc links an Attributes entry that names an attribute of the class (``values`` of a
+# dict-based result such as WLSResult is ``dict.values``) by its bare name; with two table
+# classes that also have ``values`` the bare link is ambiguous. Those links are cosmetic.
+suppress_warnings = ["ref.python"]
 language = "en"
 
 # -- MyST (the Markdown pages) -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Pure NumPy/SciPy reference of AutoKnots (specs/autoknots.md 2) and of its kernels.
+"""Pure NumPy/SciPy reference of AutoKnots (the AutoKnots paper, section 2) and of its kernels.
 
 Written for clarity, not speed, and independently of ``numfit._core``: the fit is SciPy's
 ``CubicSpline(bc_type="not-a-knot")``, interval integrals come from ``PPoly``, the rounds are
@@ -84,7 +84,7 @@ def ref_closure_flags(u):
 def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="linear",
                         refine="closure", refine_ns=1.0, n_refine=1, n_init=6,
                         max_knots=1_000_000, loglog_criterion="absolute", verify=None):
-    """Return (x knots, round_sizes, status) following specs/autoknots.md 2.2 literally,
+    """Return (x knots, round_sizes, status) following the paper's rounds literally,
     then numfit's verification of the settled mesh (end intervals at their 1/4 and 3/4
     points; outside closure mode, intervals wider than twice a neighbour at their midpoint).
 

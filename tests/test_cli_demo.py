@@ -70,3 +70,29 @@ def test_demo_cosmology_section(tmp_path, capsys):
               if line.strip().startswith(("comoving", "lookback", "growth"))]
     assert len(ratios) == 4 and max(ratios) < 1.0
     assert "sigma(8/h Mpc) = 0.810000" in out
+
+
+def test_demo_autoknots_kinds_section(tmp_path, capsys):
+    """Both kinds on an integral-defined f (a quad per evaluation): counts, the verified
+    error (< 1 for both) and the ratio of evaluations; no figure."""
+    assert cli.main(["demo", "--quick", "--only", "autoknots-kinds", "--out",
+                     str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "=== autoknots-kinds" in out and "=== autoknots =" not in out
+    assert "scipy.integrate.quad" in out and "rtol = 1e-08" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split()[:1] in (["cubic"], ["chebyshev"])
+            and line.split()[-1] in ("yes", "NO")}
+    assert set(rows) == {"cubic", "chebyshev"}
+    evals = {}
+    for kind, fields in rows.items():
+        assert fields[-1] == "yes"                       # converged
+        assert float(fields[-2]) < 1.0                   # verified error / tolerance
+        assert fields[3] == "ms" and fields[5] == "ms"   # build time, time in f
+        assert 0 < float(fields[4]) <= float(fields[2])  # time in f is part of the build
+        evals[kind] = int(fields[1])
+    assert evals["chebyshev"] < evals["cubic"] / 3       # smooth f at rtol 1e-8
+    line = next(x for x in out.splitlines() if x.startswith("chebyshev / cubic evaluations:"))
+    assert float(line.split()[-1]) == pytest.approx(evals["chebyshev"] / evals["cubic"],
+                                                    abs=0.005)
+    assert list(tmp_path.iterdir()) == []                # the section writes no figure

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""AutoKnots compiled kernels (K1-K7 of specs/autoknots.md) and the evaluation of
+"""AutoKnots compiled kernels (K1-K7: fit, lookup, evaluation, integrals, tests, merge, widths) and the evaluation of
 piecewise-Chebyshev tables (K8).
 
 Kernels only: no validation. Front ends pass C-contiguous float64 memoryviews and
@@ -144,13 +144,20 @@ cdef inline isize _find(const double[::1] t, isize n, const isize[::1] table, is
 
 
 cdef inline isize _walk(const double[::1] t, isize n, const isize[::1] table, isize C,
-                        double t0, double inv_w, double q, isize i) noexcept nogil:
-    """Interval of q (as :func:`_find`), trying the previous point's interval i and the next
-    one first, so that sorted queries walk the knots; q must not be NaN."""
-    if t[i] <= q and (i == n - 2 or q < t[i + 1]):
-        return i
-    if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
-        return i + 1
+                        double t0, double inv_w, double q, isize i, isize p,
+                        bint* walking) noexcept nogil:
+    """Interval of q (as :func:`_find`). While the previous lookups hit (``walking``), the
+    previous point's interval i and the next one are tried first, so sorted queries walk the
+    knots; after a miss only every 16th point retries, so random queries go straight to the
+    table without mispredicted branches. q must not be NaN."""
+    if walking[0] or (p & 15) == 0:
+        if t[i] <= q and (i == n - 2 or q < t[i + 1]):
+            walking[0] = True
+            return i
+        if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
+            walking[0] = True
+            return i + 1
+        walking[0] = False
     return _find(t, n, table, C, t0, inv_w, q)
 
 
@@ -198,6 +205,7 @@ cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isi
     cT is (n-1, 4), one row [c0, c1, c2, c3] per interval (one cache line), and the interval
     of the previous point is tried before the table, so sorted queries walk the knots.
     """
+    cdef bint walking = True
     cdef isize n = t.shape[0], C = table.shape[0] - 1, p, i = 0, Q = q.shape[0]
     cdef double t0 = t[0], tn = t[n - 1], inv_w, s, qq
     inv_w = C / (tn - t0)
@@ -206,7 +214,7 @@ cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isi
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = NAN
             continue
-        i = _walk(t, n, table, C, t0, inv_w, qq, i)
+        i = _walk(t, n, table, C, t0, inv_w, qq, i, p, &walking)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -276,7 +284,7 @@ cpdef isize round_tests(const double[::1] t, const double[:, :, ::1] c,
                         const double[:, ::1] ym, const double[:, ::1] Fm,
                         double rtol, double atol, int mode, int norm, bint simpson,
                         unsigned char[::1] passed, double[::1] ratio) noexcept nogil:
-    """Pointwise and integral tests of specs/autoknots.md 2.3 for every open interval.
+    """Pointwise and integral tests of the AutoKnots paper for every open interval.
 
     mode 0: linear tests on y (linear space, or log-log 'relative');
     mode 1: log-log absolute tests (y = ln f, F = f > 0).
@@ -465,6 +473,7 @@ cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[
     NaN q and outside [t_0, t_n] unless extrapolate (the end pieces continue, |s| > 1).
     Returns -1 on inconsistent sizes (off vs t, off[0] != 0, off[n] vs coef, out vs q/coef).
     """
+    cdef bint walking = True
     cdef isize nb = t.shape[0], n = nb - 1, m = coef.shape[1], C = table.shape[0] - 1
     cdef isize Q = q.shape[0], p, i = 0, j, k, k0, d
     cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
@@ -480,7 +489,7 @@ cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[
             for j in range(m):
                 out[p, j] = NAN
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -508,6 +517,7 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
 
     Same lookup, conventions, arithmetic and status codes as :func:`evaluate_cheb` with m = 1.
     """
+    cdef bint walking = True
     cdef isize nb = t.shape[0], n = nb - 1, C = table.shape[0] - 1
     cdef isize Q = q.shape[0], p, i = 0, k, k0, d
     cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
@@ -522,7 +532,7 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = NAN
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)

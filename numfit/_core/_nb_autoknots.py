@@ -111,14 +111,15 @@ def _find(t, n, table, C, t0, inv_w, q):
 
 
 @_jit
-def _walk(t, n, table, C, t0, inv_w, q, i):
-    """Interval of q (as _find), trying the previous point's interval i and the next one
-    first, so that sorted queries walk the knots; q must not be NaN."""
-    if t[i] <= q and (i == n - 2 or q < t[i + 1]):
-        return i
-    if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
-        return i + 1
-    return _find(t, n, table, C, t0, inv_w, q)
+def _walk(t, n, table, C, t0, inv_w, q, i, p, walking):
+    """(interval of q, walking): twin of ``_walk`` in _autoknots.pyx (previous and next
+    interval first while lookups hit, else every 16th point); q must not be NaN."""
+    if walking or (p & 15) == 0:
+        if t[i] <= q and (i == n - 2 or q < t[i + 1]):
+            return i, True
+        if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
+            return i + 1, True
+    return _find(t, n, table, C, t0, inv_w, q), False
 
 
 @_jit
@@ -166,12 +167,13 @@ def evaluate_cubic(t, cT, table, q, extrapolate, out):
     tn = t[n - 1]
     inv_w = C / (tn - t0)
     i = 0
+    walking = True
     for p in range(q.shape[0]):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = np.nan
             continue
-        i = _walk(t, n, table, C, t0, inv_w, qq, i)
+        i, walking = _walk(t, n, table, C, t0, inv_w, qq, i, p, walking)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -399,13 +401,14 @@ def evaluate_cheb(t, off, coef, table, q, extrapolate, out):
     tn = t[n]
     inv_w = C / (tn - t0)
     i = 0
+    walking = True
     for p in range(Q):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             for j in range(m):
                 out[p, j] = np.nan
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
+        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -440,12 +443,13 @@ def evaluate_cheb1(t, off, coef1, table, q, extrapolate, out1):
     tn = t[n]
     inv_w = C / (tn - t0)
     i = 0
+    walking = True
     for p in range(Q):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = np.nan
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i)
+        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)

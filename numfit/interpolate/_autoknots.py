@@ -1,4 +1,4 @@
-"""AutoKnots: adaptive knot allocation for cubic splines (specs/autoknots.md).
+"""AutoKnots: adaptive knot allocation for cubic splines, and the chebyshev kind.
 
 Vitenti, de Simoni, Penna-Lima, Barroso, *AutoKnots: Adaptive Knot Allocation for Spline
 Interpolation*, Astronomy and Computing (2025), arXiv:2412.13423. Implemented from the paper
@@ -29,7 +29,7 @@ _MAPS = {
 
 
 def check_grid(s, n=100_000):
-    """The dense grid on which AutoKnots' tolerance is verified (specs/autoknots.md 6).
+    """The dense grid on which AutoKnots' tolerance is verified (the test oracles' grid).
 
     ``n`` points uniform in the knot variable ``u`` plus the 1/4, 1/2 and 3/4 points (in
     ``u``) of every knot interval of the spline ``s``, mapped back to ``x`` and clipped to
@@ -366,9 +366,9 @@ def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
     achieved error on a dense grid is typically 0.05-0.5 of the tolerance. Features no
     sample touches stay invisible: raise ``n_init`` for narrow features.
 
-    With ``atol = 0`` a relative tolerance cannot hold next to a sign change of f (|f| -> 0
-    there): such a table has every test passed but reports ``converged=False``,
-    ``status=4``. With ``atol > 0`` an integrable endpoint singularity (``sqrt(x)`` at 0) is
+    With ``atol = 0`` a relative tolerance cannot hold next to a sign change of f
+    (``|f| -> 0`` there): such a table has every test passed but reports
+    ``converged=False``, ``status=4``. With ``atol > 0`` an integrable endpoint singularity (``sqrt(x)`` at 0) is
     bisected below the usual rounding guard while ``|f(x1) - f(x0)|`` stays below
     ``1e6 atol``, until the tests pass.
 
@@ -525,7 +525,8 @@ def _sign_status(vals, x, stats):
 
 
 def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor):
-    """The rounds of specs/autoknots.md 2.2, then the verification; returns the status."""
+    """The rounds of the AutoKnots paper (section 2), then the verification; returns the
+    status."""
     passes = cfg["n_refine"]
     pending_closure = False
     refine = cfg["refine"]
@@ -686,7 +687,7 @@ def _pointwise_ok(mesh, K, tm, ym, F, cfg):
 
 
 def _guard(mesh, T, xm, um, cfg, partial):
-    """Discontinuity guard (specs/autoknots.md 2.5), before a round is evaluated.
+    """Discontinuity guard, before a round is evaluated.
 
     With ``atol > 0`` (linear space) an interval at the span limit may be bisected further,
     down to the floating-point limit in x, while the variation of f over it is below
