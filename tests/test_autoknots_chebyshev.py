@@ -379,3 +379,30 @@ def test_chebyshev_bad_f_values():
     with pytest.raises(ValueError, match="shape"):
         nf.autoknots(lambda x: np.ones((x.size, 2, 2)), 0.0, 1.0, kind="chebyshev",
                      vectorized=True)
+
+
+def test_monomial_evaluation_form_matches_reference(kernels):
+    from numfit.interpolate._chebtable import _monomial_form
+    rng = np.random.default_rng(11)
+    u = np.cumsum(np.r_[-1.0, rng.uniform(0.05, 1.0, 40)])
+    degs = rng.integers(0, 9, 40)
+    coef = np.concatenate([rng.standard_normal(d + 1) * 0.5 ** np.arange(d + 1)
+                           for d in degs])[:, None]
+    off = np.r_[0, np.cumsum(degs + 1)].astype(np.intp)
+    mono = _monomial_form(u, off, coef)
+    assert mono is not None and mono[2].shape == (40, int(degs.max()) + 1)
+    table = np.empty(4 * 40 + 1, dtype=np.intp)
+    kernels.build_table(u, table)
+    for q in (rng.uniform(u[0], u[-1], 3000), np.sort(rng.uniform(u[0], u[-1], 3000)),
+              np.r_[u, u[0] - 1.0, u[-1] + 1.0, np.nan]):
+        out = np.empty(q.size)
+        assert kernels.evaluate_mono1(u, table, *mono, q, False, out) == 0
+        ref = ref_evaluate_cheb(u, off, coef, q)[:, 0]
+        assert np.array_equal(np.isnan(out), np.isnan(ref))
+        ok = ~np.isnan(ref)
+        assert np.allclose(out[ok], ref[ok], rtol=0, atol=1e-13)
+    out = np.empty(3)
+    assert kernels.evaluate_mono1(u, table, *mono, np.zeros(4), False, out) == -1
+    # degree > 8 or vector tables have no monomial form
+    assert _monomial_form(u[:2], np.array([0, 10]), np.ones((10, 1))) is None
+    assert _monomial_form(u[:2], np.array([0, 3]), np.ones((3, 2))) is None

@@ -550,3 +550,50 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
             b2 = tmp
         out1[p] = (coef1[k0] - b2) + s * b1
     return 0
+
+
+cpdef int evaluate_mono1(const double[::1] t, const isize[::1] table, const double[::1] mid,
+                         const double[::1] sc, const double[:, ::1] M, const double[::1] q,
+                         bint extrapolate, double[::1] out1) noexcept nogil:
+    """Scalar pieces of one degree D = M.shape[1] - 1 in s = (q - mid[i]) * sc[i]: row i of M
+    holds the monomial coefficients, highest power first (Horner).
+
+    The evaluation form of a piecewise-Chebyshev table whose pieces were split to low degree
+    (converted once by the front end). Points go in blocks of 256: first the piece lookups
+    (:func:`_walk`), then Horner for the block, whose chains are independent, so the
+    processor overlaps them. NaN for NaN q and outside [t0, tn] unless extrapolate.
+    Returns -1 on inconsistent sizes.
+    """
+    cdef bint walking = True
+    cdef isize nb = t.shape[0], n = nb - 1, C = table.shape[0] - 1, Q = q.shape[0]
+    cdef isize D = M.shape[1] - 1, p, p0, p1, k, i = 0, j
+    cdef isize idx[256]
+    cdef double ss[256]
+    cdef double t0, tn, inv_w, qq, s, acc
+    if (nb < 2 or C < 1 or M.shape[0] != n or mid.shape[0] != n or sc.shape[0] != n
+            or D < 0 or out1.shape[0] != Q):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    for p0 in range(0, Q, 256):
+        p1 = p0 + 256 if p0 + 256 < Q else Q
+        for p in range(p0, p1):
+            qq = q[p]
+            if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+                idx[p - p0] = -1
+                continue
+            i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
+            idx[p - p0] = i
+            ss[p - p0] = (qq - mid[i]) * sc[i]
+        for p in range(p0, p1):
+            j = idx[p - p0]
+            if j < 0:
+                out1[p] = NAN
+                continue
+            s = ss[p - p0]
+            acc = M[j, 0]
+            for k in range(1, D + 1):
+                acc = acc * s + M[j, k]
+            out1[p] = acc
+    return 0

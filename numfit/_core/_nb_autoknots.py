@@ -467,3 +467,45 @@ def evaluate_cheb1(t, off, coef1, table, q, extrapolate, out1):
             b2 = tmp
         out1[p] = (coef1[k0] - b2) + s * b1
     return 0
+
+
+@_jit
+def evaluate_mono1(t, table, mid, sc, M, q, extrapolate, out1):
+    """Twin of ``evaluate_mono1`` in _autoknots.pyx: one-degree monomial pieces in
+    s = (q - mid[i]) * sc[i], highest power first; lookups then Horner per block of 256."""
+    nb = t.shape[0]
+    n = nb - 1
+    C = table.shape[0] - 1
+    Q = q.shape[0]
+    D = M.shape[1] - 1
+    if (nb < 2 or C < 1 or M.shape[0] != n or mid.shape[0] != n or sc.shape[0] != n
+            or D < 0 or out1.shape[0] != Q):
+        return -1
+    t0 = t[0]
+    tn = t[n]
+    inv_w = C / (tn - t0)
+    idx = np.empty(256, dtype=np.intp)
+    ss = np.empty(256)
+    i = 0
+    walking = True
+    for p0 in range(0, Q, 256):
+        p1 = min(p0 + 256, Q)
+        for p in range(p0, p1):
+            qq = q[p]
+            if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
+                idx[p - p0] = -1
+                continue
+            i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
+            idx[p - p0] = i
+            ss[p - p0] = (qq - mid[i]) * sc[i]
+        for p in range(p0, p1):
+            j = idx[p - p0]
+            if j < 0:
+                out1[p] = np.nan
+                continue
+            s = ss[p - p0]
+            acc = M[j, 0]
+            for k in range(1, D + 1):
+                acc = acc * s + M[j, k]
+            out1[p] = acc
+    return 0

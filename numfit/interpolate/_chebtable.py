@@ -190,13 +190,17 @@ class AutoKnotsChebyshev(TableBase):
             table = np.empty(4 * (t.size - 1) + 1, dtype=np.intp)
             _kernels.kernels.build_table(t, table)
             tab = (t, off, coef, np.ascontiguousarray(coef[:, 0]) if coef.shape[1] == 1
-                   else None, table)
+                   else None, table, _monomial_form(t, off, coef))
             self._ev[nu] = tab
         return tab
 
     def _eval_u(self, uq, nu, extrapolate):
-        t, off, coef, coef1, table = self._tables(nu)
+        t, off, coef, coef1, table, mono = self._tables(nu)
         K = _kernels.kernels
+        if mono is not None:
+            out = np.empty(uq.size)
+            K.evaluate_mono1(t, table, *mono, uq, bool(extrapolate), out)
+            return out[:, None]
         if coef1 is not None:
             out = np.empty(uq.size)
             K.evaluate_cheb1(t, off, coef1, table, uq, bool(extrapolate), out)
@@ -266,7 +270,7 @@ class AutoKnotsChebyshev(TableBase):
         key = device_key(xp)
         tb = self._dev.get(key)
         if tb is None:
-            t, off, coef, _, _ = self._tables(0)
+            t, off, coef = self._tables(0)[:3]
             tb = _gpu.cheb_device_tables(xp, t, off, coef)
             self._dev[key] = tb
         out = _gpu.evaluate_cheb_xp(xp, tb, self._to_u(xp, q, extrapolate), extrapolate)
@@ -518,6 +522,33 @@ def _split_for_evaluation(u, off, coef, dmax):
     offs = np.zeros(len(cs) + 1, dtype=np.intp)
     np.cumsum([c.shape[0] for c in cs], out=offs[1:])
     return (np.concatenate(us), offs, np.ascontiguousarray(np.concatenate(cs)))
+
+
+def _monomial_form(t, off, coef):
+    """(mid, sc, M) of a scalar table whose pieces have degree <= _EVAL_DEGREE: row i of M
+    holds piece i's polynomial in s = (u - mid_i) sc_i as monomial coefficients, highest
+    power first, zero-padded to the largest degree (for ``evaluate_mono1``); else None.
+
+    At degree <= 8 on [-1, 1] the monomial coefficients exceed the Chebyshev ones by at most
+    2^7, so the Horner form keeps the evaluation within ~1e-14 of the piece's scale.
+    """
+    degs = np.diff(off) - 1
+    if coef.shape[1] != 1 or degs.max() > _EVAL_DEGREE:
+        return None
+    D = int(degs.max())
+    C = np.zeros((degs.size, D + 1))
+    for d in np.unique(degs):
+        rows = np.flatnonzero(degs == d)
+        idx = off[rows][:, None] + np.arange(d + 1)[None, :]
+        C[rows, :d + 1] = coef[idx, 0]
+    P = np.zeros((D + 1, D + 1))                                    # T_k -> powers
+    for k in range(D + 1):
+        r = np.polynomial.chebyshev.cheb2poly(np.eye(D + 1)[k])[:D + 1]
+        P[k, :r.size] = r
+    M = np.ascontiguousarray((C @ P)[:, ::-1])
+    mid = 0.5 * (t[1:] + t[:-1])
+    sc = 2.0 / np.diff(t)
+    return mid, sc, M
 
 
 def _split_piece(c, d, dmax):
