@@ -157,7 +157,7 @@ def test_chebyshev_calculus(cheb):
     assert cheb.integrate(0.3, 4.2) == pytest.approx(exact, rel=1e-10)
     assert cheb.integrate(4.2, 0.3) == pytest.approx(-exact, rel=1e-10)
     P = cheb.antiderivative()
-    assert P(0.1) == pytest.approx(0.0, abs=1e-15) and P(4.2) - P(0.3) == pytest.approx(exact, rel=1e-10)
+    assert P(0.1) == pytest.approx(0.0, abs=1e-14) and P(4.2) - P(0.3) == pytest.approx(exact, rel=1e-10)
     assert np.allclose(P.derivative()(x), cheb(x), rtol=1e-12)
     with pytest.raises(ValueError, match="outside"):
         cheb.integrate(0.0, 1.0)
@@ -259,7 +259,7 @@ def test_split_for_evaluation_matches_reference(kernels):
                            for d in degs])
     off = np.r_[0, np.cumsum(degs + 1)].astype(np.intp)
     t2, off2, coef2 = _split_for_evaluation(u, off, coef, 8)
-    assert np.max(np.diff(off2) - 1) <= 8 or np.any(np.diff(off2) - 1 == 64)
+    assert np.max(np.diff(off2) - 1) <= 8
     q = np.sort(rng.uniform(u[0], u[-1], 5000))
     ref = ref_evaluate_cheb(u, off, coef, q)
     table = np.empty(4 * (t2.size - 1) + 1, dtype=np.intp)
@@ -385,7 +385,7 @@ def test_monomial_evaluation_form_matches_reference(kernels):
     from numfit.interpolate._chebtable import _monomial_form
     rng = np.random.default_rng(11)
     u = np.cumsum(np.r_[-1.0, rng.uniform(0.05, 1.0, 40)])
-    degs = rng.integers(0, 9, 40)
+    degs = rng.integers(0, 7, 40)
     coef = np.concatenate([rng.standard_normal(d + 1) * 0.5 ** np.arange(d + 1)
                            for d in degs])[:, None]
     off = np.r_[0, np.cumsum(degs + 1)].astype(np.intp)

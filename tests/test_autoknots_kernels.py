@@ -173,3 +173,35 @@ def test_evaluate_cubic_fast_path_is_identical(kernels, extrapolate):
         assert kernels.evaluate_cubic(t, cT, table, q, extrapolate, out) == 0
         kernels.evaluate(t, c, table, q, 0, extrapolate, ref)
         assert np.array_equal(out, ref[:, 0], equal_nan=True)
+
+
+@pytest.mark.parametrize("dyadic", [True, False])
+def test_simple_tables_need_no_search(kernels, dyadic):
+    """lookup_table's buckets are half the narrowest interval where that fits: no bucket
+    holds two breakpoints and the kernels read the interval without a search (_find1);
+    the result equals the reference everywhere, breakpoints and both sides included."""
+    from numfit.interpolate._kernels import lookup_table
+    rng = np.random.default_rng(5)
+    if dyadic:
+        t = np.sort(np.unique(np.r_[0.0, 3.0, rng.integers(1, 512, 60) * (3.0 / 512)]))
+    else:
+        t = np.cumsum(rng.uniform(0.01, 1.0, 80))
+    y = rng.normal(size=(t.size, 1))
+    c = _fit(kernels, t, y)
+    table = lookup_table(t, kernels)
+    assert table.size - 1 >= 2 * (t[-1] - t[0]) / np.diff(t).min() - 1
+    assert np.all(np.diff(table) <= 1)                    # a "simple" table
+    eps = np.spacing(t)
+    q = np.concatenate([rng.uniform(t[0] - 1, t[-1] + 1, 5000), t, t - eps, t + eps,
+                        np.sort(rng.uniform(t[0], t[-1], 2000))])
+    for extrapolate in (False, True):
+        ref = ref_evaluate(t, c, q, 0, extrapolate)
+        out = np.empty((q.size, 1))
+        assert kernels.evaluate(t, c, table, q, 0, extrapolate, out) == 0
+        out1 = np.empty(q.size)
+        cT = np.ascontiguousarray(c[:, :, 0].T)
+        assert kernels.evaluate_cubic(t, cT, table, q, extrapolate, out1) == 0
+        ok = ~np.isnan(ref[:, 0])
+        assert np.array_equal(np.isnan(out1), ~ok)
+        assert np.allclose(out1[ok], ref[ok, 0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(out[ok, 0], ref[ok, 0], rtol=1e-12, atol=1e-12)

@@ -143,13 +143,44 @@ cdef inline isize _find(const double[::1] t, isize n, const isize[::1] table, is
     return lo
 
 
+cdef inline bint _simple(const isize[::1] table) noexcept nogil:
+    """True when no bucket holds more than one breakpoint (the table's entries step by at
+    most one): then :func:`_find1` needs no search."""
+    cdef isize k
+    for k in range(table.shape[0] - 1):
+        if table[k + 1] - table[k] > 1:
+            return False
+    return True
+
+
+cdef inline isize _find1(const double[::1] t, isize n, const isize[::1] table, isize C,
+                         double t0, double inv_w, double q) noexcept nogil:
+    """:func:`_find` for a :func:`_simple` table, without branches: the bucket's interval,
+    moved one to the right or left when q lies past its ends (the bucket holds at most one
+    breakpoint; rounding may put q one bucket off). q must not be NaN."""
+    cdef double z = (q - t0) * inv_w
+    cdef isize cell, i, j, k
+    z = 0.0 if z < 0.0 else z
+    z = C - 0.5 if z >= C else z
+    cell = <isize>z
+    i = table[cell]
+    j = i + 1 if i < n - 2 else i
+    i += <isize>(t[j] <= q) * (j - i)
+    k = i - 1 if i > 0 else i
+    i -= <isize>(t[i] > q) * (i - k)
+    return i
+
+
 cdef inline isize _walk(const double[::1] t, isize n, const isize[::1] table, isize C,
                         double t0, double inv_w, double q, isize i, isize p,
-                        bint* walking) noexcept nogil:
-    """Interval of q (as :func:`_find`). While the previous lookups hit (``walking``), the
-    previous point's interval i and the next one are tried first, so sorted queries walk the
-    knots; after a miss only every 16th point retries, so random queries go straight to the
-    table without mispredicted branches. q must not be NaN."""
+                        bint* walking, bint simple) noexcept nogil:
+    """Interval of q (as :func:`_find`). A :func:`_simple` table is read directly
+    (:func:`_find1`). Otherwise, while the previous lookups hit (``walking``), the previous
+    point's interval i and the next one are tried first, so sorted queries walk the knots;
+    after a miss only every 16th point retries, so random queries go straight to the table
+    without mispredicted branches. q must not be NaN."""
+    if simple:
+        return _find1(t, n, table, C, t0, inv_w, q)
     if walking[0] or (p & 15) == 0:
         if t[i] <= q and (i == n - 2 or q < t[i + 1]):
             walking[0] = True
@@ -205,7 +236,7 @@ cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isi
     cT is (n-1, 4), one row [c0, c1, c2, c3] per interval (one cache line), and the interval
     of the previous point is tried before the table, so sorted queries walk the knots.
     """
-    cdef bint walking = True
+    cdef bint walking = True, simple = _simple(table)
     cdef isize n = t.shape[0], C = table.shape[0] - 1, p, i = 0, Q = q.shape[0]
     cdef double t0 = t[0], tn = t[n - 1], inv_w, s, qq
     inv_w = C / (tn - t0)
@@ -214,7 +245,7 @@ cpdef int evaluate_cubic(const double[::1] t, const double[:, ::1] cT, const isi
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = NAN
             continue
-        i = _walk(t, n, table, C, t0, inv_w, qq, i, p, &walking)
+        i = _walk(t, n, table, C, t0, inv_w, qq, i, p, &walking, simple)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -473,7 +504,7 @@ cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[
     NaN q and outside [t_0, t_n] unless extrapolate (the end pieces continue, |s| > 1).
     Returns -1 on inconsistent sizes (off vs t, off[0] != 0, off[n] vs coef, out vs q/coef).
     """
-    cdef bint walking = True
+    cdef bint walking = True, simple = _simple(table)
     cdef isize nb = t.shape[0], n = nb - 1, m = coef.shape[1], C = table.shape[0] - 1
     cdef isize Q = q.shape[0], p, i = 0, j, k, k0, d
     cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
@@ -489,7 +520,7 @@ cpdef int evaluate_cheb(const double[::1] t, const isize[::1] off, const double[
             for j in range(m):
                 out[p, j] = NAN
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking, simple)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -517,7 +548,7 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
 
     Same lookup, conventions, arithmetic and status codes as :func:`evaluate_cheb` with m = 1.
     """
-    cdef bint walking = True
+    cdef bint walking = True, simple = _simple(table)
     cdef isize nb = t.shape[0], n = nb - 1, C = table.shape[0] - 1
     cdef isize Q = q.shape[0], p, i = 0, k, k0, d
     cdef double t0, tn, inv_w, qq, a, b, s, s2, b1, b2, tmp
@@ -532,7 +563,7 @@ cpdef int evaluate_cheb1(const double[::1] t, const isize[::1] off, const double
         if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = NAN
             continue
-        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
+        i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking, simple)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -564,7 +595,7 @@ cpdef int evaluate_mono1(const double[::1] t, const isize[::1] table, const doub
     processor overlaps them. NaN for NaN q and outside [t0, tn] unless extrapolate.
     Returns -1 on inconsistent sizes.
     """
-    cdef bint walking = True
+    cdef bint walking = True, simple = _simple(table)
     cdef isize nb = t.shape[0], n = nb - 1, C = table.shape[0] - 1, Q = q.shape[0]
     cdef isize D = M.shape[1] - 1, p, p0, p1, k, i = 0, j
     cdef isize idx[256]
@@ -583,7 +614,7 @@ cpdef int evaluate_mono1(const double[::1] t, const isize[::1] table, const doub
             if isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
                 idx[p - p0] = -1
                 continue
-            i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking)
+            i = _walk(t, nb, table, C, t0, inv_w, qq, i, p, &walking, simple)
             idx[p - p0] = i
             ss[p - p0] = (qq - mid[i]) * sc[i]
         for p in range(p0, p1):

@@ -111,9 +111,35 @@ def _find(t, n, table, C, t0, inv_w, q):
 
 
 @_jit
-def _walk(t, n, table, C, t0, inv_w, q, i, p, walking):
-    """(interval of q, walking): twin of ``_walk`` in _autoknots.pyx (previous and next
-    interval first while lookups hit, else every 16th point); q must not be NaN."""
+def _simple(table):
+    """Twin of ``_simple`` in _autoknots.pyx: no bucket holds more than one breakpoint."""
+    for k in range(table.shape[0] - 1):
+        if table[k + 1] - table[k] > 1:
+            return False
+    return True
+
+
+@_jit
+def _find1(t, n, table, C, t0, inv_w, q):
+    """Twin of ``_find1`` in _autoknots.pyx (a simple table, no search, no branches)."""
+    z = (q - t0) * inv_w
+    z = 0.0 if z < 0.0 else z
+    z = C - 0.5 if z >= C else z
+    i = table[int(z)]
+    j = i + 1 if i < n - 2 else i
+    i += int(t[j] <= q) * (j - i)
+    k = i - 1 if i > 0 else i
+    i -= int(t[i] > q) * (i - k)
+    return i
+
+
+@_jit
+def _walk(t, n, table, C, t0, inv_w, q, i, p, walking, simple):
+    """(interval of q, walking): twin of ``_walk`` in _autoknots.pyx (a simple table read
+    directly; else previous and next interval first while lookups hit, else every 16th
+    point); q must not be NaN."""
+    if simple:
+        return _find1(t, n, table, C, t0, inv_w, q), walking
     if walking or (p & 15) == 0:
         if t[i] <= q and (i == n - 2 or q < t[i + 1]):
             return i, True
@@ -168,12 +194,13 @@ def evaluate_cubic(t, cT, table, q, extrapolate, out):
     inv_w = C / (tn - t0)
     i = 0
     walking = True
+    simple = _simple(table)
     for p in range(q.shape[0]):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out[p] = np.nan
             continue
-        i, walking = _walk(t, n, table, C, t0, inv_w, qq, i, p, walking)
+        i, walking = _walk(t, n, table, C, t0, inv_w, qq, i, p, walking, simple)
         s = qq - t[i]
         out[p] = ((cT[i, 0] * s + cT[i, 1]) * s + cT[i, 2]) * s + cT[i, 3]
     return 0
@@ -402,13 +429,14 @@ def evaluate_cheb(t, off, coef, table, q, extrapolate, out):
     inv_w = C / (tn - t0)
     i = 0
     walking = True
+    simple = _simple(table)
     for p in range(Q):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             for j in range(m):
                 out[p, j] = np.nan
             continue
-        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
+        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking, simple)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -444,12 +472,13 @@ def evaluate_cheb1(t, off, coef1, table, q, extrapolate, out1):
     inv_w = C / (tn - t0)
     i = 0
     walking = True
+    simple = _simple(table)
     for p in range(Q):
         qq = q[p]
         if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
             out1[p] = np.nan
             continue
-        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
+        i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking, simple)
         a = t[i]
         b = t[i + 1]
         s = (2.0 * qq - a - b) / (b - a)
@@ -488,6 +517,7 @@ def evaluate_mono1(t, table, mid, sc, M, q, extrapolate, out1):
     ss = np.empty(256)
     i = 0
     walking = True
+    simple = _simple(table)
     for p0 in range(0, Q, 256):
         p1 = min(p0 + 256, Q)
         for p in range(p0, p1):
@@ -495,7 +525,7 @@ def evaluate_mono1(t, table, mid, sc, M, q, extrapolate, out1):
             if math.isnan(qq) or (not extrapolate and (qq < t0 or qq > tn)):
                 idx[p - p0] = -1
                 continue
-            i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking)
+            i, walking = _walk(t, nb, table, C, t0, inv_w, qq, i, p, walking, simple)
             idx[p - p0] = i
             ss[p - p0] = (qq - mid[i]) * sc[i]
         for p in range(p0, p1):

@@ -671,8 +671,7 @@ def _verify(mesh, ev, K, Uinv, cfg, stats, partial, vstate):
 
 def _pointwise_ok(mesh, K, tm, ym, F, cfg):
     """Pointwise test of new samples against the current spline (one flag per point)."""
-    table = np.empty(4 * (mesh.t.size - 1) + 1, dtype=np.intp)
-    K.build_table(mesh.t, table)
+    table = _kernels.lookup_table(mesh.t, K)
     S = np.empty(ym.shape)
     K.evaluate(mesh.t, mesh.c, table, np.ascontiguousarray(tm, dtype=np.float64), 0, True, S)
     err = np.abs(ym - S)

@@ -17,7 +17,7 @@ _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "ve
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
                "n_extrapolated")
-_EVAL_DEGREE = 8            # pieces of higher degree are split for evaluation (exactly)
+_EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
 _MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
          "asinh": (np.arcsinh, np.sinh)}
 _C2V = {}
@@ -187,8 +187,7 @@ class AutoKnotsChebyshev(TableBase):
         if tab is None:
             t, off, coef = _derivative_tables(self._u, self._off, self._coef, nu)
             t, off, coef = _split_for_evaluation(t, off, coef, _EVAL_DEGREE)
-            table = np.empty(4 * (t.size - 1) + 1, dtype=np.intp)
-            _kernels.kernels.build_table(t, table)
+            table = _kernels.lookup_table(t)
             tab = (t, off, coef, np.ascontiguousarray(coef[:, 0]) if coef.shape[1] == 1
                    else None, table, _monomial_form(t, off, coef))
             self._ev[nu] = tab
@@ -494,15 +493,8 @@ def _eval_pieces(u, off, coef, uq):
 
 
 def _split_for_evaluation(u, off, coef, dmax):
-    """Split every piece of degree > dmax into 2^k equal parts, each of degree <= dmax.
-
-    The series of a part is computed from the piece's own polynomial at its Lobatto points
-    (exact up to rounding for the full degree), then truncated where the dropped
-    coefficients sum to <= 256 eps times the piece's coefficient scale (the rounding noise of
-    the computed coefficients): the evaluation equals the piece's polynomial to ~6e-14 of
-    its scale. k grows until every part fits (at most 6; a piece
-    that still does not fit is kept whole).
-    """
+    """Split every piece of degree > dmax into parts of degree <= dmax (:func:`_split_piece`)
+    for evaluation; a piece that does not fit within the depth limit is kept whole."""
     degs = np.diff(off) - 1
     if degs.max() <= dmax:
         return u, off, coef
@@ -514,11 +506,10 @@ def _split_for_evaluation(u, off, coef, dmax):
             us.append(u[i + 1:i + 2])
             cs.append(c)
             continue
-        n = len(parts)
-        e = u[i] + (u[i + 1] - u[i]) * np.arange(1, n + 1) / n
+        e = u[i] + (u[i + 1] - u[i]) * (np.array([hi for _, hi, _ in parts]) + 1) / 2
         e[-1] = u[i + 1]
         us.append(e)
-        cs.extend(parts)
+        cs.extend(sc for _, _, sc in parts)
     offs = np.zeros(len(cs) + 1, dtype=np.intp)
     np.cumsum([c.shape[0] for c in cs], out=offs[1:])
     return (np.concatenate(us), offs, np.ascontiguousarray(np.concatenate(cs)))
@@ -529,8 +520,8 @@ def _monomial_form(t, off, coef):
     holds piece i's polynomial in s = (u - mid_i) sc_i as monomial coefficients, highest
     power first, zero-padded to the largest degree (for ``evaluate_mono1``); else None.
 
-    At degree <= 8 on [-1, 1] the monomial coefficients exceed the Chebyshev ones by at most
-    2^7, so the Horner form keeps the evaluation within ~1e-14 of the piece's scale.
+    At degree <= 6 on [-1, 1] the monomial coefficients exceed the Chebyshev ones by at most
+    2^5, so the Horner form keeps the evaluation within ~1e-14 of the piece's scale.
     """
     degs = np.diff(off) - 1
     if coef.shape[1] != 1 or degs.max() > _EVAL_DEGREE:
@@ -551,24 +542,42 @@ def _monomial_form(t, off, coef):
     return mid, sc, M
 
 
-def _split_piece(c, d, dmax):
-    """Series of degree <= dmax on 2^k equal parts of [-1, 1] equal to series c (degree d)
-    to rounding, or None."""
+def _split_piece(c, d, dmax, max_depth=16):
+    """Parts ``(lo, hi, series)`` of [-1, 1], in order, on which the series c (degree d)
+    equals a series of degree <= dmax to rounding; None past ``max_depth`` bisections.
+
+    A part's series is computed from c itself at the part's Lobatto points (exact up to
+    rounding for the full degree) and truncated where the dropped coefficients sum to
+    <= 256 eps times c's coefficient scale (the rounding noise of the computed coefficients):
+    the evaluation equals the piece's polynomial to ~6e-14 of its scale. A part that does
+    not fit is bisected; near the ends of a high-degree piece (where its derivatives are
+    largest) the parts become small, elsewhere they stay wide.
+    """
     thresh = 256 * np.finfo(float).eps * np.abs(c).sum(axis=0)
     s_nodes = lobatto(d)
-    for k in range(1, 7):
-        n = 2 ** k
-        edges = np.linspace(-1.0, 1.0, n + 1)
-        s = (0.5 * (edges[:-1] + edges[1:])[:, None]
-             + 0.5 * np.diff(edges)[:, None] * s_nodes[None, :]).ravel()
-        vals = np.polynomial.chebyshev.chebval(s, c)               # (m, n*(d+1))
+    done, todo = [], [(-1.0, 1.0)]
+    for _ in range(max_depth):
+        lo = np.array([a for a, _ in todo])
+        hi = np.array([b for _, b in todo])
+        s = (0.5 * (lo + hi)[:, None] + 0.5 * (hi - lo)[:, None] * s_nodes[None, :]).ravel()
+        n = lo.size
+        vals = np.polynomial.chebyshev.chebval(s, c)                  # (m, n*(d+1))
         vals = vals.reshape(c.shape[1], n, d + 1).transpose(2, 1, 0)   # (d+1, n, m)
         sc = values_to_coefs(vals, d)                                  # (d+1, n, m)
         tail = np.cumsum(np.abs(sc[::-1]), axis=0)[::-1]               # sum over >= r
         small = np.all(tail <= thresh, axis=2)                         # (d+1, n)
         keep = np.where(small.any(axis=0), np.argmax(small, axis=0), d + 1)
-        if keep.max() - 1 <= dmax:
-            return [sc[:max(int(r), 1), j] for j, r in enumerate(keep)]
+        nxt = []
+        for j in range(n):
+            if keep[j] - 1 <= dmax:
+                done.append((lo[j], hi[j], sc[:max(int(keep[j]), 1), j]))
+            else:
+                mid = 0.5 * (lo[j] + hi[j])
+                nxt += [(lo[j], mid), (mid, hi[j])]
+        if not nxt:
+            done.sort(key=lambda part: part[0])
+            return done
+        todo = nxt
     return None
 
 

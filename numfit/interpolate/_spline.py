@@ -140,10 +140,7 @@ class AutoKnotsSpline(TableBase):
     # ----------------------------------------------------------------- evaluation
     def _lookup_table(self):
         if self._table is None:
-            t = self._t
-            table = np.empty(4 * (t.size - 1) + 1, dtype=np.intp)
-            _kernels.kernels.build_table(t, table)
-            self._table = table
+            self._table = _kernels.lookup_table(self._t)
         return self._table
 
     def _eval_t(self, q, nu, extrapolate):
