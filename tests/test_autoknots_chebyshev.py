@@ -27,7 +27,7 @@ def damped(x):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("rtol", [1e-6, 1e-10])
 @pytest.mark.parametrize("m", FAMILY, ids=lambda m: m.name)
-def test_family_meets_tolerance(m, rtol, kind):
+def test_family_meets_tolerance(m, rtol, kind, use_kernels):
     s = nf.autoknots(m.f, m.a, m.b, kind=kind, **m.options(rtol))
     assert s.converged and s.status == 0
     r = error_ratio(s, m.f)

@@ -174,13 +174,11 @@ cdef inline isize _find1(const double[::1] t, isize n, const isize[::1] table, i
 cdef inline isize _walk(const double[::1] t, isize n, const isize[::1] table, isize C,
                         double t0, double inv_w, double q, isize i, isize p,
                         bint* walking, bint simple) noexcept nogil:
-    """Interval of q (as :func:`_find`). A :func:`_simple` table is read directly
-    (:func:`_find1`). Otherwise, while the previous lookups hit (``walking``), the previous
-    point's interval i and the next one are tried first, so sorted queries walk the knots;
-    after a miss only every 16th point retries, so random queries go straight to the table
-    without mispredicted branches. q must not be NaN."""
-    if simple:
-        return _find1(t, n, table, C, t0, inv_w, q)
+    """Interval of q (as :func:`_find`). While the previous lookups hit (``walking``), the
+    previous point's interval i and the next one are tried first, so sorted queries walk the
+    knots; after a miss only every 16th point retries, and the others go straight to the
+    table: read directly when it is :func:`_simple` (:func:`_find1`, no branch to
+    mispredict on random queries), else searched. q must not be NaN."""
     if walking[0] or (p & 15) == 0:
         if t[i] <= q and (i == n - 2 or q < t[i + 1]):
             walking[0] = True
@@ -189,6 +187,8 @@ cdef inline isize _walk(const double[::1] t, isize n, const isize[::1] table, is
             walking[0] = True
             return i + 1
         walking[0] = False
+    if simple:
+        return _find1(t, n, table, C, t0, inv_w, q)
     return _find(t, n, table, C, t0, inv_w, q)
 
 

@@ -135,16 +135,16 @@ def _find1(t, n, table, C, t0, inv_w, q):
 
 @_jit
 def _walk(t, n, table, C, t0, inv_w, q, i, p, walking, simple):
-    """(interval of q, walking): twin of ``_walk`` in _autoknots.pyx (a simple table read
-    directly; else previous and next interval first while lookups hit, else every 16th
-    point); q must not be NaN."""
-    if simple:
-        return _find1(t, n, table, C, t0, inv_w, q), walking
+    """(interval of q, walking): twin of ``_walk`` in _autoknots.pyx (previous and next
+    interval first while lookups hit, else every 16th point; then the table, read directly
+    when simple); q must not be NaN."""
     if walking or (p & 15) == 0:
         if t[i] <= q and (i == n - 2 or q < t[i + 1]):
             return i, True
         if i < n - 2 and t[i + 1] <= q and (i + 1 == n - 2 or q < t[i + 2]):
             return i + 1, True
+    if simple:
+        return _find1(t, n, table, C, t0, inv_w, q), False
     return _find(t, n, table, C, t0, inv_w, q), False
 
 
