@@ -7,7 +7,8 @@ from ._result import Result
 from ._workers import dask_map
 from .approx import (PolynomialSpace, SamplingError, WeightedSample, WLSResult, sample_points,
                      wls)
-from .interpolate import AutoKnotsChebyshev, AutoKnotsSpline, autoknots
+from .interpolate import (AutoKnots2D, AutoKnotsChebyshev, AutoKnotsSpline, autoknots,
+                          autoknots2d)
 from .linalg import (BinnedTsallisINF, ChebCB, ContextRangeWarning, RelaxationTuner,
                      TsallisINF, sketch_solve, sor, ssor_cg)
 from .optimize import ALSketchStatus, alsketch, minimize_alsketch
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ALSketchStatus",
+    "AutoKnots2D",
     "AutoKnotsChebyshev",
     "AutoKnotsSpline",
     "AutoKnotsWarning",
@@ -28,6 +30,7 @@ __all__ = [
     "__version__",
     "alsketch",
     "autoknots",
+    "autoknots2d",
     "minimize_alsketch",
     "sample_points",
     "wls",

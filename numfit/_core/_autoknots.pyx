@@ -1,6 +1,6 @@
 # cython: language_level=3
-"""AutoKnots compiled kernels (K1-K7: fit, lookup, evaluation, integrals, tests, merge, widths) and the evaluation of
-piecewise-Chebyshev tables (K8).
+"""AutoKnots compiled kernels (K1-K7: fit, lookup, evaluation, integrals, tests, merge, widths), the evaluation of
+piecewise-Chebyshev tables (K8) and of tensor-product bicubic tables (K9).
 
 Kernels only: no validation. Front ends pass C-contiguous float64 memoryviews and
 preallocated outputs; every function runs without the GIL and returns an int status
@@ -21,6 +21,12 @@ off : (n+1,) intp offsets, off[0] = 0 < off[1] < ... < off[n] = L; piece i has d
 coef : (L, m) (or (L,) for the scalar fast path) Chebyshev coefficients a_0..a_d, ascending,
     in the local variable s = (2q - t_i - t_{i+1}) / (t_{i+1} - t_i):
     p(q) = sum_k a_k T_k(s). The bucket table is the one :func:`build_table` makes from t.
+
+Tensor-product bicubic tables (K9):
+tu : (nx,), tv : (ny,) strictly increasing knots of the two axes.
+C : (nx-1, ny-1, 4, 4, m) C-contiguous; on cell (i, j), with s = u - tu_i and r = v - tv_j,
+    p(u, v) = sum_{a,b} C[i, j, a, b, :] s**(3-a) r**(3-b) (PPoly order on each axis).
+    One bucket table per axis, from :func:`build_table`.
 """
 from libc.math cimport fabs, sqrt, NAN, INFINITY, isnan
 
@@ -627,4 +633,105 @@ cpdef int evaluate_mono1(const double[::1] t, const isize[::1] table, const doub
             for k in range(1, D + 1):
                 acc = acc * s + M[j, k]
             out1[p] = acc
+    return 0
+
+
+# ---------------------------------------------------------------- K9: tensor-product bicubic
+cpdef int evaluate2d(const double[::1] tu, const double[::1] tv,
+                     const double[:, :, :, :, ::1] C, const isize[::1] table_u,
+                     const isize[::1] table_v, const double[::1] qu, const double[::1] qv,
+                     int du, int dv, bint extrapolate, double[:, ::1] out) noexcept nogil:
+    """out[p, :] = d^du/du^du d^dv/dv^dv of the bicubic table at the point (qu[p], qv[p]).
+
+    The cell (i, j) comes from one :func:`_walk` state per axis (as in
+    :func:`evaluate_cubic`: a point on an interior knot belongs to the cell on its right, the
+    last knot to the last cell), then p = sum_{a,b} C[i, j, a, b] s^(3-a) r^(3-b) with the
+    falling factorials of the derivative orders. For m = 1 and du = dv = 0 (fast path): Horner
+    in s of the four Horner-in-r values, the points in blocks of 256 as in
+    :func:`evaluate_mono1` (the lookups of the block, then its independent Horner chains, so
+    the processor overlaps the loads of the cells). NaN for a NaN coordinate and outside
+    [tu_0, tu_nx-1] x [tv_0, tv_ny-1] unless extrapolate (the edge cells continue). Returns -1
+    on inconsistent sizes (C vs tu/tv, out vs qu/C, qv vs qu, tables) or du, dv outside 0..3.
+    """
+    cdef bint walk_u = True, walk_v = True, simple_u, simple_v, fast
+    cdef isize nx = tu.shape[0], ny = tv.shape[0], m = C.shape[4], Q = qu.shape[0]
+    cdef isize Cu = table_u.shape[0] - 1, Cv = table_v.shape[0] - 1
+    cdef isize p, p0, p1, i = 0, j = 0, a, b, k, jj
+    cdef isize idx[256]
+    cdef double ss[256]
+    cdef double rr[256]
+    cdef double u0, un, v0, vn, inv_wu, inv_wv, x, y, s, r, w0, w1, w2, w3, acc, accr
+    cdef double fu[4]
+    cdef double fv[4]
+    cdef const double* c
+    if (nx < 2 or ny < 2 or Cu < 1 or Cv < 1 or C.shape[0] != nx - 1 or C.shape[1] != ny - 1
+            or C.shape[2] != 4 or C.shape[3] != 4 or qv.shape[0] != Q or out.shape[0] != Q
+            or out.shape[1] != m or du < 0 or du > 3 or dv < 0 or dv > 3):
+        return -1
+    for jj in range(4):                # falling factorials jj!/(jj-d)!
+        acc = 1.0
+        accr = 1.0
+        for k in range(du):
+            acc *= (jj - k)
+        for k in range(dv):
+            accr *= (jj - k)
+        fu[jj] = acc if jj >= du else 0.0
+        fv[jj] = accr if jj >= dv else 0.0
+    fast = m == 1 and du == 0 and dv == 0
+    simple_u = _simple(table_u)
+    simple_v = _simple(table_v)
+    u0 = tu[0]
+    un = tu[nx - 1]
+    v0 = tv[0]
+    vn = tv[ny - 1]
+    inv_wu = Cu / (un - u0)
+    inv_wv = Cv / (vn - v0)
+    if fast:
+        for p0 in range(0, Q, 256):
+            p1 = p0 + 256 if p0 + 256 < Q else Q
+            for p in range(p0, p1):        # the cells of the block: offsets into C, s, r
+                x = qu[p]
+                y = qv[p]
+                if isnan(x) or isnan(y) or (not extrapolate
+                                            and (x < u0 or x > un or y < v0 or y > vn)):
+                    idx[p - p0] = -1
+                    continue
+                i = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, &walk_u, simple_u)
+                j = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, &walk_v, simple_v)
+                idx[p - p0] = (i * (ny - 1) + j) * 16
+                ss[p - p0] = x - tu[i]
+                rr[p - p0] = y - tv[j]
+            for p in range(p0, p1):        # Horner in r (4 rows), then in s
+                if idx[p - p0] < 0:
+                    out[p, 0] = NAN
+                    continue
+                c = &C[0, 0, 0, 0, 0] + idx[p - p0]
+                s = ss[p - p0]
+                r = rr[p - p0]
+                w0 = ((c[0] * r + c[1]) * r + c[2]) * r + c[3]
+                w1 = ((c[4] * r + c[5]) * r + c[6]) * r + c[7]
+                w2 = ((c[8] * r + c[9]) * r + c[10]) * r + c[11]
+                w3 = ((c[12] * r + c[13]) * r + c[14]) * r + c[15]
+                out[p, 0] = ((w0 * s + w1) * s + w2) * s + w3
+        return 0
+    for p in range(Q):
+        x = qu[p]
+        y = qv[p]
+        if isnan(x) or isnan(y) or (not extrapolate and (x < u0 or x > un or y < v0 or y > vn)):
+            for k in range(m):
+                out[p, k] = NAN
+            continue
+        i = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, &walk_u, simple_u)
+        j = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, &walk_v, simple_v)
+        s = x - tu[i]
+        r = y - tv[j]
+        c = &C[i, j, 0, 0, 0]              # the cell's 16 m coefficients, (a, b, k) order
+        for k in range(m):
+            acc = 0.0
+            for a in range(4 - du):        # powers 3-a >= du
+                accr = 0.0
+                for b in range(4 - dv):
+                    accr = accr * r + c[(4 * a + b) * m + k] * fv[3 - b]
+                acc = acc * s + accr * fu[3 - a]
+            out[p, k] = acc
     return 0

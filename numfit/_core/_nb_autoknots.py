@@ -539,3 +539,100 @@ def evaluate_mono1(t, table, mid, sc, M, q, extrapolate, out1):
                 acc = acc * s + M[j, k]
             out1[p] = acc
     return 0
+
+
+@_jit
+def evaluate2d(tu, tv, C, table_u, table_v, qu, qv, du, dv, extrapolate, out):
+    """Tensor-product bicubic table at the points (qu, qv): twin of ``evaluate2d`` in
+    _autoknots.pyx (one ``_walk`` state per axis, falling factorials for du, dv in 0..3;
+    for m = 1 and du = dv = 0, blocks of 256 points: lookups, then Horner in s of the four
+    Horner-in-r values)."""
+    nx = tu.shape[0]
+    ny = tv.shape[0]
+    m = C.shape[4]
+    Q = qu.shape[0]
+    Cu = table_u.shape[0] - 1
+    Cv = table_v.shape[0] - 1
+    if (nx < 2 or ny < 2 or Cu < 1 or Cv < 1 or C.shape[0] != nx - 1 or C.shape[1] != ny - 1
+            or C.shape[2] != 4 or C.shape[3] != 4 or qv.shape[0] != Q or out.shape[0] != Q
+            or out.shape[1] != m or du < 0 or du > 3 or dv < 0 or dv > 3):
+        return -1
+    fu = np.zeros(4)
+    fv = np.zeros(4)
+    for jj in range(4):
+        acc = 1.0
+        accr = 1.0
+        for k in range(du):
+            acc *= (jj - k)
+        for k in range(dv):
+            accr *= (jj - k)
+        fu[jj] = acc if jj >= du else 0.0
+        fv[jj] = accr if jj >= dv else 0.0
+    simple_u = _simple(table_u)
+    simple_v = _simple(table_v)
+    u0 = tu[0]
+    un = tu[nx - 1]
+    v0 = tv[0]
+    vn = tv[ny - 1]
+    inv_wu = Cu / (un - u0)
+    inv_wv = Cv / (vn - v0)
+    i = 0
+    j = 0
+    walk_u = True
+    walk_v = True
+    if m == 1 and du == 0 and dv == 0:
+        ib = np.empty(256, dtype=np.intp)
+        jb = np.empty(256, dtype=np.intp)
+        ss = np.empty(256)
+        rr = np.empty(256)
+        for p0 in range(0, Q, 256):
+            p1 = min(p0 + 256, Q)
+            for p in range(p0, p1):
+                x = qu[p]
+                y = qv[p]
+                if (math.isnan(x) or math.isnan(y)
+                        or (not extrapolate and (x < u0 or x > un or y < v0 or y > vn))):
+                    ib[p - p0] = -1
+                    continue
+                i, walk_u = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, walk_u, simple_u)
+                j, walk_v = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, walk_v, simple_v)
+                ib[p - p0] = i
+                jb[p - p0] = j
+                ss[p - p0] = x - tu[i]
+                rr[p - p0] = y - tv[j]
+            for p in range(p0, p1):
+                a = ib[p - p0]
+                if a < 0:
+                    out[p, 0] = np.nan
+                    continue
+                b = jb[p - p0]
+                s = ss[p - p0]
+                r = rr[p - p0]
+                c = C[a, b]
+                w0 = ((c[0, 0, 0] * r + c[0, 1, 0]) * r + c[0, 2, 0]) * r + c[0, 3, 0]
+                w1 = ((c[1, 0, 0] * r + c[1, 1, 0]) * r + c[1, 2, 0]) * r + c[1, 3, 0]
+                w2 = ((c[2, 0, 0] * r + c[2, 1, 0]) * r + c[2, 2, 0]) * r + c[2, 3, 0]
+                w3 = ((c[3, 0, 0] * r + c[3, 1, 0]) * r + c[3, 2, 0]) * r + c[3, 3, 0]
+                out[p, 0] = ((w0 * s + w1) * s + w2) * s + w3
+        return 0
+    for p in range(Q):
+        x = qu[p]
+        y = qv[p]
+        if (math.isnan(x) or math.isnan(y)
+                or (not extrapolate and (x < u0 or x > un or y < v0 or y > vn))):
+            for k in range(m):
+                out[p, k] = np.nan
+            continue
+        i, walk_u = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, walk_u, simple_u)
+        j, walk_v = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, walk_v, simple_v)
+        s = x - tu[i]
+        r = y - tv[j]
+        for k in range(m):
+            acc = 0.0
+            for a in range(4 - du):
+                accr = 0.0
+                for b in range(4 - dv):
+                    accr = accr * r + C[i, j, a, b, k] * fv[3 - b]
+                acc = acc * s + accr * fu[3 - a]
+            out[p, k] = acc
+    return 0

@@ -599,10 +599,13 @@ def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor):
 
 
 def _ordinates(xm, um, vals, cfg):
-    """(t, y, F) of new samples: spline abscissae, ordinates, f in log-log."""
+    """(t, y, F) of new samples: spline abscissae, ordinates, f in log-log. The spline is in
+    x in linear space, in u (= ln x) in log-log space, and in u whenever ``cfg["t_u"]``
+    (the axes of a 2-D table are interpolated in their knot variables)."""
+    t = um if cfg["loglog"] or cfg.get("t_u") else xm
     if cfg["loglog"]:
-        return um, np.log(vals), vals
-    return xm, vals, np.empty((0, vals.shape[1]))
+        return t, np.log(vals), vals
+    return t, vals, np.empty((0, vals.shape[1]))
 
 
 def _verify(mesh, ev, K, Uinv, cfg, stats, partial, vstate):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-__all__ = ["Member", "FAMILY", "member", "check_points", "error_ratio"]
+__all__ = ["Member", "FAMILY", "member", "check_points", "error_ratio", "Member2D", "FAMILY2D",
+           "member2d", "check_points2d", "error_ratio2d"]
 
 _MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
          "asinh": (np.arcsinh, np.sinh)}
@@ -141,3 +142,93 @@ def member(name):
         if m.name == name:
             return m
     raise KeyError(f"no family member {name!r}; choose from {[m.name for m in FAMILY]}")
+
+
+# --------------------------------------------------------------------------- two dimensions
+def check_points2d(t, n=301):
+    """The dense check grid of a 2-D table ``t``: an ``n x n`` grid uniform in the knot
+    variables and the midpoint of every cell (in the knot variables), as ``(x, y)`` arrays."""
+    (xa, xb), (ya, yb) = t.interval
+    inv_x = _MAPS[t.info["x_knots"]][1]
+    inv_y = _MAPS[t.info["y_knots"]][1]
+    uu = np.linspace(t.u[0], t.u[-1], n)
+    vv = np.linspace(t.v[0], t.v[-1], n)
+    U1, V1 = np.meshgrid(uu, vv, indexing="ij")
+    um = 0.5 * (t.u[1:] + t.u[:-1])
+    vm = 0.5 * (t.v[1:] + t.v[:-1])
+    U2, V2 = np.meshgrid(um, vm, indexing="ij")
+    U = np.concatenate([U1.ravel(), U2.ravel()])
+    V = np.concatenate([V1.ravel(), V2.ravel()])
+    return np.clip(inv_x(U), xa, xb), np.clip(inv_y(V), ya, yb)
+
+
+def error_ratio2d(t, f, n=301, *, where=False):
+    """Verified error of a 2-D table on :func:`check_points2d`: ``max |f - s| / (rtol |f| +
+    atol)`` (with ``log_f``: ``|ln s - ln f| / (rtol + atol / f)``)."""
+    x, y = check_points2d(t, n)
+    fx = np.asarray(f(x, y), dtype=float)
+    sx = np.asarray(t(x, y), dtype=float)
+    if t.log_f:
+        r = np.abs(np.log(sx) - np.log(fx)) / (t.rtol + t.atol / fx)
+    else:
+        r = np.abs(sx - fx) / (t.rtol * np.abs(fx) + t.atol)
+    if r.ndim > 1:
+        r = r.max(axis=tuple(range(1, r.ndim)))
+    i = int(np.nanargmax(r))
+    return (float(r[i]), (float(x[i]), float(y[i]))) if where else float(r[i])
+
+
+def _growth(z):
+    """Linear growth factor shape D(z), normalised to 1 at z = 0 (Carroll-Press-Turner-like
+    closed form for Om = 0.3)."""
+    a = 1 / (1 + np.asarray(z, dtype=float))
+    om = 0.3 / (0.3 + 0.7 * a ** 3)
+    ol = 1 - om
+    g = 2.5 * om / (om ** (4 / 7) - ol + (1 + om / 2) * (1 + ol / 70))
+    g0 = 2.5 * 0.3 / (0.3 ** (4 / 7) - 0.7 + 1.15 * (1 + 0.7 / 70))
+    return a * g / g0
+
+
+def _pkz(k, z):
+    """P(k, z)-like: the BAO spectrum times D(z)^2 and a z-dependent small-scale boost
+    (not separable)."""
+    knl = 0.25 * (1 + z) ** 0.8
+    return _bao(k) * _growth(z) ** 2 * np.sqrt(1 + (k / knl) ** 1.5)
+
+
+@dataclass(frozen=True)
+class Member2D:
+    """One 2-D benchmark function: ``f(x, y)`` on a rectangle with autoknots2d options."""
+    name: str
+    f: object
+    x_range: tuple
+    y_range: tuple
+    kind: str
+    kw: dict = field(default_factory=dict)
+    atol_factor: float = 0.0
+
+    def options(self, rtol):
+        return dict(rtol=rtol, atol=self.atol_factor * rtol, **self.kw)
+
+
+FAMILY2D = (
+    Member2D("pk_z_bao", _pkz, (1e-4, 10.0), (0.0, 5.0), "cosmology",
+             dict(x_knots="log", log_f=True)),
+    Member2D("smooth_nonseparable", lambda x, y: 2 + np.sin(3 * x + 2 * y * y)
+             * np.exp(-0.3 * x), (0.0, 3.0), (0.0, 2.0), "analytic"),
+    Member2D("separable_product", lambda x, y: (2 + np.sin(4 * x)) * (1.5 + np.cos(3 * y)),
+             (0.0, 3.0), (0.0, 3.0), "analytic"),
+    Member2D("front_along_y", lambda x, y: 2 + np.tanh((x - 0.5) / 0.01) * (1 + 0.3 * y),
+             (0.0, 1.0), (0.0, 1.0), "front"),
+    Member2D("vector", lambda x, y: np.stack(np.broadcast_arrays(
+        np.sin(2 * x) * np.cos(y) + 2, np.exp(-x * y)), axis=-1),
+             (0.0, 2.0), (0.0, 2.0), "vector"),
+)
+
+
+def member2d(name):
+    """The 2-D family member called ``name``."""
+    for m in FAMILY2D:
+        if m.name == name:
+            return m
+    raise KeyError(f"no 2-D family member {name!r}; choose from {[m.name for m in FAMILY2D]}")

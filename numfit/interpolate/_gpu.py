@@ -39,7 +39,7 @@ import numpy as np
 from .._backend import fuse
 
 __all__ = ["SplineTables", "device_tables", "evaluate_xp", "ChebTables", "cheb_device_tables",
-           "evaluate_cheb_xp"]
+           "evaluate_cheb_xp", "evaluate2d_xp"]
 
 
 class SplineTables:
@@ -302,4 +302,73 @@ def _evaluate_cheb(xp, tb, q, extrapolate):
     bad = q != q
     if not extrapolate:
         bad = bad | (q < tb.t0) | (q > tb.tn)
+    return xp.where(bad[:, None], math.nan, val)
+
+
+# ----------------------------------------------------------------------------- 2-D tables
+def evaluate2d_xp(xp, u, v, C, qu, qv, du, dv, extrapolate):
+    """A tensor-product bicubic table (or a partial derivative) at paired float64 points.
+
+    The layout and conventions of ``evaluate2d`` in ``numfit/_core/_autoknots.pyx``: ``C``
+    is ``(nx-1, ny-1, 4, 4, m)`` and on cell ``(i, j)``, with ``s = u - u_i`` and
+    ``r = v - v_j``, ``p = sum_{a,b} C[i, j, a, b] s^(3-a) r^(3-b)``. The cell comes from
+    ``xp.searchsorted`` in the interior knots of each axis (``side="right"``, as in
+    :func:`evaluate_xp`: a point on an interior knot belongs to the cell on its right, the last
+    knot to the last cell), then one ``xp.take`` gathers the ``16 m`` coefficients of every
+    point's cell and the sum is made vectorised over the points with the CPU kernel's
+    operation order (Horner in ``s`` of four Horner-in-``r`` values for ``du = dv = 0``, else
+    ``acc = acc * x + c * falling_factorial`` from 0.0), so with ``xp = numpy`` it matches
+    the compiled kernel to the last bit for finite points. NaN for a NaN coordinate and
+    outside ``[u_0, u_-1] x [v_0, v_-1]`` unless ``extrapolate`` (the edge cells continue).
+
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy``; all arrays belong to it.
+    u, v : array, shapes (nx,), (ny,)
+        Grid lines of the table.
+    C : array, shape (nx-1, ny-1, 4, 4, m)
+        Coefficients (``numfit.interpolate._tensor.fit_tensor``).
+    qu, qv : array, shape (Q,)
+        The points ``(qu[p], qv[p])`` (float64).
+    du, dv : int
+        Orders of the partial derivatives in ``u`` and ``v``, 0..3.
+    extrapolate : bool
+        Continue the edge cells outside the rectangle instead of returning NaN.
+
+    Returns
+    -------
+    array, shape (Q, m)
+    """
+    if xp is np:            # the compiled kernels are silent about inf/NaN arithmetic
+        with np.errstate(all="ignore"):
+            return _evaluate2d(xp, u, v, C, qu, qv, int(du), int(dv), extrapolate)
+    return _evaluate2d(xp, u, v, C, qu, qv, int(du), int(dv),
+                       extrapolate)                       # pragma: no cover - needs CuPy
+
+
+def _evaluate2d(xp, u, v, C, qu, qv, du, dv, extrapolate):
+    assert 0 <= du <= 3 and 0 <= dv <= 3
+    nx, ny, m = u.shape[0], v.shape[0], C.shape[4]
+    i = xp.searchsorted(u[1:-1], qu, side="right")
+    j = xp.searchsorted(v[1:-1], qv, side="right")
+    g = xp.take(C.reshape((nx - 1) * (ny - 1), 16 * m), i * (ny - 1) + j, axis=0)
+    g = g.reshape(qu.shape[0], 4, 4, m)
+    s = (qu - xp.take(u, i))[:, None]
+    r = (qv - xp.take(v, j))[:, None]
+    if du == 0 and dv == 0:
+        w = [((g[:, a, 0] * r + g[:, a, 1]) * r + g[:, a, 2]) * r + g[:, a, 3]
+             for a in range(4)]
+        val = ((w[0] * s + w[1]) * s + w[2]) * s + w[3]
+    else:
+        val = 0.0
+        for a in range(4 - du):                   # powers 3-a >= du
+            acc = 0.0
+            for b in range(4 - dv):
+                acc = acc * r + g[:, a, b] * _falling(3 - b, dv)
+            val = val * s + acc * _falling(3 - a, du)
+    bad = (qu != qu) | (qv != qv)
+    if not extrapolate:
+        bad = bad | (qu < float(u[0])) | (qu > float(u[-1])) | (qv < float(v[0])) \
+            | (qv > float(v[-1]))
     return xp.where(bad[:, None], math.nan, val)
