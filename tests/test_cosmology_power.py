@@ -335,3 +335,37 @@ def test_pickle_repr_shapes(planck):
     assert lp.sigma(8.0, z=[0.0, 1.0]).shape == (2,)
     assert lp.transfer(np.float32(0.1)) == pytest.approx(lp.transfer(0.1), rel=1e-7)
     assert LinearPower().cosmology == Cosmology()
+
+
+# --------------------------------------------------------------------------- 2-D tables
+def test_table2d_sigma_and_nowiggle_power_meet_rtol():
+    from numfit.interpolate._family import error_ratio2d
+    from numfit.cosmology import LinearPower
+    lp = LinearPower(rtol=1e-6, transfer="eisenstein_hu_nowiggle", Rmin=0.1, Rmax=50.0)
+    tp = lp.table2d("power", zmax=3.0, k_range=(1e-3, 5.0))
+    from numfit import AutoKnots2D
+    assert isinstance(tp, AutoKnots2D) and tp.converged and tp.log_f
+    assert error_ratio2d(tp, lp.power, n=101) <= 1
+    ts = lp.table2d("sigma", zmax=3.0)
+    assert ts.converged and error_ratio2d(ts, lp._sigma2d, n=61) <= 1
+    R, z = np.geomspace(0.2, 40, 7), np.linspace(0, 3, 5)
+    assert np.allclose(ts(R, z, grid=True), lp.sigma(R[:, None], z[None, :], exact=True),
+                       rtol=1e-6)
+    assert lp.table2d("sigma", zmax=3.0) is ts                  # cached
+    p = pickle.loads(pickle.dumps(lp))
+    assert np.array_equal(p.table2d("sigma", zmax=3.0)(R, 1.0), ts(R, 1.0))
+
+
+def test_table2d_bad_input():
+    from numfit.cosmology import LinearPower
+    lp = LinearPower(rtol=1e-5)
+    with pytest.raises(ValueError, match="`name`"):
+        lp.table2d("pk")
+    with pytest.raises(ValueError, match="`zmax`"):
+        lp.table2d("power", zmax=-1.0)
+    with pytest.raises(ValueError, match="k_range"):
+        lp.table2d("power", k_range=(1.0, 0.1))
+    with pytest.raises(TypeError, match="k_range"):
+        lp.table2d("power", k_range=1.0)
+    with pytest.raises(ValueError, match="`rtol`"):
+        lp.table2d("power", rtol=0.5)
