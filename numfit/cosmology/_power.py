@@ -639,7 +639,7 @@ class LinearPower:
         >>> from numfit.cosmology import LinearPower
         >>> lp = LinearPower(rtol=1e-6)
         >>> t = lp.table2d("power", zmax=3.0, k_range=(1e-3, 1.0))
-        >>> t.converged, abs(t(0.1, 1.5) / lp.power(0.1, 1.5) - 1) < 1e-6
+        >>> t.converged, bool(abs(t(0.1, 1.5) / lp.power(0.1, 1.5) - 1) < 1e-6)
         (True, True)
         """
         name = check_option("name", name, ("power", "sigma"))
