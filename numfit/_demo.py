@@ -120,6 +120,137 @@ def _autoknots_kinds_demo(out_dir, quick):
     return []
 
 
+@section("autoknots2d")
+def _autoknots2d_demo(out_dir, quick):
+    """P(k, z) with BAO wiggles on an adaptive tensor grid (ln k x z, ln P tabulated)."""
+    import numfit as nf
+    from numfit.interpolate._family import error_ratio2d, member2d
+
+    m, rtol = member2d("pk_z_bao"), 1e-6
+    (ka, kb), (za, zb) = m.x_range, m.y_range
+    print("AutoKnots in 2-D: a tensor grid refined axis by axis (every evaluation is a grid "
+          "value)\n")
+    print(f"f(k, z) = P_BAO(k) D(z)^2 sqrt(1 + (k / k_nl(z))^1.5) on k in [{ka:g}, {kb:g}] "
+          f"h/Mpc, z in [{za:g}, {zb:g}];\nx_knots='log', log_f=True (the tolerance is on "
+          f"ln P), rtol = {rtol:g}\n")
+    t0 = time.perf_counter()
+    t = nf.autoknots2d(m.f, m.x_range, m.y_range, **m.options(rtol))
+    dt = time.perf_counter() - t0
+    n_check = 151 if quick else 301
+    ratio = error_ratio2d(t, m.f, n_check)
+    _table(("rtol", "grid (k x z)", "evals", "passes", "reopened", "max err/tol", "converged",
+            "build"),
+           [(f"{rtol:.0e}", f"{t.shape[0]} x {t.shape[1]}", t.n_evals, t.passes, t.reopened,
+             f"{ratio:.3f}", "yes" if t.converged else "NO", f"{dt * 1e3:.1f} ms")])
+    print(f"\nmax err/tol: |ln s - ln P| / rtol on a {n_check} x {n_check} grid uniform in "
+          "(ln k, z) plus the midpoint of every grid cell\n(numfit.interpolate._family."
+          "error_ratio2d); it must stay below 1.")
+    t1 = time.perf_counter()
+    found = _smallest_uniform_grid(m, t, n_check)
+    if found is None:
+        print("no uniform grid with <= 4096 lines per axis meets the tolerance")
+    else:
+        nx, ny = found
+        print(f"smallest uniform (ln k, z) grid meeting the tolerance on the same check points "
+              f"(found in hindsight, {time.perf_counter() - t1:.1f} s):\n{nx} x {ny} = "
+              f"{nx * ny} evaluations; numfit / uniform = {t.n_evals / (nx * ny):.2f}")
+    path = os.path.join(out_dir, "numfit_demo_autoknots2d.png")
+    _plot_grid2d(t, ratio, path)
+    print(f"wrote {path}")
+    return [path]
+
+
+def _smallest_uniform_grid(m, t, n_check):
+    """The smallest N_x x N_y bicubic uniform in the knot variables (ln f with log_f) meeting
+    the tolerance on the check grid of ``t``: N_x,lo and N_y,lo by doubling and bisection
+    (the other axis at 4x the table's lines), then N_x growing by 5 % with the smallest N_y
+    by bisection, until N_x N_y,lo reaches the best product (as in the benchmark)."""
+    from numfit.interpolate._family import _MAPS, check_points2d
+    from numfit.interpolate._tensor import evaluate_tensor, fit_tensor
+
+    (U, Ui), (V, Vi) = _MAPS[t.info["x_knots"]], _MAPS[t.info["y_knots"]]
+    x, y = check_points2d(t, n_check)
+    fx = np.asarray(m.f(x, y), dtype=float)
+    g, thr = (np.log(fx), t.rtol + t.atol / fx) if t.log_f else \
+        (fx, t.rtol * np.abs(fx) + t.atol)
+    cu, cv = np.ascontiguousarray(U(x)), np.ascontiguousarray(V(y))
+    memo = {}
+
+    def ok(nx, ny):
+        if (nx, ny) not in memo:
+            u = np.linspace(float(U(t.x_knots[0])), float(U(t.x_knots[-1])), nx)
+            v = np.linspace(float(V(t.y_knots[0])), float(V(t.y_knots[-1])), ny)
+            xs, ys = Ui(u), Vi(v)
+            xs[[0, -1]], ys[[0, -1]] = t.x_knots[[0, -1]], t.y_knots[[0, -1]]
+            F = np.asarray(m.f(xs[:, None], ys[None, :]), dtype=float)
+            S = np.log(F) if t.log_f else F
+            out = evaluate_tensor(u, v, fit_tensor(u, v, S), None, None, cu, cv)[:, 0]
+            memo[nx, ny] = bool(np.max(np.abs(out - g) / thr) <= 1.0)
+        return memo[nx, ny]
+
+    def smallest(good, lo, hi):              # good(hi) holds; smallest n in (lo, hi]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if good(mid) else (mid, hi)
+        return hi
+
+    def doubling(good):
+        n = 4
+        while not good(n):
+            if 2 * n > 4096:
+                return None
+            n *= 2
+        return n if n == 4 else smallest(good, n // 2, n)
+
+    cx, cy = (min(4096, max(64, 4 * n)) for n in t.shape)
+    nx_lo = doubling(lambda n: ok(n, cy))
+    ny_lo = doubling(lambda n: ok(cx, n))
+    if nx_lo is None or ny_lo is None:
+        return None
+    best, ny_hi, nx = None, cy, nx_lo
+    while nx <= 4096 and (best is None or nx * ny_lo < best[0] * best[1]):
+        if ok(nx, ny_hi):
+            ny_hi = ny_lo if ok(nx, ny_lo) else smallest(lambda n: ok(nx, n), ny_lo, ny_hi)
+            if best is None or nx * ny_hi < best[0] * best[1]:
+                best = (nx, ny_hi)
+        nx = max(nx + 1, int(np.ceil(nx * 1.05)))
+    return best
+
+
+def _plot_grid2d(t, ratio, path):
+    """The adaptive grid in (ln k, z) over a colour map of ln P."""
+    title = (f"P(k, z), rtol={t.rtol:g}: {t.shape[0]} x {t.shape[1]} grid = {t.n_evals} "
+             f"evaluations, verified error {ratio:.2f} x tol")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from ._png import Canvas
+        cv = Canvas(900, 560)
+        cv.axes(0, (t.u[0], t.u[-1]), (t.v[0], t.v[-1]))
+        for u in t.u:
+            cv.line(0, [u, u], [t.v[0], t.v[-1]], color=(31, 119, 180))
+        for v in t.v:
+            cv.line(0, [t.u[0], t.u[-1]], [v, v], color=(214, 39, 40))
+        cv.save(path)
+        return
+    lk = np.linspace(t.u[0], t.u[-1], 300)
+    z = np.linspace(t.v[0], t.v[-1], 150)
+    lnP = np.log(t(np.exp(lk), z, grid=True))
+    fig, ax = plt.subplots(figsize=(9, 5.6))
+    mesh = ax.pcolormesh(lk, z, lnP.T, shading="auto", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="ln P(k, z)")
+    ax.vlines(t.u, t.v[0], t.v[-1], colors="w", lw=0.15, alpha=0.6)
+    ax.hlines(t.v, t.u[0], t.u[-1], colors="w", lw=0.3, alpha=0.8)
+    ax.set_xlabel("ln k  [k in h/Mpc]")
+    ax.set_ylabel("z")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 @section("wls")
 def _wls_demo(out_dir, quick):
     from .approx._demo import wls_demo

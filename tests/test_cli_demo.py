@@ -96,3 +96,26 @@ def test_demo_autoknots_kinds_section(tmp_path, capsys):
     assert float(line.split()[-1]) == pytest.approx(evals["chebyshev"] / evals["cubic"],
                                                     abs=0.005)
     assert list(tmp_path.iterdir()) == []                # the section writes no figure
+
+
+def test_demo_autoknots2d_section(tmp_path, capsys):
+    """P(k, z) on an adaptive tensor grid: grid shape, evaluations (= grid size), passes,
+    the verified error (< 1), the build time, the uniform-grid comparison and the figure."""
+    assert cli.main(["demo", "--quick", "--only", "autoknots2d", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "=== autoknots2d" in out and "=== autoknots =" not in out
+    assert "log_f=True" in out and "rtol = 1e-06" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("1e-06"))
+    # rtol, nx, "x", ny, evals, passes, reopened, max err/tol, converged, build, "ms"
+    assert len(row) == 11 and row[2] == "x" and row[-1] == "ms"
+    nx, ny, evals, passes = int(row[1]), int(row[3]), int(row[4]), int(row[5])
+    assert evals == nx * ny and nx > ny >= 15 and passes >= 2
+    assert row[8] == "yes" and float(row[7]) < 1.0 and float(row[9]) > 0
+    line = next(x for x in out.splitlines() if "numfit / uniform =" in x)
+    unx, uny, uevals = (int(v) for v in line.split()[0:5:2])
+    assert uevals == unx * uny
+    assert float(line.split()[-1]) == pytest.approx(evals / uevals, abs=0.005)
+    png = tmp_path / "numfit_demo_autoknots2d.png"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (900, 560)
