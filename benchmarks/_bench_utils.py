@@ -4,7 +4,7 @@ import math
 import time
 
 __all__ = ["smallest_size", "gpu_time", "cpu_time", "peak_from_props", "peak_bandwidth",
-           "TimedF"]
+           "TimedF", "ToleranceTally"]
 
 
 def smallest_size(error_of, target, n_min=4, n_max=2 ** 17):
@@ -95,3 +95,59 @@ class TimedF:
         y = self.f(x)
         self.seconds += time.perf_counter() - t0
         return y
+
+
+class ToleranceTally:
+    """The bookkeeping of a "verified tolerance" benchmark: one report row per run (error
+    ratio, a note, "KNOWN LIMITATION" for runs listed as known, "BROKEN PROMISE" for a
+    converged run with ratio > 1), then the worst ratio and the failing runs.
+
+    A run object needs ``raised``, ``ratio``, ``converged``, ``broken``, ``failed``,
+    ``warned``. :meth:`broken` lists the broken promises (and known limitations that no
+    longer occur, so that the list is kept honest) for the caller to assert on.
+    """
+
+    def __init__(self, report, group):
+        self.report, self.group = report, group
+        self.failing, self.broken, self.raised = [], [], 0
+        self.worst = (-math.inf, None)
+
+    def skip(self, label, why):
+        self.report.add(self.group, f"{label}: error ratio", None, note=f"not run: {why}")
+
+    def add(self, label, r, note, known=False, where=""):
+        """One run's row; ``where`` describes the worst point (" at x=...")."""
+        if r.raised:
+            self.raised += 1
+            self.failing.append(label)
+            self.report.add(self.group, f"{label}: error ratio", None,
+                            note=f"FAILED, raised {r.raised}")
+            return
+        if known and not r.broken:
+            self.broken.append(f"{label} is listed as a known limitation but now meets the "
+                               f"tolerance (ratio {r.ratio:.3g}): update the list")
+        if known and r.broken:
+            note += "; KNOWN LIMITATION (aliased wiggles at amplitude ~ rtol, documented)"
+        elif r.broken:
+            self.broken.append(f"{label} (ratio {r.ratio:.3g}{where})")
+            note += f"; BROKEN PROMISE (converged, ratio > 1{where})"
+        elif r.failed:
+            note += f"; FAILED{where}"
+        if r.failed:
+            self.failing.append(label)
+        if r.warned:
+            note += f"; warned: {r.warned}"
+        self.report.add(self.group, f"{label}: error ratio", r.ratio, note=note)
+        if r.ratio > self.worst[0]:
+            self.worst = (r.ratio, label)
+
+    def close(self):
+        """The summary rows; returns the broken promises."""
+        w, label = self.worst
+        self.report.add(self.group, "worst error ratio (returned tables)",
+                        w if label else None, goal=1.0, higher_is_better=False,
+                        note=f"{label}; {self.raised} run(s) raised (not included)")
+        self.report.add(self.group, "failing runs (raised, not converged or ratio > 1)",
+                        len(self.failing), goal=0, higher_is_better=False,
+                        note=", ".join(self.failing) or "none")
+        return self.broken

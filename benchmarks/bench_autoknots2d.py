@@ -97,7 +97,7 @@ import numfit as nf
 from numfit.interpolate._family import FAMILY2D, check_points2d, error_ratio2d, member2d
 from numfit.interpolate._tensor import evaluate_tensor, fit_tensor
 
-from _bench_utils import smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -184,50 +184,25 @@ documented limitation, docs/kinds.md)."""
 
 
 def test_family2d_tolerance(report):
-    g = "A tolerance: autoknots2d"
-    failing, broken, raised = [], [], 0
-    worst = (-math.inf, None)
+    tally = ToleranceTally(report, "A tolerance: autoknots2d")
     for m in FAMILY2D:
         for rtol in RTOLS:
             label = f"{m.name} @ {_r(rtol)}"
             why = skipped(m.name, rtol)
             if why:
-                report.add(g, f"{label}: error ratio", None, note=f"not run: {why}")
+                tally.skip(label, why)
                 continue
             r = run(m.name, rtol)
             if r.raised:
-                raised += 1
-                failing.append(label)
-                report.add(g, f"{label}: error ratio", None, note=f"FAILED, raised {r.raised}")
+                tally.add(label, r, "")
                 continue
             t = r.t
             note = (f"n_evals={r.n_evals}, grid {t.shape[0]} x {t.shape[1]}, passes="
                     f"{t.passes}, reopened={t.reopened}, converged={r.converged}, "
                     f"{r.seconds:.2g} s")
             at = "" if r.where is None else f" at (x, y)=({r.where[0]:.5g}, {r.where[1]:.5g})"
-            known = (m.name, rtol) in KNOWN_ALIASING
-            if known and not r.broken:
-                broken.append(f"{label} is listed in KNOWN_ALIASING but now meets the "
-                              f"tolerance (ratio {r.ratio:.3g}): update the list")
-            if known and r.broken:
-                note += "; KNOWN LIMITATION (aliased BAO wiggles at amplitude ~ rtol, documented)"
-            elif r.broken:
-                broken.append(f"{label} (ratio {r.ratio:.3g}{at})")
-                note += f"; BROKEN PROMISE (converged, ratio > 1{at})"
-            elif r.failed:
-                note += f"; FAILED{at}"
-            if r.failed:
-                failing.append(label)
-            if r.warned:
-                note += f"; warned: {r.warned}"
-            report.add(g, f"{label}: error ratio", r.ratio, note=note)
-            if r.ratio > worst[0]:
-                worst = (r.ratio, label)
-    report.add(g, "worst error ratio (returned tables)", worst[0] if worst[1] else None,
-               goal=1.0, higher_is_better=False,
-               note=f"{worst[1]}; {raised} run(s) raised (not included)")
-    report.add(g, "failing runs (raised, not converged or ratio > 1)", len(failing), goal=0,
-               higher_is_better=False, note=", ".join(failing) or "none")
+            tally.add(label, r, note, known=(m.name, rtol) in KNOWN_ALIASING, where=at)
+    broken = tally.close()
     assert not broken, ("autoknots2d returned converged=True but missed the tolerance: "
                         + "; ".join(broken))
 

@@ -109,7 +109,7 @@ from scipy.interpolate import CubicSpline
 import numfit as nf
 from numfit.interpolate._family import FAMILY, check_points, error_ratio, member
 
-from _bench_utils import TimedF, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import TimedF, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -228,46 +228,19 @@ wiggles at amplitude ~ rtol (measured 1.14x); also recorded in tests/test_autokn
 def test_family_tolerance(kind, report):
     if kind == "chebyshev" and chebyshev_missing():
         pytest.skip(chebyshev_missing())
-    g = f"A tolerance: {kind}"
-    failing, broken, raised = [], [], 0
-    worst = (-math.inf, None)
+    tally = ToleranceTally(report, f"A tolerance: {kind}")
     for m in FAMILY:
         for rtol in RTOLS:
             label = f"{m.name} @ {_r(rtol)}"
             why = chirp_skipped(m.name, kind, rtol)
             if why:
-                report.add(g, f"{label}: error ratio", None, note=f"not run: {why}")
+                tally.skip(label, why)
                 continue
             r = run(m.name, kind, rtol)
-            if r.raised:
-                raised += 1
-                failing.append(label)
-                report.add(g, f"{label}: error ratio", None, note=f"FAILED, raised {r.raised}")
-                continue
-            note = f"n_evals={r.n_evals}, converged={r.converged}"
-            known = (kind, m.name, rtol) in KNOWN_ALIASING
-            if known and not r.broken:
-                broken.append(f"{label} is listed in KNOWN_ALIASING but now meets the "
-                              f"tolerance (ratio {r.ratio:.3g}): update the list")
-            if known and r.broken:
-                note += "; KNOWN LIMITATION (aliased wiggles at amplitude ~ rtol, documented)"
-            elif r.broken:
-                broken.append(f"{label} (ratio {r.ratio:.3g} at x={r.x_worst:.6g})")
-                note += f"; BROKEN PROMISE (converged, ratio > 1 at x={r.x_worst:.6g})"
-            elif r.failed:
-                note += f"; FAILED (x={r.x_worst:.6g})"
-            if r.failed:
-                failing.append(label)
-            if r.warned:
-                note += f"; warned: {r.warned}"
-            report.add(g, f"{label}: error ratio", r.ratio, note=note)
-            if r.ratio > worst[0]:
-                worst = (r.ratio, label)
-    report.add(g, "worst error ratio (returned tables)",
-               worst[0] if worst[1] else None, goal=1.0, higher_is_better=False,
-               note=f"{worst[1]}; {raised} run(s) raised (not included)")
-    report.add(g, "failing runs (raised, not converged or ratio > 1)", len(failing), goal=0,
-               higher_is_better=False, note=", ".join(failing) or "none")
+            where = "" if r.raised else f" at x={r.x_worst:.6g}"
+            tally.add(label, r, f"n_evals={r.n_evals}, converged={r.converged}",
+                      known=(kind, m.name, rtol) in KNOWN_ALIASING, where=where)
+    broken = tally.close()
     assert not broken, ("autoknots(kind=%r) returned converged=True but missed the tolerance: "
                         % kind) + "; ".join(broken)
 
