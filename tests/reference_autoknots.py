@@ -101,6 +101,7 @@ def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="lin
     x[0], x[-1] = a, b
     fx = list(np.asarray(f(np.array(x)), dtype=float))
     is_open = [True] * (n_init - 1)
+    last = [np.inf] * (n_init - 1)      # error ratio of the test that made each interval
     sizes = [n_init]
 
     def T_of(xs):
@@ -127,7 +128,7 @@ def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="lin
                         or (abs(uv - u[i]) <= 100 * EPS * abs(ub - ua) and not small):
                     raise ReferenceDiscontinuity(xv)
             fm = np.asarray(f(np.array(xm)), dtype=float)
-            passed = []
+            passed, ratios = [], []
             for k, i in enumerate(T):
                 t0, t1 = t[i], t[i + 1]
                 h = t1 - t0
@@ -143,12 +144,17 @@ def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="lin
                                   + (1 - 2 / (3 * (1 - d))) * y[i + 1])
                 if loglog and loglog_criterion == "absolute":
                     fmax = max(fx[i], fm[k], fx[i + 1])
-                    ok = abs(ymk - Sm) <= rtol + atol / fm[k] and \
-                        abs(If - IS) <= (rtol + atol / fmax) * h
+                    tp, ti = rtol + atol / fm[k], (rtol + atol / fmax) * h
                 else:
-                    ok = abs(ymk - Sm) <= rtol * abs(ymk) + atol and \
-                        abs(If - IS) <= rtol * abs(If) + atol * h
+                    tp, ti = rtol * abs(ymk) + atol, rtol * abs(If) + atol * h
+                ep, ei = abs(ymk - Sm), abs(If - IS)
+                ok = ep <= tp and ei <= ti
+                r = max(ep / tp if tp > 0 else (0.0 if ep == 0 else np.inf),
+                        ei / ti if ti > 0 else (0.0 if ei == 0 else np.inf))
+                if verify and ok and r > 0.1 and r > 0.25 * last[i]:
+                    ok = False              # fell less than 4x since the parent's test
                 passed.append(ok)
+                ratios.append(r)
             fails = passed.count(False)
             # insert from the right so earlier indices stay valid
             new_open = list(is_open)
@@ -158,6 +164,7 @@ def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="lin
                 u.insert(i + 1, um[k])
                 fx.insert(i + 1, float(fm[k]))
                 new_open[i:i + 1] = [not passed[k], not passed[k]]
+                last[i:i + 1] = [ratios[k], ratios[k]]
             is_open = new_open         # untested intervals were closed already
             sizes.append(len(T))
             if len(x) > max_knots:
@@ -218,6 +225,7 @@ def reference_autoknots(f, a, b, rtol=1e-8, atol=0.0, knots="linear", space="lin
             u.insert(j + 1, uv)
             fx.insert(j + 1, float(fv))
             is_open[j:j + 1] = [not good[i], not good[i]]
+            last[j:j + 1] = [np.inf, np.inf]
         sizes.append(len(pts))
         if good.get(0, False) and 0 in ends:
             seen["left"] = tuple(x[:4])

@@ -43,15 +43,33 @@ def test_family_chebyshev_at_loose_and_mid_tolerances(m):
         assert s.converged and error_ratio(s, m.f) <= 1.0, (m.name, rtol)
 
 
-def test_bao_threshold_limitation_of_the_cubic_kind_is_recorded():
-    """Wiggles whose amplitude is close to rtol and whose period is below the knot spacing
-    can alias: the cubic kind misses rtol = 1e-4 by 1.14x on the BAO member (converged=True
-    from its tests); the chebyshev kind meets it. Documented in the kinds guide."""
+@pytest.mark.parametrize("kind", KINDS)
+def test_bao_wiggles_near_the_tolerance(kind):
+    """Wiggles whose amplitude is close to rtol and whose period is near the sample spacing
+    alias: a single passing test is luck there. Before the slow-decay re-tests (cubic) and
+    the margin (chebyshev) the cubic kind returned converged=True at 1.14x on this member."""
     m = member("bao_pk")
-    c = nf.autoknots(m.f, m.a, m.b, **m.options(1e-4))
-    assert 1.0 < error_ratio(c, m.f) < 1.3
-    s = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
-    assert error_ratio(s, m.f) <= 1.0
+    s = nf.autoknots(m.f, m.a, m.b, kind=kind, **m.options(1e-4))
+    assert s.converged and error_ratio(s, m.f) <= 1.0
+    if kind == "cubic":
+        assert s.slow_reopened > 0
+        old = nf.autoknots(m.f, m.a, m.b, verify=False, **m.options(1e-4))
+        assert error_ratio(old, m.f) > 1.0          # the paper's tests alone miss it
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("rtol", [1e-5, 1e-6, 1e-7, 1e-8])
+def test_eisenstein_hu_power_spectrum(kind, rtol):
+    """The Eisenstein-Hu P(k) with BAO wiggles, whose oscillating term decays only as a
+    power of k: at every rtol some k has wiggles of amplitude ~ rtol near the knot spacing
+    (measured before the re-tests: cubic 1.05-1.68x, chebyshev up to 5.6x)."""
+    from numfit.cosmology import LinearPower
+    lp = LinearPower(rtol=1e-6)
+
+    def P(k):
+        return lp.power(k, 0.0)
+    s = nf.autoknots(P, 1e-4, 10.0, rtol=rtol, space="loglog", kind=kind)
+    assert s.converged and error_ratio(s, P, n=50_000) <= 1.0
 
 
 @pytest.mark.parametrize("name,rtol,most", [("bessel_j0", 1e-10, 0.15), ("runge", 1e-10, 0.1),

@@ -363,10 +363,10 @@ def _axis_pass(state, ax, grid, Uinv, rtol, atol, log_f, max_evals, K, stats, mo
     cfg = dict(rtol=rtol, atol=atol, mode=1 if log_f else 0, norm=0, simpson=True,
                refine="closure", refine_ns=1.0, n_refine=0,
                max_knots=max(4, max_evals // max(l, 1)), loglog=log_f, span=span,
-               verify=True, t_u=True)
+               verify=True, t_u=True, slow=True)
     sub = dict(n_rounds=0, round_sizes=[], closure_rounds=0, closure_flagged=0,
                closure_failed=0, refine_passes=0, refine_reopened=0, verify_rounds=0,
-               verify_evals=0, verify_failed=0)
+               verify_evals=0, verify_failed=0, slow_reopened=0)
     levels = dict(zip(A.x.tolist(), A.level.tolist()))
 
     def mon_levels(rnd, n_axis, n_open):

@@ -16,7 +16,7 @@ _VERSION = 1
 _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "vectorized",
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
-               "n_extrapolated")
+               "n_extrapolated", "n_margin")
 _EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
 _MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
          "asinh": (np.arcsinh, np.sinh)}
@@ -154,6 +154,8 @@ class AutoKnotsChebyshev(TableBase):
                                                 "missed a discarded sample.")
     n_extrapolated = _get("n_extrapolated", "Pieces accepted on the extrapolated "
                                             "convergence of two measured levels.")
+    n_margin = _get("n_margin", "Pieces that passed within 10x of the tolerance and were "
+                                "sampled at the next degree before being kept.")
     converged = _get("success", "True if every test passed (status 0).")
     success = _get("success", "Alias of converged.")
     status = _get("status", "0 converged, 1 evaluation cap reached, 2 iteration cap, 3 "

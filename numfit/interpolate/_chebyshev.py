@@ -9,8 +9,11 @@ degree-``p/2`` interpolant at the ``p/2`` new points of degree ``p`` is measured
 Acceptance (``E_k``: the largest error of the degree-``k`` interpolant at the points new at
 degree ``2k``, in units of the pointwise tolerance ``rtol |f| + atol``):
 
-* ``E_{p/2} <= 1``: the degree-``p`` interpolant is kept (it is one degree level finer than
-  the test, as the cubic kind keeps both halves of a tested interval);
+* ``E_{p/2} <= 0.1`` (or ``<= 1`` at the largest degree): the degree-``p`` interpolant is
+  kept (it is one degree level finer than the test, as the cubic kind keeps both halves of a
+  tested interval). A pass within 10x of the tolerance samples the next degree first: where
+  f oscillates below the sample spacing the samples alias, the measured errors stay near
+  the oscillation's amplitude and the kept interpolant can be several times worse;
 * or convergence extrapolated from two measured levels: with ``q = E_{p/2} / E_{p/4} < 1/2``
   the kept error is predicted as ``E_{p/2} q`` and accepted when ``SAFETY E_{p/2} q <= 1``.
   A kink or singularity converges algebraically (``q`` near 1/2 or above) and never passes
@@ -38,6 +41,7 @@ SAFETY = 4.0            # extrapolated acceptance: SAFETY * predicted error <= 1
 Q_MAX = 0.5             # extrapolation trusted only below this convergence factor
 NB_INIT = 2
 EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples per piece
+MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
@@ -92,7 +96,7 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
                 space="loglog" if loglog else "linear", extrapolate=extrapolate,
                 vectorized=vectorized, degree_max=pmax)
     stats = dict(n_rounds=0, round_sizes=[], n_discarded=0, n_recheck_failed=0,
-                 n_extrapolated=0)
+                 n_extrapolated=0, n_margin=0)
     nb = max(1, int(n_init) - 1) if n_init is not None else NB_INIT
     ub_ = ua + (ub - ua) * np.arange(nb + 1) / nb
     ub_[-1] = ub
@@ -169,9 +173,16 @@ def _decide(pc, cfg, stats):
     E = _errors(pc, cfg)
     p = pc.p
     Eh = E.get(p // 2, math.inf)
-    if Eh <= 1.0:
-        return True
     E2 = E.get(p // 4, 0.0)
+    if Eh <= 1.0:
+        # a passing error within 10x of the tolerance is not trusted while a higher degree
+        # is allowed: f may oscillate below the sample spacing, where the samples alias
+        # and the kept interpolant can be several times worse than the measured points
+        if Eh <= MARGIN or 2 * p > cfg["pmax"]:
+            return True
+        stats["n_margin"] += 1
+        pc.want = 2 * p
+        return False
     if p >= EXTRAPOLATE_FROM and E2 > 0:
         q = Eh / E2
         if q < Q_MAX and SAFETY * Eh * q <= 1.0:
@@ -355,7 +366,7 @@ def _make_table(state, ev, stats, status, opts, cfg, partial_of=False):
     pieces = state["pieces"]
     if partial_of:
         stats = dict(n_rounds=0, round_sizes=[state["n"]], n_discarded=0,
-                     n_recheck_failed=0, n_extrapolated=0)
+                     n_recheck_failed=0, n_extrapolated=0, n_margin=0)
         opts = dict(kind="chebyshev", rtol=cfg["rtol"], atol=cfg["atol"], knots_map="linear",
                     space="loglog" if cfg["loglog"] else "linear", extrapolate=False,
                     vectorized=None, degree_max=cfg["pmax"])

@@ -16,7 +16,7 @@ _FORMAT = "numfit.AutoKnotsSpline"
 _VERSION = 1
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "closure_rounds", "closure_flagged",
                "closure_failed", "refine_passes", "refine_reopened", "verify_rounds",
-               "verify_evals", "verify_failed")
+               "verify_evals", "verify_failed", "slow_reopened")
 _OPTION_KEYS = ("rtol", "atol", "knots_map", "space", "refine", "extrapolate", "vectorized",
                 "verify")
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
@@ -120,6 +120,8 @@ class AutoKnotsSpline(TableBase):
     verify_evals = _get("verify_evals", "Evaluations (knots) spent by the verification.")
     verify_failed = _get("verify_failed", "Intervals the verification found failing and "
                                           "reopened.")
+    slow_reopened = _get("slow_reopened", "Passing intervals reopened because their error "
+                                          "fell too little since the parent's test.")
     vectorized = _get("vectorized", "Whether f was called on arrays.")
     del _get
 
@@ -368,7 +370,7 @@ class AutoKnotsSpline(TableBase):
             raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
         # tables written before the verification have no verify keys: it did not run
         info = cls._info_from(d, defaults=dict(verify=False, verify_rounds=0, verify_evals=0,
-                                               verify_failed=0))
+                                               verify_failed=0, slow_reopened=0))
         n = x.size
         if x.ndim != 1 or n < 2 or not np.all(np.diff(x) > 0) or not np.all(np.isfinite(x)):
             raise ValueError("'knots' must be a 1-D strictly increasing finite array of >= 2")
