@@ -38,9 +38,9 @@ A. Tolerance on the whole family (``test_family_tolerance[kind]``, counts only)
    (goal <= 1) and the number of failing runs (raised, not converged, or ratio > 1; goal 0)
    with their names. Functional assertion: a run that returns ``converged=True`` with an error
    ratio > 1 has broken the promise of the tolerance; it is marked "BROKEN PROMISE" in its
-   row and the test fails after all rows are recorded, except for the documented aliasing
-   limitation in ``KNOWN_ALIASING`` (wiggles whose amplitude is close to rtol and whose
-   period is below the knot spacing; see the kinds guide, ``docs/kinds.md``): those rows say
+   row and the test fails after all rows are recorded, except for runs listed in
+   ``KNOWN_ALIASING`` (empty now; it held the cubic kind on bao_pk at 1e-4 until the
+   slow-decay re-tests, see the kinds guide, ``docs/kinds.md``): those rows say
    "KNOWN LIMITATION", count as failing runs and are reported, and the test fails if such a
    run starts to meet the tolerance (so that the list is kept honest).
 

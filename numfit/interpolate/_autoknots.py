@@ -564,7 +564,8 @@ def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor):
             ratio = np.empty(T.size)
             # f at the knots and at the midpoints (the spline ordinates in linear space)
             fails = K.round_tests(mesh.t, mesh.c, mesh.y, mesh.values(), T, tm, ym, vals,
-                                  cfg["rtol"], cfg["atol"], cfg["mode"], cfg["norm"],
+                                  cfg["rtol"] * cfg.get("theta", 1.0),
+                                  cfg["atol"] * cfg.get("theta", 1.0), cfg["mode"], cfg["norm"],
                                   cfg["simpson"], passed, ratio)
             if cfg.get("slow"):
                 # the test one level finer should see ~1/16 of the parent's error (h^4); a
@@ -705,7 +706,7 @@ def _pointwise_ok(mesh, K, tm, ym, F, cfg):
     S = np.empty(ym.shape)
     K.evaluate(mesh.t, mesh.c, table, np.ascontiguousarray(tm, dtype=np.float64), 0, True, S)
     err = np.abs(ym - S)
-    rtol, atol = cfg["rtol"], cfg["atol"]
+    rtol, atol = cfg["rtol"] * cfg.get("theta", 1.0), cfg["atol"] * cfg.get("theta", 1.0)
     if cfg["norm"] == 1:
         return np.linalg.norm(err, axis=1) <= rtol * np.linalg.norm(ym, axis=1) + atol
     if cfg["loglog"] and cfg["mode"] == 1:
