@@ -4,7 +4,7 @@ import math
 import time
 
 __all__ = ["smallest_size", "gpu_time", "cpu_time", "peak_from_props", "peak_bandwidth",
-           "TimedF", "ToleranceTally"]
+           "TimedF", "ToleranceTally", "Outcome"]
 
 
 def smallest_size(error_of, target, n_min=4, n_max=2 ** 17):
@@ -151,3 +151,18 @@ class ToleranceTally:
                         len(self.failing), goal=0, higher_is_better=False,
                         note=", ".join(self.failing) or "none")
         return self.broken
+
+
+class Outcome:
+    """Mixin of a tolerance run's record (``raised``, ``converged``, ``ratio``): whether the
+    run failed (raised, not converged or ratio > 1) or broke the promise (converged, yet
+    ratio > 1)."""
+
+    @property
+    def failed(self):
+        return self.raised is not None or not self.converged or not self.ratio <= 1.0
+
+    @property
+    def broken(self):
+        """Converged, yet the tolerance is missed: the promise is broken."""
+        return self.raised is None and bool(self.converged) and not self.ratio <= 1.0

@@ -96,7 +96,7 @@ import numfit as nf
 from numfit.interpolate._family import FAMILY2D, check_points2d, error_ratio2d, member2d
 from numfit.interpolate._tensor import evaluate_tensor, fit_tensor
 
-from _bench_utils import ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import Outcome, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -122,7 +122,7 @@ def _geomean(values):
 
 # ============================================================================ numfit runs
 @dataclass
-class Run:
+class Run(Outcome):
     """One autoknots2d construction of a family member, and its verified error."""
     name: str
     rtol: float
@@ -134,15 +134,6 @@ class Run:
     where: tuple = None
     seconds: float = None
     warned: str = ""
-
-    @property
-    def failed(self):
-        return self.raised is not None or not self.converged or not self.ratio <= 1.0
-
-    @property
-    def broken(self):
-        """Converged, yet the tolerance is missed: the promise is broken."""
-        return self.raised is None and bool(self.converged) and not self.ratio <= 1.0
 
 
 @functools.lru_cache(maxsize=None)

@@ -109,7 +109,7 @@ from scipy.interpolate import CubicSpline
 import numfit as nf
 from numfit.interpolate._family import FAMILY, check_points, error_ratio, member
 
-from _bench_utils import TimedF, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import Outcome, TimedF, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -161,7 +161,7 @@ def note_cheb_skip(report, group):
 
 # ============================================================================ numfit runs
 @dataclass
-class Run:
+class Run(Outcome):
     """One autoknots construction of a family member, and its verified error."""
     name: str
     kind: str
@@ -174,15 +174,6 @@ class Run:
     x_worst: float = None
     seconds: float = None         # construction wall time
     warned: str = ""
-
-    @property
-    def failed(self):
-        return self.raised is not None or not self.converged or not self.ratio <= 1.0
-
-    @property
-    def broken(self):
-        """Converged, yet the tolerance is missed: the promise is broken."""
-        return self.raised is None and bool(self.converged) and not self.ratio <= 1.0
 
 
 @functools.lru_cache(maxsize=None)
