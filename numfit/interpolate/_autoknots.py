@@ -541,14 +541,14 @@ def _sign_status(vals, x, stats):
     return 4
 
 
-def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor):
+def _run(mesh, ev, K, Uinv, cfg, stats, partial, monitor, vstate=None):
     """The rounds of the AutoKnots paper (section 2), then the verification; returns the
     status."""
     passes = cfg["n_refine"]
     pending_closure = False
     refine = cfg["refine"]
     ws = np.empty(3)
-    vstate = {}
+    vstate = {} if vstate is None else vstate     # what the verification already passed
     for _ in range(_MAX_ITER):
         u_before = mesh.u                      # widths snapshot before this round's splits
         T = np.flatnonzero(mesh.open)

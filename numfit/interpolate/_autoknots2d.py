@@ -170,6 +170,7 @@ class _Axis:
         self.level = np.zeros(x.size, dtype=np.int64)   # 0: initial; then a global counter
         self.checked = x.size        # knots of the other axis present at the last check
         self.open = np.ones(x.size - 1, dtype=np.uint8)
+        self.vstate = {}             # end intervals the verification passed (kept across passes)
 
 
 def autoknots2d(f, x_range, y_range, *, rtol=1e-8, atol=0.0, kind="cubic", x_knots="linear",
@@ -201,7 +202,8 @@ def autoknots2d(f, x_range, y_range, *, rtol=1e-8, atol=0.0, kind="cubic", x_kno
     log_f : bool, optional
         Tabulate ``ln f`` (f > 0): a relative tolerance on f over many decades.
     n_init : int, optional
-        Initial grid lines per axis, uniform in the knot variable (``>= 4``, default 6).
+        Initial grid lines per axis, uniform in the knot variable (``>= 4``, default 4: an
+        axis along which f is simple keeps few lines; each line costs a whole row).
     max_evals : int, optional
         Stop when the grid exceeds this many evaluations (``converged=False``, status 1).
     vectorized : bool or None, optional
@@ -259,7 +261,7 @@ def autoknots2d(f, x_range, y_range, *, rtol=1e-8, atol=0.0, kind="cubic", x_kno
                              f"{name}_range[0]={a!r}")
     if not isinstance(log_f, (bool, np.bool_)):
         raise TypeError(f"`log_f` must be True or False; got {log_f!r}")
-    n_init = 6 if n_init is None else check_int("n_init", n_init, lo=4, hi=10_000)
+    n_init = 4 if n_init is None else check_int("n_init", n_init, lo=4, hi=10_000)
     max_evals = 4_000_000 if max_evals is None else \
         check_int("max_evals", max_evals, lo=n_init * n_init)
     if vectorized is not None and not isinstance(vectorized, (bool, np.bool_)):
@@ -384,7 +386,7 @@ def _axis_pass(state, ax, grid, Uinv, rtol, atol, log_f, max_evals, K, stats, mo
             levels.setdefault(v, state["counter"])
         return stop
 
-    status = _run(mesh, ev, K, Uinv, cfg, sub, lambda: None, mon_levels)
+    status = _run(mesh, ev, K, Uinv, cfg, sub, lambda: None, mon_levels, A.vstate)
     # the grid after the pass
     newF = mesh.F if log_f else mesh.y
     newF = newF.reshape(mesh.x.size, l, m)
