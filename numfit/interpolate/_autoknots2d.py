@@ -360,14 +360,22 @@ def _axis_pass(state, ax, grid, Uinv, rtol, atol, log_f, max_evals, K, stats, mo
         block = grid(xs, B.x) if ax == 0 else grid(B.x, xs).transpose(1, 0, 2)
         return np.ascontiguousarray(block.reshape(xs.size, l * m))
 
-    known = set(A.x.tolist())
+    levels = dict(zip(A.x.tolist(), A.level.tolist()))   # knot -> round it came in
+
+    def record_round():
+        """Give the knots new since the last call the next round number; True if any."""
+        new = [v for v in mesh.x.tolist() if v not in levels]
+        if not new:
+            return False
+        state["counter"] += 1
+        stats["n_rounds"] += 1
+        stats["round_sizes"].append(len(new) * l)
+        for v in new:
+            levels[v] = state["counter"]
+        return True
 
     def mon(rnd, n_axis, n_open):
-        stats["n_rounds"] += 1
-        state["counter"] += 1
-        new = [i for i, v in enumerate(mesh.x.tolist()) if v not in known]
-        stats["round_sizes"].append(len(new) * l)
-        known.update(mesh.x[new].tolist())
+        record_round()
         return monitor(stats["n_rounds"], grid.n_evals, n_open)
 
     span = abs(float(A.u[-1] - A.u[0]))
@@ -378,27 +386,17 @@ def _axis_pass(state, ax, grid, Uinv, rtol, atol, log_f, max_evals, K, stats, mo
     sub = dict(n_rounds=0, round_sizes=[], closure_rounds=0, closure_flagged=0,
                closure_failed=0, refine_passes=0, refine_reopened=0, verify_rounds=0,
                verify_evals=0, verify_failed=0, slow_reopened=0)
-    levels = dict(zip(A.x.tolist(), A.level.tolist()))
-
-    def mon_levels(rnd, n_axis, n_open):
-        stop = mon(rnd, n_axis, n_open)
-        for v in mesh.x.tolist():
-            levels.setdefault(v, state["counter"])
-        return stop
-
-    status = _run(mesh, ev, K, Uinv, cfg, sub, lambda: None, mon_levels, A.vstate)
+    status = _run(mesh, ev, K, Uinv, cfg, sub, lambda: None, mon, A.vstate)
+    record_round()                   # a last round _run stopped on before reporting it
     # the grid after the pass
     newF = mesh.F if log_f else mesh.y
     newF = newF.reshape(mesh.x.size, l, m)
     A.x, A.u = mesh.x, mesh.u
-    if any(v not in levels for v in mesh.x.tolist()):   # a last round the monitor missed
-        state["counter"] += 1
-    A.level = np.array([levels.get(v, state["counter"]) for v in mesh.x.tolist()],
-                       dtype=np.int64)
+    A.level = np.array([levels[v] for v in mesh.x.tolist()], dtype=np.int64)
     A.open = np.zeros(mesh.x.size - 1, dtype=np.uint8)
     A.checked = B.x.size             # every line of B was a component of this pass
     state["F"] = np.ascontiguousarray(newF if ax == 0 else newF.transpose(1, 0, 2))
-    return {0: 0, 1: 1, 2: 2, 5: 5}.get(status, status)
+    return status
 
 
 def _recheck(state, ax, rtol, atol, log_f, K, stats):

@@ -7,6 +7,7 @@ from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_float, check_int
 from . import _gpu, _kernels
+from ._maps import MAPS as _MAPS
 from ._tablebase import TableBase, info_property
 
 __all__ = ["AutoKnotsChebyshev", "lobatto", "values_to_coefs"]
@@ -18,8 +19,6 @@ _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "ve
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
                "n_extrapolated", "n_margin")
 _EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
-_MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
-         "asinh": (np.arcsinh, np.sinh)}
 _C2V = {}
 
 

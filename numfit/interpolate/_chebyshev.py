@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from .._errors import DiscontinuityError
-from ._autoknots import (_EPS, _JUMP_ATOL, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _Evaluator,
+from ._autoknots import (_EPS, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _at_span_limit, _Evaluator,
                          _sign_status)
 from ._chebtable import AutoKnotsChebyshev, lobatto, values_to_coefs
 
@@ -91,7 +91,7 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
     U, Uinv = _MAPS["log" if loglog else knots]
     ua, ub = float(U(a)), float(U(b))
     cfg = dict(rtol=rtol, atol=atol, loglog=loglog, mode=mode, span=abs(ub - ua), pmax=pmax,
-               Uinv=Uinv, a=a, b=b, max_evals=max_evals)
+               U=U, Uinv=Uinv, a=a, b=b, max_evals=max_evals)
     opts = dict(kind="chebyshev", rtol=rtol, atol=atol, knots_map=knots,
                 space="loglog" if loglog else "linear", extrapolate=extrapolate,
                 vectorized=vectorized, degree_max=pmax)
@@ -117,10 +117,10 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
         for i in range(nb):
             sl = slice(4 * i, 4 * i + 5)
             pieces.append(_Piece(ub_[i], ub_[i + 1], 4, xs[sl], y0[sl], F0[sl]))
-        state = dict(pieces=pieces, discarded=[], n=int(xs.size))
+        state = dict(pieces=pieces, discarded=[], n=int(xs.size), ev=ev, stats=stats,
+                     opts=opts)
         status = _run(state, ev, cfg, stats, monitor, opts)
-    table = _make_table(state, ev, stats, status, opts, cfg)
-    return table
+    return _make_table(state, status, cfg)
 
 
 def _to_x(u, cfg):
@@ -308,13 +308,10 @@ def _guard(pc, um, x0, xm, x1, cfg, state):
     xq = cfg["Uinv"](np.array([pc.u0 + width, pc.u1 - width]))
     bad = not (x0 < xq[0] < xm < xq[1] < x1)
     bad |= abs(xq[0] - x0) <= 100 * _EPS * abs(xq[0])
-    span = width <= 100 * _EPS * cfg["span"]
-    if span and cfg["atol"] > 0 and not cfg["loglog"]:
-        var = float(np.max(np.abs(np.ptp(pc.F, axis=0))))
-        span = var > _JUMP_ATOL * cfg["atol"]
-    if not (bad or span):
+    bad |= bool(_at_span_limit(width, cfg, lambda: np.max(np.ptp(pc.F, axis=0))))
+    if not bad:
         return
-    partial = _make_table(state, None, None, 3, None, cfg, partial_of=True)
+    partial = _make_table(state, 3, cfg)
     raise DiscontinuityError(
         f"autoknots (kind='chebyshev') cannot bisect [{float(x0)!r}, {float(x1)!r}] any "
         f"further near x={float(xm)!r} after {state['n']} evaluations: the tolerance "
@@ -335,7 +332,7 @@ def _recheck(state, cfg, stats):
     y = np.concatenate([d[1] for d in disc])
     F = np.concatenate([d[2] for d in disc])
     U = np.array([pc.u0 for pc in pieces] + [pieces[-1].u1])
-    u = _u_of(x, cfg)
+    u = np.asarray(cfg["U"](x), dtype=np.float64)
     idx = np.clip(np.searchsorted(U, u, side="right") - 1, 0, len(pieces) - 1)
     bad = []
     for i in np.unique(idx):
@@ -352,41 +349,18 @@ def _recheck(state, cfg, stats):
     return bad
 
 
-def _u_of(x, cfg):
-    inv = cfg["Uinv"]
-    if inv is np.exp:
-        return np.log(x)
-    if inv is np.sinh:
-        return np.arcsinh(x)
-    return np.asarray(x, dtype=float)
-
-
-def _make_table(state, ev, stats, status, opts, cfg, partial_of=False):
+def _make_table(state, status, cfg):
     """The table of the pieces (accepted or not: a partial table has every piece)."""
-    pieces = state["pieces"]
-    if partial_of:
-        stats = dict(n_rounds=0, round_sizes=[state["n"]], n_discarded=0,
-                     n_recheck_failed=0, n_extrapolated=0, n_margin=0)
-        opts = dict(kind="chebyshev", rtol=cfg["rtol"], atol=cfg["atol"], knots_map="linear",
-                    space="loglog" if cfg["loglog"] else "linear", extrapolate=False,
-                    vectorized=None, degree_max=cfg["pmax"])
-        if cfg["Uinv"] is np.exp and not cfg["loglog"]:
-            opts["knots_map"] = "log"
-        elif cfg["Uinv"] is np.sinh:
-            opts["knots_map"] = "asinh"
+    pieces, ev, stats, opts = state["pieces"], state["ev"], state["stats"], state["opts"]
     u = np.array([pc.u0 for pc in pieces] + [pieces[-1].u1])
     degs = np.array([pc.p for pc in pieces])
-    vals = np.concatenate([pc.y for pc in pieces])
     coef = np.concatenate([values_to_coefs(pc.y, pc.p) for pc in pieces])
     nodes = np.concatenate([pc.x[:-1] for pc in pieces] + [pieces[-1].x[-1:]])
     fvals = np.concatenate([pc.F[:-1] for pc in pieces] + [pieces[-1].F[-1:]])
     x_break = np.array([pc.x[0] for pc in pieces] + [pieces[-1].x[-1]])
     x_break[0], x_break[-1] = cfg["a"], cfg["b"]
     if status == 0 and cfg["atol"] == 0 and not cfg["loglog"]:
-        sstats = {}
-        status = _sign_status(fvals.reshape(fvals.shape[0], -1), nodes, sstats)
-        if status:
-            stats["sign_change"] = sstats["sign_change"]
+        status = _sign_status(fvals.reshape(fvals.shape[0], -1), nodes, stats)
     msg = _STATUS_MESSAGES[status]
     if status == 0:
         msg = "converged: every piece passed its nested test and every discarded sample " \
@@ -396,12 +370,9 @@ def _make_table(state, ev, stats, status, opts, cfg, partial_of=False):
         msg += f"; first sign change in [{x0!r}, {x1!r}]"
     info = dict(opts)
     info.update({k: v for k, v in stats.items() if k != "sign_change"})
-    info.update(n_evals=int(state["n"]), n_calls=0 if ev is None else ev.n_calls,
+    info.update(n_evals=int(state["n"]), n_calls=ev.n_calls,
                 status=int(status), success=status == 0, message=msg)
-    del vals
-    m_vector = ev is not None and bool(ev.m_shape)
-    if ev is None:
-        m_vector = coef.ndim == 2 and coef.shape[1] > 1
+    m_vector = bool(ev.m_shape)
     return AutoKnotsChebyshev(x_break, u, degs, coef if m_vector else coef[:, 0],
                               nodes, fvals if m_vector else fvals[:, 0], info)
 

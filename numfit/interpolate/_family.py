@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from ._maps import MAPS as _MAPS
+
 __all__ = ["Member", "FAMILY", "member", "check_points", "error_ratio", "Member2D", "FAMILY2D",
            "member2d", "check_points2d", "error_ratio2d"]
 
-_MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
-         "asinh": (np.arcsinh, np.sinh)}
 
 
 def _u_map(s):

@@ -5,6 +5,7 @@ from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_float, check_int
 from . import _gpu, _kernels
+from ._maps import MAPS as _MAPS
 from ._spline import AutoKnotsSpline
 from ._tablebase import TableBase, info_property
 from ._tensor import evaluate_tensor, fit_tensor
@@ -15,8 +16,6 @@ _FORMAT = "numfit.AutoKnots2D"
 _VERSION = 1
 _OPTION_KEYS = ("rtol", "atol", "x_knots", "y_knots", "log_f", "vectorized")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "passes", "reopened")
-_MAPS = {"linear": (lambda x: x, lambda u: u), "log": (np.log, np.exp),
-         "asinh": (np.arcsinh, np.sinh)}
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 
 
