@@ -4,7 +4,7 @@ import math
 import time
 
 __all__ = ["smallest_size", "gpu_time", "cpu_time", "peak_from_props", "peak_bandwidth",
-           "TimedF", "ToleranceTally", "Outcome"]
+           "TimedF", "ToleranceTally", "Outcome", "rtol_label", "short_error", "geomean"]
 
 
 def smallest_size(error_of, target, n_min=4, n_max=2 ** 17):
@@ -166,3 +166,21 @@ class Outcome:
     def broken(self):
         """Converged, yet the tolerance is missed: the promise is broken."""
         return self.raised is None and bool(self.converged) and not self.ratio <= 1.0
+
+
+def rtol_label(rtol):
+    """A tolerance as a row label: ``1e-06``."""
+    return f"{rtol:.0e}"
+
+
+def short_error(exc, n=150):
+    """``Type: message`` of an exception, cut to ``n`` characters."""
+    msg = f"{type(exc).__name__}: {exc}"
+    return msg if len(msg) <= n else msg[: n - 3] + "..."
+
+
+def geomean(values):
+    """Geometric mean of positive values (None for none)."""
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))

@@ -96,28 +96,15 @@ import numfit as nf
 from numfit.interpolate._family import FAMILY2D, check_points2d, error_ratio2d, member2d
 from numfit.interpolate._tensor import evaluate_tensor, fit_tensor
 
-from _bench_utils import Outcome, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import (Outcome, ToleranceTally, geomean, rtol_label,  # noqa: E402,I001
+                          short_error, smallest_size)
+from numfit.interpolate._maps import MAPS as _MAPS  # noqa: E402,I001 - benchmarks/ is on sys.path
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 
 RTOLS = (1e-4, 1e-6)
 SLOW_S = 1.0                # quick mode: a member runs at 1e-6 only if 1e-4 took at most this
-_MAPS = {"linear": (lambda x: np.asarray(x, dtype=float), lambda u: np.asarray(u, dtype=float)),
-         "log": (np.log, np.exp), "asinh": (np.arcsinh, np.sinh)}
-
-
-def _r(rtol):
-    return f"{rtol:.0e}"
-
-
-def _short(exc, n=150):
-    msg = f"{type(exc).__name__}: {exc}"
-    return msg if len(msg) <= n else msg[: n - 3] + "..."
-
-
-def _geomean(values):
-    return float(np.exp(np.mean(np.log(values)))) if values else None
 
 
 # ============================================================================ numfit runs
@@ -147,7 +134,7 @@ def run(name, rtol):
             t = nf.autoknots2d(m.f, m.x_range, m.y_range, **m.options(rtol))
     except Exception as exc:          # a failure of this member, recorded, not a crash
         r.seconds = time.perf_counter() - t0
-        r.raised = _short(exc)
+        r.raised = short_error(exc)
         return r
     r.seconds = time.perf_counter() - t0
     r.t, r.n_evals, r.converged = t, int(t.n_evals), bool(t.converged)
@@ -177,7 +164,7 @@ def test_family2d_tolerance(report):
     tally = ToleranceTally(report, "A tolerance: autoknots2d")
     for m in FAMILY2D:
         for rtol in RTOLS:
-            label = f"{m.name} @ {_r(rtol)}"
+            label = f"{m.name} @ {rtol_label(rtol)}"
             why = skipped(m.name, rtol)
             if why:
                 tally.skip(label, why)
@@ -337,7 +324,7 @@ def test_uniform_grid(report):
     g = "B evals: numfit / smallest uniform grid"
     ratios = []
     for name, rtol in B_CASES:
-        label = f"{name} @ {_r(rtol)}"
+        label = f"{name} @ {rtol_label(rtol)}"
         r = run(name, rtol)
         if r.t is None:
             report.add(g, f"{label}: numfit / uniform", None, note=f"numfit raised {r.raised}")
@@ -363,7 +350,7 @@ def test_uniform_grid(report):
                           f"cell midpoints); search: "
                           f"{len(uni.errs)} fits, {dt:.2g} s" + flag)
     if len(ratios) > 1:
-        report.add(g, "geomean numfit / uniform", _geomean(ratios), unit="x",
+        report.add(g, "geomean numfit / uniform", geomean(ratios), unit="x",
                    note=f"{len(ratios)} runs")
 
 
@@ -374,7 +361,7 @@ C_RTOL = 1e-6
 
 @pytest.mark.parametrize("name", ["pk_z_bao", "smooth_nonseparable"])
 def test_eval_speed(name, benchmark, timing, report):
-    g = f"C evaluation: {name} @ {_r(C_RTOL)}"
+    g = f"C evaluation: {name} @ {rtol_label(C_RTOL)}"
     r = run(name, C_RTOL)
     if r.t is None:
         pytest.fail(f"autoknots2d raised on {name}: {r.raised}")
@@ -415,11 +402,11 @@ D_MEMBERS = ("smooth_nonseparable", "front_along_y")
 
 
 def test_learner2d(report):
-    g = f"D adaptive.Learner2D at numfit's n_evals, rtol {_r(D_RTOL)}"
+    g = f"D adaptive.Learner2D at numfit's n_evals, rtol {rtol_label(D_RTOL)}"
     try:
         import adaptive
     except Exception as exc:
-        pytest.skip(f"python-adaptive not importable: {_short(exc, 80)}")
+        pytest.skip(f"python-adaptive not importable: {short_error(exc, 80)}")
     for name in D_MEMBERS:
         m, r = member2d(name), run(name, D_RTOL)
         if r.t is None:

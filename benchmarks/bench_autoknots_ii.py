@@ -109,7 +109,8 @@ from scipy.interpolate import CubicSpline
 import numfit as nf
 from numfit.interpolate._family import FAMILY, check_points, error_ratio, member
 
-from _bench_utils import Outcome, TimedF, ToleranceTally, smallest_size  # noqa: E402,I001 - benchmarks/ is on sys.path
+from _bench_utils import (Outcome, TimedF, ToleranceTally, geomean, rtol_label,  # noqa: E402,I001
+                          short_error, smallest_size)
 
 # The same switch as conftest.QUICK; read here too because parametrisation happens at import.
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
@@ -121,19 +122,6 @@ SMOOTH = tuple(m.name for m in FAMILY if m.smooth)
 LIMITED = tuple(m.name for m in FAMILY if m.kind == "limited")
 
 
-def _r(rtol):
-    return f"{rtol:.0e}"
-
-
-def _short(exc, n=150):
-    msg = f"{type(exc).__name__}: {exc}"
-    return msg if len(msg) <= n else msg[: n - 3] + "..."
-
-
-def _geomean(values):
-    return float(np.exp(np.mean(np.log(values)))) if values else None
-
-
 # ============================================================================ the chebyshev kind
 @functools.lru_cache(maxsize=None)
 def chebyshev_missing():
@@ -141,7 +129,7 @@ def chebyshev_missing():
     try:
         nf.autoknots(np.exp, 0.0, 1.0, rtol=1e-6, kind="chebyshev")
     except (NotImplementedError, ValueError, ImportError) as exc:
-        return f"numfit.autoknots(kind='chebyshev') not available yet ({_short(exc, 110)})"
+        return f"numfit.autoknots(kind='chebyshev') not available yet ({short_error(exc, 110)})"
     return None
 
 
@@ -187,7 +175,7 @@ def run(name, kind, rtol):
             s = nf.autoknots(m.f, m.a, m.b, kind=kind, **m.options(rtol))
     except Exception as exc:          # a failure of this member, recorded, not a crash
         r.seconds = time.perf_counter() - t0
-        r.raised = _short(exc)
+        r.raised = short_error(exc)
         return r
     r.seconds = time.perf_counter() - t0
     r.s, r.n_evals, r.converged = s, int(s.n_evals), bool(s.converged)
@@ -223,7 +211,7 @@ def test_family_tolerance(kind, report):
     tally = ToleranceTally(report, f"A tolerance: {kind}")
     for m in FAMILY:
         for rtol in RTOLS:
-            label = f"{m.name} @ {_r(rtol)}"
+            label = f"{m.name} @ {rtol_label(rtol)}"
             why = chirp_skipped(m.name, kind, rtol)
             if why:
                 tally.skip(label, why)
@@ -248,7 +236,7 @@ def test_eval_ratio(report):
             if chirp_skipped(m.name, "chebyshev", rtol) or chirp_skipped(m.name, "cubic", rtol):
                 continue
             c, h = run(m.name, "cubic", rtol), run(m.name, "chebyshev", rtol)
-            label = f"{m.name} @ {_r(rtol)}"
+            label = f"{m.name} @ {rtol_label(rtol)}"
             if c.raised or h.raised:
                 missing[(m.name, rtol)] = "cubic raised" if c.raised else "chebyshev raised"
                 report.add(g, f"{label}: evals cheb / cubic", None,
@@ -266,13 +254,13 @@ def test_eval_ratio(report):
         if not keys:
             return
         have = [ratios[k] for k in keys if k in ratios]
-        left = [f"{n} @ {_r(r)}" for n, r in keys if (n, r) not in ratios]
-        report.add(g, metric, _geomean(have), unit="x", goal=goal, higher_is_better=False,
+        left = [f"{n} @ {rtol_label(r)}" for n, r in keys if (n, r) not in ratios]
+        report.add(g, metric, geomean(have), unit="x", goal=goal, higher_is_better=False,
                    note=f"{len(have)} ratios" + (f"; left out: {', '.join(left)}" if left
                                                  else ""))
 
     for rtol in (1e-8, 1e-10):
-        summary(f"geomean smooth members @ {_r(rtol)}", SMOOTH, (rtol,), 0.30)
+        summary(f"geomean smooth members @ {rtol_label(rtol)}", SMOOTH, (rtol,), 0.30)
     summary("geomean smooth members @ 1e-04", SMOOTH, (1e-4,), 1.0)
     summary("geomean limited-smoothness members, all rtols", LIMITED, RTOLS, 1.2)
 
@@ -335,7 +323,7 @@ def _chebpy():
         from chebpy import UserPreferences, chebfun
     except Exception as exc:      # not installed, or the unrelated PyPI 'chebpy' 0.2
         return None, ("chebfun (PyPI 'chebfun', imports as chebpy) not importable: "
-                      f"{_short(exc, 80)}")
+                      f"{short_error(exc, 80)}")
     return (chebfun, UserPreferences), None
 
 
@@ -377,7 +365,7 @@ def chebfun_tuned(name, rtol):
             with np.errstate(all="ignore"):
                 ratio = chk.ratio(cf(tc))
         except Exception as exc:      # a peer's failure is a result
-            tries.append(f"eps*{fac:g}: raised {_short(exc, 60)}")
+            tries.append(f"eps*{fac:g}: raised {short_error(exc, 60)}")
             continue
         tries.append(f"eps*{fac:g}: {count[0]} evals, ratio {ratio:.2g}")
         if ratio <= 1.0 and (best is None or count[0] < best["evals"]):
@@ -416,9 +404,9 @@ C_RTOLS = (1e-8,) if QUICK else (1e-8, 1e-10)
 C_MEMBERS = ("bessel_j0", "damped_tanh", "bbks_pk") if QUICK else SMOOTH
 
 
-@pytest.mark.parametrize("rtol", C_RTOLS, ids=_r)
+@pytest.mark.parametrize("rtol", C_RTOLS, ids=rtol_label)
 def test_peers_evals(rtol, report):
-    g = f"C peers @ {_r(rtol)}"
+    g = f"C peers @ {rtol_label(rtol)}"
     note_cheb_skip(report, g)
     _, no_chebpy = _chebpy()
     if no_chebpy:
@@ -455,7 +443,7 @@ def test_peers_evals(rtol, report):
                              note=f"N={n_uni} (error ratio {e_uni:.3g}) vs {r.n_evals}"
                                   + flags[k])
     for (peer, k), vals in ratios.items():
-        report.add(g, f"geomean {peer} / numfit {k} evals", _geomean(vals), unit="x",
+        report.add(g, f"geomean {peer} / numfit {k} evals", geomean(vals), unit="x",
                    note=f"{len(vals)} members")
 
 
@@ -482,7 +470,7 @@ def _assert_meets(r, q):
 
 @pytest.mark.parametrize("name", ["damped_tanh", "bessel_j0"])
 def test_cheb_throughput(name, benchmark, timing, report):
-    g = f"D throughput: {name} @ {_r(D_RTOL)}"
+    g = f"D throughput: {name} @ {rtol_label(D_RTOL)}"
     note_cheb_skip(report, g)
     q = _queries(name)
     cub = run(name, "cubic", D_RTOL)
