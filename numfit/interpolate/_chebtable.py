@@ -8,6 +8,7 @@ from .._result import Result
 from .._validation import check_float, check_int
 from . import _gpu, _kernels
 from ._maps import MAPS as _MAPS
+from ._maps import to_knot_variable
 from ._tablebase import TableBase, info_property
 
 __all__ = ["AutoKnotsChebyshev", "lobatto", "values_to_coefs"]
@@ -210,17 +211,7 @@ class AutoKnotsChebyshev(TableBase):
         return out
 
     def _to_u(self, xp, q, extrapolate):
-        """Query points in the knot variable; with the linear map the points themselves."""
-        if self._map == "linear":
-            return q
-        a, b = self._x[0], self._x[-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            uq = xp.log(q) if self._map == "log" else xp.arcsinh(q)
-        if not extrapolate:
-            uq[(q < a) | (q > b)] = xp.nan
-            # the ends map onto the table's ends (U(a) may differ from u[0] by an ulp)
-            xp.clip(uq, float(self._u[0]), float(self._u[-1]), out=uq)
-        return uq
+        return to_knot_variable(xp, q, self._map, self._x, self._u, extrapolate)
 
     def __call__(self, x, nu=0, extrapolate=None):
         """Evaluate the table (or its ``nu``-th derivative in ``x``) at ``x``.

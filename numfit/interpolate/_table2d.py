@@ -6,6 +6,7 @@ from .._result import Result
 from .._validation import check_float, check_int
 from . import _gpu, _kernels
 from ._maps import MAPS as _MAPS
+from ._maps import to_knot_variable
 from ._spline import AutoKnotsSpline
 from ._tablebase import TableBase, info_property
 from ._tensor import evaluate_tensor, fit_tensor
@@ -148,18 +149,10 @@ class AutoKnots2D(TableBase):
                                extrapolate, _kernels.kernels)
 
     def _to_uv(self, xp, q, axis, extrapolate):
-        mapname = self._info["x_knots" if axis == 0 else "y_knots"]
-        knots = self._x if axis == 0 else self._y
-        t = self._u if axis == 0 else self._v
-        if mapname == "linear":
-            uq = q.copy()
+        if axis == 0:
+            uq = to_knot_variable(xp, q, self._info["x_knots"], self._x, self._u, extrapolate)
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                uq = xp.log(q) if mapname == "log" else xp.arcsinh(q)
-            if not extrapolate:
-                xp.clip(uq, float(t[0]), float(t[-1]), out=uq)
-        if not extrapolate:
-            uq[(q < knots[0]) | (q > knots[-1])] = xp.nan
+            uq = to_knot_variable(xp, q, self._info["y_knots"], self._y, self._v, extrapolate)
         return xp.ascontiguousarray(uq)
 
     def __call__(self, x, y, dx=0, dy=0, grid=False, extrapolate=False):
