@@ -1,4 +1,5 @@
-"""Seeded sequences of SPD systems (specs/sor.md section 5): shifted 2-D Laplacians and the
+"""Seeded sequences of SPD systems (the experiments of Khodak et al., *Learning to Relax*,
+ICLR 2024, section 5; docs/sor.md): shifted 2-D Laplacians and the
 Crank-Nicolson 2-D heat equation with time-varying diffusivity."""
 import math
 from collections import namedtuple

@@ -1,4 +1,5 @@
-"""RelaxationTuner: choose omega online across a sequence of systems (specs/sor.md 4.7, 4.8, 5)."""
+"""RelaxationTuner: choose omega online across a sequence of systems (Khodak et al., *Learning
+to Relax*, ICLR 2024; the method and its defaults in numfit's SOR guide, docs/sor.md)."""
 import math
 
 import numpy as np
@@ -50,7 +51,7 @@ def lanczos_beta(A, steps=50):
 
 
 def auto_grid(A, steps=50):
-    """The ``grid=None`` omega grid of specs/sor.md 4.7 for matrix ``A``.
+    """The ``grid=None`` omega grid for matrix ``A`` (numfit's SOR guide, docs/sor.md).
 
     Returns ``(grid, info)`` with ``info = {"beta_hat", "omega_hat", "omega_hi", "kind"}``.
     """
@@ -81,7 +82,7 @@ class RelaxationTuner:
         :class:`ChebCB` (use a scalar context per system). An instance's grid wins.
     solver : {"sor", "ssor_cg"}
     grid : None, "auto", "paper", "log" or array_like
-        ``None``/"auto": chosen from the first system by 50 Lanczos steps (specs/sor.md 4.7).
+        ``None``/"auto": chosen from the first system by 50 Lanczos steps (see docs/sor.md).
     rng : None, int or numpy.random.Generator
     rtol, maxiter, norm, sweep
         Solver settings (``norm=None``: the solver's default, "r0" for SOR, "b" for SSOR-CG).
