@@ -14,19 +14,69 @@ METHODS = ("iid", "iid_conditioned", "dpp", "volume", "repeated_dpp")
 DPP_SAMPLERS = ("auto", "chain", "tridiagonal")
 
 
+# Below this delta the closed forms lose digits to cancellation (relative error ~ 1e-16 / d):
+# their series through d**6 are used instead (relative truncation ~ d**5 / 21 < 1e-16).
+_SERIES_DELTA = 1e-3
+
+
+def _series(delta, sign):
+    """sum_{k=2}^{6} (sign delta)**k / (k (k - 1))."""
+    t = sign * delta
+    return 0.5 * t * t * (1.0 + t * (1.0 / 3.0 + t * (1.0 / 6.0 + t * (0.1 + t / 15.0))))
+
+
 def c_delta(delta):
-    """Matrix-Chernoff constant of the lambda_min tail: delta + (1 - delta) ln(1 - delta)."""
+    """Matrix-Chernoff constant of the lambda_min tail: delta + (1 - delta) ln(1 - delta).
+
+    For ``delta < 1e-3`` the series ``sum_k delta**k / (k (k - 1))`` (k >= 2) replaces the
+    closed form, which cancels to zero in floating point for tiny delta.
+    """
+    if delta < _SERIES_DELTA:
+        return _series(delta, 1.0)
     return delta + (1.0 - delta) * math.log1p(-delta)
 
 
 def d_delta(delta):
-    """Matrix-Chernoff constant of the lambda_max tail: (1 + delta) ln(1 + delta) - delta."""
+    """Matrix-Chernoff constant of the lambda_max tail: (1 + delta) ln(1 + delta) - delta.
+
+    For ``delta < 1e-3`` the series ``sum_k (-delta)**k / (k (k - 1))`` (k >= 2) replaces
+    the closed form, which cancels to zero in floating point for tiny delta.
+    """
+    if delta < _SERIES_DELTA:
+        return _series(delta, -1.0)
     return (1.0 + delta) * math.log1p(delta) - delta
+
+
+def _n_iid_float(m, delta, eta):
+    """``m ln(2m / eta) / d_delta`` as a float (``inf`` where it overflows)."""
+    d = d_delta(delta)
+    if d <= 0.0:                     # delta**2 / 2 underflows (delta < ~1e-154)
+        return math.inf
+    with np.errstate(over="ignore"):
+        return float(np.float64(m * math.log(2.0 * m / eta)) / np.float64(d))
 
 
 def n_iid(m, delta=0.5, eta=0.01):
     """Certified i.i.d. sample size: ceil(m ln(2m / eta) / d_delta), so P(||G - I|| <= delta)
     >= 1 - eta (Tropp's matrix Chernoff bound, both tails).
+
+    Parameters
+    ----------
+    m : int
+        Dimension of the space, ``>= 1``.
+    delta, eta : float in (0, 1)
+        Stability threshold on ``||G - I||_2`` and failure probability. The size grows like
+        ``2 m ln(2m / eta) / delta**2`` for small delta.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        An argument out of range, or a size beyond the float range (``delta`` below about
+        1e-150).
 
     Examples
     --------
@@ -34,7 +84,14 @@ def n_iid(m, delta=0.5, eta=0.01):
     >>> n_iid(10), n_iid(11, delta=0.9)
     (703, 265)
     """
-    return int(math.ceil(m * math.log(2.0 * m / eta) / d_delta(delta)))
+    m = check_int("m", m, lo=1)
+    delta = check_delta("delta", delta)
+    eta = check_delta("eta", eta)
+    n = _n_iid_float(m, delta, eta)
+    if not math.isfinite(n):
+        raise ValueError(f"the certified i.i.d. size for m={m}, eta={eta:g} overflows a "
+                         f"float at `delta`={delta:g}; raise delta")
+    return int(math.ceil(n))
 
 
 class WeightedSample(Result):
@@ -127,7 +184,7 @@ class _Draws:
 
 def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, eta=0.01,
                   max_redraws=1000, max_batches=None, max_proposals=10_000,
-                  dpp_sampler="auto"):
+                  dpp_sampler="auto", max_points=None):
     """Draw a weighted design for least-squares approximation in ``space``.
 
     Parameters
@@ -163,10 +220,26 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
     dpp_sampler : {"auto", "chain", "tridiagonal"}
         Chain rule with rejection from ``rho_m`` (any space), or the 1-D random Jacobi matrix
         model (full 1-D spaces; O(m^2)). "auto" uses the tridiagonal model in 1-D.
+    max_points : int, optional
+        Largest sample size accepted. The size a call may reach (``n``, the certified
+        ``n_iid``, ``m + n_iid`` for "volume", or ``max_batches * m`` for adaptive
+        "repeated_dpp") is computed first, before any point is drawn, and a larger one is a
+        ``ValueError`` naming the size. Default ``2**28 // m``: the ``n x m`` float64
+        feature matrix that certifies the design then stays within 2 GiB (26 843 545
+        points for m = 10, 268 435 for m = 1000).
 
     Returns
     -------
     WeightedSample
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or a sample size above ``max_points``. The certified size grows like
+        ``2 m ln(2m / eta) / delta**2`` (about 1.5e8 points for m = 10 at ``delta=1e-3``):
+        raise ``delta``, pass a smaller ``n`` or ``max_batches``, or raise ``max_points``.
+    SamplingError
+        A rejection loop exceeded ``max_proposals``.
 
     Examples
     --------
@@ -194,9 +267,14 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
             raise ValueError(f"`n` must be >= m={m} for method={method!r}; got {n}")
     if max_batches is not None:
         max_batches = check_int("max_batches", max_batches, lo=1)
+    if max_points is None:
+        max_points = max(1, 2 ** 28 // m)
+    else:
+        max_points = check_int("max_points", max_points, lo=1)
+    nc_float = _check_size(m, n, method, delta, eta, max_batches, max_points)
     rng = as_rng(rng)
     draws = _Draws(space, max_proposals, dpp_sampler)
-    nc = n_iid(m, delta, eta)
+    nc = int(math.ceil(nc_float)) if math.isfinite(nc_float) else nc_float
     info = dict(n_batches=0, n_redraws=0, status=0, message="")
     if method == "iid":
         t = draws.rho(rng, nc if n is None else n)
@@ -222,6 +300,44 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
             t, info = _repeated_fixed(space, draws, rng, n)
         is_dpp = np.ones(len(t), bool)
     return _finish(space, t, is_dpp, method, delta, eta, draws, info)
+
+
+def _check_size(m, n, method, delta, eta, max_batches, max_points):
+    """Refuse, before anything is drawn, a sample that may exceed ``max_points``; return the
+    certified i.i.d. size as a float (``inf`` where it overflows)."""
+    nc = _n_iid_float(m, delta, eta)
+    if n is not None:
+        if n > max_points:
+            raise ValueError(f"`n`={n} exceeds max_points={max_points} for m={m} (the n x m "
+                             f"feature matrix would take {8.0 * n * m / 2 ** 30:.3g} GiB); "
+                             "lower n or raise `max_points`")
+        return nc
+    if method == "dpp":
+        size, what = float(m), "one DPP of m points"
+    elif method == "volume":
+        size, what = m + nc, "m + the certified i.i.d. size n_iid"
+    elif method == "repeated_dpp" and max_batches is not None:
+        size = float(max_batches) * m
+        if size > max_points:
+            raise ValueError(f"adaptive repeated_dpp with max_batches={max_batches} DPP batches "
+                             f"of m={m} points may reach n={size:.4g} points, above "
+                             f"max_points={max_points}; lower `max_batches` or raise "
+                             "`max_points`")
+        return nc
+    elif method == "repeated_dpp":
+        size, what = math.ceil(nc / m) * m if math.isfinite(nc) else nc, \
+            "the default max_batches = ceil(n_iid / m) DPP batches"
+    else:
+        size, what = nc, "the certified i.i.d. size n_iid"
+    if size > max_points:
+        gib = 8.0 * size * m / 2 ** 30
+        raise ValueError(
+            f"method={method!r} with delta={delta:g}, eta={eta:g} needs up to n={size:.4g} "
+            f"points for m={m} ({what}; the n x m feature matrix would take {gib:.3g} GiB), "
+            f"above max_points={max_points}. The certified size grows like "
+            "2 m ln(2m/eta)/delta**2: raise `delta`, pass a smaller `n` (or `max_batches` "
+            "for repeated_dpp), or raise `max_points`")
+    return nc
 
 
 def _weights_phi(space, t):

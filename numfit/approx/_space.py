@@ -31,12 +31,35 @@ def recurrence_beta(family, p):
     return beta
 
 
+# Largest (m, dim) index array a named index set is enumerated into (int64: 2 GiB).
+MAX_INDEX_ENTRIES = 2 ** 28
+
+
 @lru_cache(maxsize=256)
-def _hyperbolic_count(d, cap):
-    """Number of nu in N^d with prod(nu_k + 1) <= cap."""
-    if d == 0:
+def _ordered_products(k, cap):
+    """Number of k-tuples of integers >= 2 whose product is <= cap (no recursion in dim:
+    k <= log2(cap); blocks of equal ``cap // a`` are summed at once)."""
+    if k == 0:
         return 1
-    return sum(_hyperbolic_count(d - 1, cap // (v + 1)) for v in range(cap))
+    if cap < 2 ** k:
+        return 0
+    total, a = 0, 2
+    while a <= cap:
+        q = cap // a
+        last = cap // q                  # every a' in [a, last] has cap // a' == q
+        total += (last - a + 1) * _ordered_products(k - 1, q)
+        a = last + 1
+    return total
+
+
+def _hyperbolic_count(d, cap):
+    """Number of nu in N^d with prod(nu_k + 1) <= cap: sum over the number k of non-zero
+    coordinates (at most log2(cap) of them) of C(d, k) times the ordered products."""
+    total, k = 0, 0
+    while k <= d and 2 ** k <= cap:
+        total += math.comb(d, k) * _ordered_products(k, cap)
+        k += 1
+    return total
 
 
 def index_set_size(index_set, degree, dim):
@@ -49,28 +72,36 @@ def index_set_size(index_set, degree, dim):
 
 
 def _enumerate(index_set, p, d):
-    out = []
-
-    def rec(prefix, k, budget):
-        if k == d:
-            out.append(prefix)
-            return
+    """All multi-indices of the set, built coordinate by coordinate as a prefix tree (no
+    recursion, so any dim works): level k holds every admissible prefix (nu_0..nu_k) as a
+    parent row and a value; the rows are read back from the leaves at the end. Every prefix
+    extends (by zeros) to a member, so no level has more than m rows."""
+    budget = np.array([p + 1 if index_set == "hyperbolic" else p], dtype=np.int64)
+    parents, values = [], []
+    for _ in range(d):
         if index_set == "tensor":
-            rng = range(p + 1)
+            counts = np.full(budget.size, p + 1, dtype=np.int64)
         elif index_set == "total":
-            rng = range(budget + 1)
+            counts = budget + 1                   # nu_k in 0..remaining degree
         else:
-            rng = range(budget)            # budget = remaining product cap
-        for v in rng:
-            if index_set == "total":
-                rec(prefix + (v,), k + 1, budget - v)
-            elif index_set == "hyperbolic":
-                rec(prefix + (v,), k + 1, budget // (v + 1))
-            else:
-                rec(prefix + (v,), k + 1, budget)
-
-    rec((), 0, p + 1 if index_set == "hyperbolic" else p)
-    return np.array(out, dtype=np.int64).reshape(-1, d)
+            counts = budget                       # nu_k + 1 <= remaining product cap
+        par = np.repeat(np.arange(budget.size), counts)
+        start = np.cumsum(counts) - counts
+        v = np.arange(par.size, dtype=np.int64) - start[par]
+        if index_set == "total":
+            budget = budget[par] - v
+        elif index_set == "hyperbolic":
+            budget = budget[par] // (v + 1)
+        else:
+            budget = budget[par]
+        parents.append(par)
+        values.append(v)
+    out = np.empty((values[-1].size, d), dtype=np.int64)
+    row = np.arange(values[-1].size)
+    for k in range(d - 1, -1, -1):
+        out[:, k] = values[k][row]
+        row = parents[k][row]
+    return out
 
 
 def order_indices(ind):
@@ -101,7 +132,10 @@ class PolynomialSpace:
     loc, scale : float or array_like of shape (dim,), optional
         Mean and standard deviation per coordinate (Hermite); default 0 and 1.
     max_size : int, default 100000
-        Largest allowed dimension m of the space (checked before allocation).
+        Largest allowed dimension m of the space (checked before allocation). A named index
+        set is also refused when its ``(m, dim)`` index array would exceed
+        ``MAX_INDEX_ENTRIES = 2**28`` entries (2 GiB); any ``dim`` within these limits works
+        (e.g. degree 1 in dim 1000, m = 1001).
 
     Attributes
     ----------
@@ -160,11 +194,23 @@ class PolynomialSpace:
                 raise TypeError("`degree` is required unless `indices` is given")
             degree = check_int("degree", degree, lo=0)
             index_set = check_option("index_set", index_set, INDEX_SETS)
+            if index_set == "hyperbolic" and 1 + dim * degree > max_size:
+                m = 1 + dim * degree             # the axes alone: a lower bound, no counting
+                raise ValueError(f"the hyperbolic index set of degree {degree} in dim {dim} "
+                                 f"has m >= {m} > max_size={max_size}; lower the degree or "
+                                 "dim")
             m = index_set_size(index_set, degree, dim)
             if m > max_size:
                 raise ValueError(f"the {index_set} index set of degree {degree} in dim {dim} "
                                  f"has m={m} > max_size={max_size}; lower the degree or use "
                                  "index_set='total'/'hyperbolic'")
+            if m * dim > MAX_INDEX_ENTRIES:
+                raise ValueError(f"the {index_set} index set of degree {degree} in dim {dim} "
+                                 f"has m={m}: its (m, dim) int64 index array would hold "
+                                 f"{float(m * dim):.3g} entries ({8 * m * dim / 2 ** 30:.3g} "
+                                 f"GiB), above the limit of 2**28 entries (2 GiB); lower dim "
+                                 "or the degree, or pass the multi-indices you need as "
+                                 "`indices`")
             ind = order_indices(_enumerate(index_set, degree, dim))
             self.degree = degree
         ind.setflags(write=False)
