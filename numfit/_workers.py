@@ -1,20 +1,145 @@
 """``workers=`` handling, following SciPy's convention.
 
 ``workers`` may be ``None`` or ``1`` (serial, the built-in ``map``), an int ``> 1`` (a local
-``multiprocessing`` pool of that many processes, closed when the call ends), ``-1`` (one process
-per core) or any map-like callable ``workers(func, iterable)`` such as ``Pool.map``,
-``ProcessPoolExecutor.map``, a Dask ``Client.get_executor().map`` or :func:`dask_map`.
-Results keep input order.
+process pool of that many processes, a ``concurrent.futures.ProcessPoolExecutor`` shut down
+when the call ends), ``-1`` (one process per core) or any map-like callable
+``workers(func, iterable)`` such as ``Pool.map``, ``ProcessPoolExecutor.map``, a Dask
+``Client.get_executor().map`` or :func:`dask_map`. Results keep input order.
+
+A worker process that dies (``os._exit`` in f, a crash in compiled code, a kill by the
+out-of-memory killer) raises :class:`WorkerDiedError` instead of waiting forever for its
+result: with an int ``workers``, ``ProcessPoolExecutor.map`` and ``multiprocessing.Pool.map``.
 """
 import numbers
 import os
 import pickle
+import signal
+from concurrent.futures.process import BrokenProcessPool
 
-__all__ = ["MapWrapper", "dask_map"]
+__all__ = ["MapWrapper", "WorkerDiedError", "dask_map"]
 
 # Dask: tasks per worker thread and round (multiprocessing.Pool.map's heuristic): few enough to
 # keep the per-task latency of the scheduler small, enough to balance uneven costs of f.
 _TASKS_PER_THREAD = 4
+# How often a map on a caller's multiprocessing.Pool checks its workers for a death (s).
+_POOL_POLL = 0.1
+# Seconds a terminated worker of numfit's own pool gets to exit before it is killed.
+_TERMINATE_WAIT = 5.0
+
+
+class WorkerDiedError(BrokenProcessPool):
+    """A worker process of a process pool died while evaluating ``f``.
+
+    Raised by the parallel evaluation of ``workers=`` when a worker exits without returning
+    its result: ``f`` called ``os._exit``, compiled code crashed (a segmentation fault), or the
+    operating system killed the process (the out-of-memory killer sends ``SIGKILL``). The
+    results of the round are discarded; a pool that numfit created is shut down.
+
+    A subclass of :class:`concurrent.futures.process.BrokenProcessPool` (a
+    :class:`RuntimeError`), which a ``ProcessPoolExecutor`` raises in this case.
+
+    Attributes
+    ----------
+    exitcodes : dict
+        ``{pid: exit code}`` of the workers that died, where known (a negative code ``-N``
+        means killed by signal ``N``).
+    """
+
+    def __init__(self, message, *, exitcodes=None):
+        super().__init__(message)
+        self.exitcodes = dict(exitcodes or {})
+
+    def __reduce__(self):
+        return (_rebuild_worker_died, (self.args[0], self.exitcodes))
+
+
+def _rebuild_worker_died(message, exitcodes):
+    return WorkerDiedError(message, exitcodes=exitcodes)
+
+
+def _describe_exit(pid, code):
+    """``"pid 123 exited with exit code 3"`` / ``"... was killed by signal SIGKILL (9)"``."""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "signal"
+        return f"pid {pid} was killed by signal {name} ({-code})"
+    if code is None:
+        return f"pid {pid} (exit code unknown)"
+    return f"pid {pid} exited with exit code {code}"
+
+
+def _death_message(where, died, extra=None):
+    """The text of a :class:`WorkerDiedError`; ``died`` is ``{pid: exit code}``."""
+    who = ", ".join(_describe_exit(p, c) for p, c in sorted(died.items())) or \
+        "exit code unknown"
+    if any(c == -signal.SIGKILL for c in died.values()):
+        why = ("SIGKILL usually means the out-of-memory killer: lower the memory f needs "
+               "per process or use fewer workers")
+    else:
+        why = ("Likely causes: f called os._exit(), crashed in compiled code (a "
+               "segmentation fault), or the process was killed")
+    return (f"a worker process of the process pool ({where}) died while evaluating f "
+            f"({who}); no result of this call was kept. {why}. "
+            f"{extra[0].upper() + extra[1:] + '. ' if extra else ''}Evaluate f serially "
+            "(workers=None) on the same inputs to find the cause")
+
+
+def _dead(processes, skip=()):
+    """``{pid: exit code}`` of the processes that ended with a non-zero code; when some
+    ended by anything but SIGTERM, those only (a broken ProcessPoolExecutor terminates its
+    surviving workers with SIGTERM). ``skip``: pids that had ended before."""
+    codes = {}
+    for pid, p in list(processes.items()):
+        if pid in skip:
+            continue
+        try:
+            code = p.exitcode
+        except ValueError:              # a closed Process object
+            continue
+        if code is not None and code != 0:
+            codes[pid] = code
+    own = {p: c for p, c in codes.items() if c != -signal.SIGTERM}
+    return own or codes
+
+
+def _executor_processes(ex):
+    """The worker processes of a ``ProcessPoolExecutor``, ``{pid: Process}``."""
+    # no public API lists an executor's workers (terminate_workers() is Python >= 3.14 only)
+    procs = getattr(ex, "_processes", None)
+    return dict(procs) if isinstance(procs, dict) else {}
+
+
+def _is_broken(ex):
+    """Whether a ``ProcessPoolExecutor`` is broken (a worker died): ``submit`` raises
+    ``BrokenProcessPool`` then; on a working executor the probe runs ``int()``."""
+    try:
+        ex.submit(int)
+    except BrokenProcessPool:
+        return True
+    except RuntimeError:                # shut down: nothing can be told
+        return False
+    return False
+
+
+def _joined(processes, timeout=_TERMINATE_WAIT):
+    """``processes`` after waiting (up to ``timeout`` s in all) for each to end."""
+    import time
+    deadline = time.monotonic() + timeout
+    for p in processes.values():
+        p.join(max(0.0, deadline - time.monotonic()))
+    # a process reaped by another thread's join shows its exit code a moment later
+    while time.monotonic() < deadline and any(p.exitcode is None for p in processes.values()):
+        time.sleep(0.01)
+    return processes
+
+
+def _pool_workers(pool):
+    """The worker processes of a ``multiprocessing.Pool`` now, ``{pid: Process}``."""
+    # multiprocessing.Pool has no public API for its worker processes
+    procs = getattr(pool, "_pool", None)
+    return {p.pid: p for p in list(procs)} if isinstance(procs, list) else {}
 
 
 def _owner(workers):
@@ -27,10 +152,12 @@ def _infer_n_workers(workers):
     n = getattr(workers, "n_workers", None)          # dask_map, or a user's own adaptor
     owner = _owner(workers)
     if n is None and owner is not None:
+        # no public size attribute on concurrent.futures executors nor multiprocessing.Pool
         n = getattr(owner, "_max_workers", None)      # concurrent.futures executors
         if n is None:
             n = getattr(owner, "_processes", None)    # multiprocessing.Pool
-        client = getattr(owner, "_client", None)      # distributed.ClientExecutor
+        # distributed.ClientExecutor keeps its client private (no public accessor)
+        client = getattr(owner, "_client", None)
         if n is None and client is not None and hasattr(client, "nthreads"):
             try:
                 n = sum(client.nthreads().values())
@@ -53,6 +180,7 @@ def _as_dask_map(workers):
             not type(owner).__module__.startswith("distributed") or \
             getattr(workers, "__name__", None) != "map":
         return None
+    # ClientExecutor has no public accessor for its client and submit options
     client, kwargs = getattr(owner, "_client", None), getattr(owner, "_kwargs", None)
     if client is None or not isinstance(kwargs, dict):
         return None
@@ -62,16 +190,62 @@ def _as_dask_map(workers):
         return None
 
 
+def _is_executor(owner):
+    from concurrent.futures import ProcessPoolExecutor
+    return isinstance(owner, ProcessPoolExecutor)
+
+
+def _is_process_pool(owner):
+    from multiprocessing.pool import Pool, ThreadPool
+    return isinstance(owner, Pool) and not isinstance(owner, ThreadPool)
+
+
 def _is_process_pool_map(workers):
     """True for ``ProcessPoolExecutor.map`` and ``multiprocessing.Pool.map``-like methods,
     which pickle ``func`` with the standard pickle (no lambdas or closures)."""
     owner = _owner(workers)
-    if owner is None:
-        return False
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing.pool import Pool, ThreadPool
-    return isinstance(owner, ProcessPoolExecutor) or (isinstance(owner, Pool)
-                                                     and not isinstance(owner, ThreadPool))
+    return owner is not None and (_is_executor(owner) or _is_process_pool(owner))
+
+
+def _chunksize(n_items, n_workers):
+    """``Pool.map``'s heuristic: about four chunks per worker."""
+    return max(1, -(-n_items // (4 * n_workers)))
+
+
+class _WatchedPoolMap:
+    """``pool.map`` of a caller's ``multiprocessing.Pool`` that raises
+    :class:`WorkerDiedError` when a worker dies instead of waiting forever.
+
+    ``Pool.map`` replaces a dead worker but never hands out the task it was running again,
+    so the map would block for good. Here the results come in input order through
+    ``pool.imap`` (the first failing item in input order raises, as in serial evaluation),
+    and between results the pool's workers are checked for one that ended with a non-zero
+    exit code. The pool is the caller's: it is left running (it must be terminated).
+    """
+
+    def __init__(self, pool, n_workers):
+        self.pool, self.n_workers = pool, n_workers
+
+    def __call__(self, func, iterable):
+        import multiprocessing
+        items = list(iterable)
+        seen = _pool_workers(self.pool)
+        ended = {pid for pid, p in seen.items() if p.exitcode is not None}
+        it = self.pool.imap(func, items, chunksize=_chunksize(len(items), self.n_workers))
+        out = []
+        while len(out) < len(items):
+            try:
+                out.append(it.next(timeout=_POOL_POLL))
+            except multiprocessing.TimeoutError:
+                seen.update(_pool_workers(self.pool))   # replacements of ended workers too
+                died = _dead(seen, skip=ended)
+                if died:
+                    raise WorkerDiedError(_death_message(
+                        f"{type(self.pool).__name__}.map", died,
+                        "the pool has lost that worker's task and cannot finish this map: "
+                        "end it with pool.terminate() (numfit does not end a pool it did "
+                        "not create)"), exitcodes=died) from None
+        return out
 
 
 def _is_future(obj):
@@ -97,6 +271,14 @@ class MapWrapper:
         ``multiprocessing`` pool or a Dask ``ClientExecutor``, the ``n_workers`` attribute of
         any other callable, else ``os.cpu_count()``.
 
+    Notes
+    -----
+    A worker process that dies raises :class:`WorkerDiedError` from the call (for an int
+    ``workers``, ``ProcessPoolExecutor.map`` and ``multiprocessing.Pool.map``). The pool of
+    an int ``workers`` is shut down when the ``with`` block ends; when it ends by an
+    exception its workers are terminated (killed if they do not exit within seconds), so no
+    process is left behind.
+
     Examples
     --------
     >>> from numfit._workers import MapWrapper
@@ -109,6 +291,7 @@ class MapWrapper:
         self._pool = None
         self._own_pool = False
         self._pickles = False
+        self._where = None               # the pool named in messages
         self.n_workers = 1
         if workers is None:
             self._map = map
@@ -117,6 +300,11 @@ class MapWrapper:
             self._map = _as_dask_map(workers) or workers
             self._pickles = _is_process_pool_map(workers)
             self.n_workers = _infer_n_workers(self._map) or os.cpu_count() or 1
+            owner = _owner(workers)
+            if self._pickles:
+                self._where = f"{type(owner).__name__}.{getattr(workers, '__name__', 'map')}"
+            if _is_process_pool(owner) and getattr(workers, "__name__", None) == "map":
+                self._map = _WatchedPoolMap(owner, self.n_workers)
             return
         if isinstance(workers, numbers.Integral) and not isinstance(workers, bool):
             w = int(workers)
@@ -130,6 +318,7 @@ class MapWrapper:
                 self._map = map
             else:
                 self._own_pool = self._pickles = True
+                self._where = f"workers={w}"
                 self._map = None
             return
         raise TypeError(f"`{name}` must be None, an int >= 1, -1 (all cores) or a map-like "
@@ -152,11 +341,9 @@ class MapWrapper:
         try:
             pickle.dumps(func)
         except Exception as exc:  # pickling raises many exception types
-            where = f"workers={self.n_workers}" if self._own_pool else \
-                f"{type(_owner(self._map)).__name__}.map"
             raise TypeError(
                 f"{what} cannot be pickled, so it cannot be sent to a process pool "
-                f"({where}): {exc}. Define it at module level (not a lambda or "
+                f"({self._where}): {exc}. Define it at module level (not a lambda or "
                 "closure), or pass workers=None, a thread-based map such as "
                 "concurrent.futures.ThreadPoolExecutor().map, or a Dask map "
                 "(cloudpickle handles lambdas and closures)") from exc
@@ -164,22 +351,30 @@ class MapWrapper:
     def __enter__(self):
         if self._own_pool and self._pool is None:
             import multiprocessing
-            self._pool = multiprocessing.get_context().Pool(self.n_workers)
+            from concurrent.futures import ProcessPoolExecutor
+            self._pool = ProcessPoolExecutor(self.n_workers,
+                                             mp_context=multiprocessing.get_context())
             self._map = self._pool_map
         return self
 
     def _pool_map(self, func, iterable):
-        """``Pool.map``'s chunking, but ``imap``'s order: the first failing item in input
-        order raises, as in serial evaluation (``Pool.map`` raises whichever chunk failed
-        first in time)."""
+        """``Pool.map``'s chunking; results in input order, so the first failing item in
+        input order raises, as in serial evaluation."""
         items = list(iterable)
-        size = max(1, -(-len(items) // (4 * self.n_workers)))
-        return self._pool.imap(func, items, chunksize=size)
+        return self._pool.map(func, items, chunksize=_chunksize(len(items), self.n_workers))
 
     def __call__(self, func, iterable):
         if self._map is None:
             raise RuntimeError("MapWrapper must be entered (use `with`) before mapping")
-        out = list(self._map(func, iterable))
+        try:
+            out = list(self._map(func, iterable))
+        except BrokenProcessPool as exc:
+            err = self._death_error(exc)
+            if err is None:
+                raise
+            if err is exc:
+                raise
+            raise err from None
         if out and _is_future(out[0]):
             for fut in out:
                 if _is_future(fut):
@@ -190,16 +385,59 @@ class MapWrapper:
                 "client.get_executor().map or numfit.dask_map(client)")
         return out
 
-    def close(self):
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-            self._map = None
+    def _death_error(self, exc):
+        """The :class:`WorkerDiedError` for a ``BrokenProcessPool`` raised by a
+        ``ProcessPoolExecutor`` whose worker died; None when no worker died (f raised
+        ``BrokenProcessPool`` itself, or a result could not be unpickled here). The pool of
+        an int ``workers`` is shut down first."""
+        if isinstance(exc, WorkerDiedError):
+            return exc
+        ex = self._pool if self._own_pool else _owner(self._map)
+        if not _is_executor(ex) or not _is_broken(ex):
+            return None
+        if exc.__cause__ is not None:
+            # the executor broke while receiving a result: the cause is the unpickling error
+            exc.add_note("numfit: a worker's result or exception could not be unpickled in "
+                         "this process (see the cause above); f must return picklable "
+                         "values and raise picklable exceptions")
+            return None
+        procs = _executor_processes(ex)
+        if self._own_pool:
+            self.close(force=True)
+        died = _dead(_joined(procs))
+        extra = None if self._own_pool else \
+            "the executor is broken and must be replaced by a new one"
+        return WorkerDiedError(_death_message(self._where, died, extra), exitcodes=died)
+
+    def close(self, force=True):
+        """Shut the pool of an int ``workers`` down, waiting for its workers to exit.
+
+        ``force``: terminate the workers first (after an exception, when some may still be
+        busy); a worker that does not exit within seconds is killed.
+        """
+        ex, self._pool = self._pool, None
+        if ex is None:
+            return
+        self._map = None
+        if not force:
+            ex.shutdown(wait=True)
+            return
+        procs = _executor_processes(ex)
+        ex.shutdown(wait=False, cancel_futures=True)
+        for p in procs.values():
+            if p.exitcode is None:
+                p.terminate()
+        for p in procs.values():
+            p.join(_TERMINATE_WAIT)
+            if p.exitcode is None:
+                p.kill()
+                p.join()
+        ex.shutdown(wait=True)
 
     def __exit__(self, *exc):
-        self.close()
+        self.close(force=exc[0] is not None)
         return False
+
 
 
 class _ChunkCall:
