@@ -1,42 +1,32 @@
-"""`python -m numfit demo` and the dependency-free PNG writer it falls back on."""
+"""`python -m numfit demo`: sections, options, progress lines and matplotlib figures."""
 import struct
-import zlib
 
-import numpy as np
 import pytest
 
 from numfit import __main__ as cli
-from numfit._png import Canvas
+from numfit._demo import SECTIONS
 
 
-def _read_png(path):
+def _png_size(path):
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
-    idat = data.index(b"IDAT")
-    n = struct.unpack(">I", data[idat - 4:idat])[0]
-    raw = zlib.decompress(data[idat + 4:idat + 4 + n])
-    img = np.frombuffer(raw, np.uint8).reshape(h, 1 + 3 * w)[:, 1:].reshape(h, w, 3)
-    return w, h, depth, ctype, img
+    return struct.unpack(">II", data[16:24])
 
 
-def test_canvas_writes_a_valid_png(tmp_path):
-    cv = Canvas(200, 150, panels=2)
-    cv.axes(0, (1e-2, 1e2), (1e-3, 10), logx=True, logy=True)
-    x = np.geomspace(1e-2, 1e2, 50)
-    cv.line(0, x, 1 / (1 + x))
-    cv.markers(0, x[::10], 1 / (1 + x[::10]))
-    cv.axes(1, (0, 1), (0, 1))
-    cv.line(1, [0, 1], [0, 1], color=(0, 200, 0))
-    p = tmp_path / "c.png"
-    cv.save(p)
-    w, h, depth, ctype, img = _read_png(p)
-    assert (w, h, depth, ctype) == (200, 150, 8, 2)
-    assert (img == [214, 39, 40]).all(-1).any()        # knot markers drawn
-    assert (img == [0, 200, 0]).all(-1).sum() > 50      # the diagonal line is continuous
+def test_demo_autoknots_section(tmp_path, capsys):
+    """The default run is the quick one; a line starts and ends each section; the figure is
+    drawn by matplotlib (labelled axes, legend) at its figure size."""
+    assert cli.main(["demo", "--only", "autoknots", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "=== [1/1] autoknots: " in out and "NFW Sigma" in out and "max err/tol" in out
+    assert "--- autoknots done in " in out and "--full runs the long versions" in out
+    rows = [r for r in out.splitlines() if "1e-0" in r and ("yes" in r or "NO" in r)]
+    assert len(rows) == 7 and all(r.split()[-3] == "yes" for r in rows)
+    assert all(float(r.split()[-4]) < 1 for r in rows)      # achieved error / tolerance
+    assert _png_size(tmp_path / "numfit_demo_autoknots.png") == (880, 770)
 
 
-def test_demo_autoknots_section_without_matplotlib(tmp_path, monkeypatch, capsys):
+def test_demo_without_matplotlib_says_how_to_install_it(tmp_path, monkeypatch):
     import builtins
     real_import = builtins.__import__
 
@@ -46,14 +36,40 @@ def test_demo_autoknots_section_without_matplotlib(tmp_path, monkeypatch, capsys
         return real_import(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", no_mpl)
-    assert cli.main(["demo", "--quick", "--only", "autoknots", "--out", str(tmp_path)]) == 0
+    with pytest.raises(ImportError, match=r"numfit\[demo\]"):
+        cli.main(["demo", "--only", "autoknots", "--out", str(tmp_path)])
+
+
+def test_demo_unknown_section_lists_the_sections(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["demo", "--only", "autoknots", "nosuch"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown section(s) nosuch" in err
+    assert all(name in err for name in SECTIONS)
+
+
+def test_demo_help_lists_the_sections(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["demo", "--help"])
+    assert e.value.code == 0
     out = capsys.readouterr().out
-    assert "NFW Sigma" in out and "max err/tol" in out
-    rows = [r for r in out.splitlines() if "1e-0" in r and ("yes" in r or "NO" in r)]
-    assert len(rows) == 7 and all(r.split()[-3] == "yes" for r in rows)
-    assert all(float(r.split()[-4]) < 1 for r in rows)      # achieved error / tolerance
-    w, h, *_ = _read_png(tmp_path / "numfit_demo_autoknots.png")
-    assert (w, h) == (900, 650)
+    assert "--full" in out and "sections (in this order):" in out
+    listed = [line.split()[0] for line in out.splitlines()[out.splitlines().index(
+        "sections (in this order):") + 1:] if line.strip()]
+    assert listed == list(SECTIONS)
+
+
+def test_demo_full_and_quick_exclude_each_other():
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--full", "--quick", "--only", "autoknots"])
+
+
+def test_run_rejects_unknown_sections(tmp_path):
+    from numfit._demo import run
+    with pytest.raises(ValueError, match="unknown demo section"):
+        run(str(tmp_path), only=["nosuch"])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_needs_a_command():
@@ -62,9 +78,9 @@ def test_cli_needs_a_command():
 
 
 def test_demo_cosmology_section(tmp_path, capsys):
-    assert cli.main(["demo", "--quick", "--only", "cosmology", "--out", str(tmp_path)]) == 0
+    assert cli.main(["demo", "--only", "cosmology", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "=== cosmology" in out and "comoving distance" in out
+    assert "=== [1/1] cosmology: " in out and "comoving distance" in out
     # every table's achieved error is printed as a fraction of rtol, all below 1
     ratios = [float(line.split()[-1]) for line in out.splitlines()
               if line.strip().startswith(("comoving", "lookback", "growth"))]
@@ -75,10 +91,10 @@ def test_demo_cosmology_section(tmp_path, capsys):
 def test_demo_autoknots_kinds_section(tmp_path, capsys):
     """Both kinds on an integral-defined f (a quad per evaluation): counts, the verified
     error (< 1 for both) and the ratio of evaluations; no figure."""
-    assert cli.main(["demo", "--quick", "--only", "autoknots-kinds", "--out",
+    assert cli.main(["demo", "--only", "autoknots-kinds", "--out",
                      str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "=== autoknots-kinds" in out and "=== autoknots =" not in out
+    assert "] autoknots-kinds: " in out and "] autoknots: " not in out
     assert "scipy.integrate.quad" in out and "rtol = 1e-08" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines()
             if line.split()[:1] in (["cubic"], ["chebyshev"])
@@ -101,9 +117,9 @@ def test_demo_autoknots_kinds_section(tmp_path, capsys):
 def test_demo_autoknots2d_section(tmp_path, capsys):
     """P(k, z) on an adaptive tensor grid: grid shape, evaluations (= grid size), passes,
     the verified error (< 1), the build time, the uniform-grid comparison and the figure."""
-    assert cli.main(["demo", "--quick", "--only", "autoknots2d", "--out", str(tmp_path)]) == 0
+    assert cli.main(["demo", "--only", "autoknots2d", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "=== autoknots2d" in out and "=== autoknots =" not in out
+    assert "] autoknots2d: " in out and "] autoknots: " not in out
     assert "log_f=True" in out and "rtol = 1e-06" in out
     row = next(line.split() for line in out.splitlines() if line.startswith("1e-06"))
     # rtol, nx, "x", ny, evals, passes, reopened, max err/tol, converged, build, "ms"
@@ -116,6 +132,4 @@ def test_demo_autoknots2d_section(tmp_path, capsys):
     assert uevals == unx * uny
     assert float(line.split()[-1]) == pytest.approx(evals / uevals, abs=0.005)
     png = tmp_path / "numfit_demo_autoknots2d.png"
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", data[16:24]) == (900, 560)
+    assert _png_size(png) == (900, 560)

@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from .._demo import _table
+from .._report import pyplot, save_figure
+from .._report import table as _table
 
 __all__ = ["wls_demo", "plot_samples"]
 
@@ -67,21 +68,9 @@ def wls_demo(out_dir, quick):
 
 
 def plot_samples(samples, path):
-    """Scatter the 2-D points of each method's sample into one PNG (matplotlib if present)."""
+    """Scatter the 2-D points of each method's sample into one PNG; returns ``path``."""
     names = list(samples)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        from .._png import Canvas
-        cv = Canvas(width=300 * len(names), height=320, panels=len(names))
-        for k, name in enumerate(names):
-            p = samples[name].points
-            cv.axes(k, (-1, 1), (-1, 1))
-            cv.markers(k, p[:, 0], p[:, 1], r=1)
-        cv.save(path)
-        return
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.6))
     for ax, name in zip(np.atleast_1d(axes), names):
         s = samples[name]
@@ -95,5 +84,4 @@ def plot_samples(samples, path):
         ax.tick_params(labelsize=7)
     fig.suptitle("Sample points, total degree 8 in 2-D (m = 45); red: DPP points", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return save_figure(fig, path)

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .._demo import _table
+from .._report import table as _table
 
 __all__ = ["cosmology_demo"]
 

@@ -13,32 +13,16 @@ import time
 
 import numpy as np
 
-from .._demo import _table
+from .._report import pyplot, save_figure
+from .._report import table as _table
 
 __all__ = ["alsketch_demo", "plot_kkt"]
 
 
 def plot_kkt(curves, path, title=""):
-    """Plot KKT residual against outer iteration for ``curves`` = [(label, kkt_history)];
-    uses matplotlib if present, else numfit's minimal PNG writer. Returns ``path``."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        from .._png import Canvas
-        cv = Canvas(panels=1)
-        kmax = max(len(h) for _, h in curves)
-        lo = min(max(np.min(h), 1e-16) for _, h in curves)
-        hi = max(np.max(h) for _, h in curves)
-        cv.axes(0, (0, max(kmax - 1, 1)), (lo / 2, hi * 2), logx=False, logy=True)
-        palette = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-                   (148, 103, 189), (140, 86, 75)]
-        for i, (_, h) in enumerate(curves):
-            cv.line(0, np.arange(len(h)), np.maximum(h, 1e-16), color=palette[i % 6])
-        cv.save(path)
-        return path
+    """Plot KKT residual against outer iteration for ``curves`` = [(label, kkt_history)]
+    with matplotlib; returns ``path``."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     for label, h in curves:
         ax.semilogy(np.arange(len(h)), np.maximum(h, 1e-16), marker="o", ms=3, label=label)
@@ -48,9 +32,7 @@ def plot_kkt(curves, path, title=""):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def alsketch_demo(out_dir, quick):
@@ -93,7 +75,8 @@ def alsketch_demo(out_dir, quick):
                               options={"return_history": True})
         prow.append((N, p.n, r.nit, r.n_sketch, r.n_fallback, f"{r.fun:.10f}",
                      f"{p.f_star:.10f}", f"{(time.perf_counter() - t1) * 1e3:.1f} ms"))
-    _table(("N", "n", "nit", "sketch steps", "fallbacks", "f", "f* (spec)", "time"), prow)
+    _table(("N", "n", "nit", "sketch steps", "fallbacks", "f", "f* (direct KKT solve)",
+            "time"), prow)
     p = poisson_control(3)
     r = minimize_alsketch(**p.alsketch_kwargs(), tol=1e-4, accuracy="theory", rng=0,
                           sketch="kaczmarz", options={"return_history": True})
