@@ -219,3 +219,136 @@ def test_max_iter_and_max_sketch_total_statuses():
     assert res.status == ALSketchStatus.MAX_ITER and res.nit == 2
     res = run(options={"max_sketch_total": 50, "inner_fallback": None})
     assert res.status == ALSketchStatus.INNER_MAXITER and res.n_sketch <= 50
+
+
+# ============================================================================ shapes at x0
+def _lo(n):
+    from scipy.sparse.linalg import aslinearoperator
+    return aslinearoperator(np.eye(n))
+
+
+@pytest.mark.parametrize("hess, match", [
+    (lambda x: np.eye(3), r"`hess\(x0\)` must return a \(2, 2\) .*; got an array of shape "
+                          r"\(3, 3\)"),
+    (lambda x: np.ones(2), r"`hess\(x0\)` must return a \(2, 2\) .*shape \(2,\)"),
+    (lambda x: "H", r"`hess\(x0\)` must return a \(2, 2\) .*; got str"),
+    (lambda x: None, r"`hess\(x0\)` must return a \(2, 2\) .*; got NoneType"),
+    (lambda x: np.eye(2) * 1j, r"`hess\(x0\)` must be real; got dtype complex"),
+    (lambda x: np.full((2, 2), np.nan), r"`hess\(x0\)` must be finite"),
+    (lambda x: _lo(3), r"`hess\(x0\)` must return .*got a LinearOperator of shape \(3, 3\)"),
+    (lambda x: __import__("scipy.sparse").sparse.eye(3, format="csr"),
+     r"`hess\(x0\)` must return .*got a sparse matrix of shape \(3, 3\)"),
+    (np.eye(3), r"`hess\(x0\)` must return a \(2, 2\)"),
+])
+def test_hess_shape_checked_at_x0(hess, match):
+    with pytest.raises(ValueError, match=match):
+        run(hess=hess)
+
+
+def test_hess_signature_checked():
+    with pytest.raises(TypeError, match=r"`hess` must be callable as hess\(x\)"):
+        run(hess=lambda x, y: np.eye(2))
+    with pytest.raises(TypeError, match=r"`hessp` must be callable as hessp\(x, p\)"):
+        run(hess=None, hessp=lambda x: np.ones(2))
+    with pytest.raises(TypeError, match=r"`hess_lagrangian` must be callable as "
+                                        r"hess_lagrangian\(x, lam\)"):
+        run(hess_lagrangian=lambda x: np.eye(2))
+    # args are part of the call
+    res = run(hess=lambda x, s: s * P6.hess(x), args=(1.0,), fun=lambda x, s: P6.fun(x),
+              jac=lambda x, s: P6.grad(x))
+    assert res.status == 0
+
+
+def test_hessian_products_shape_named():
+    with pytest.raises(ValueError, match=r"`hessp\(x, p\)` must return a vector of 2 "
+                                         r"entries; got shape \(3,\)"):
+        run(hess=None, hessp=lambda x, p: np.ones(3))
+    with pytest.raises(ValueError, match=r"`hessp_lagrangian\(x, lam, v\)` must return a "
+                                         r"vector of 2 entries"):
+        run(hessp_lagrangian=lambda x, lam, v: np.ones(3))
+    with pytest.raises(ValueError, match=r"`hess_lagrangian\(x0, lambda0\)` must return a "
+                                         r"\(2, 2\)"):
+        run(hess_lagrangian=lambda x, lam: np.eye(3))
+
+
+def test_hessian_shape_change_during_the_run_is_named():
+    def hess(x):
+        return P6.hess(x) if np.array_equal(x, P6.x0) else np.eye(3)
+
+    with pytest.raises(ValueError, match=r"`hess\(x\)` must return a \(2, 2\)"):
+        run(hess=hess)
+
+
+@pytest.mark.parametrize("chess, exc, match", [
+    (lambda x, v: np.eye(3), ValueError,
+     r"`constraints\[0\]` hess\(x0, v\) must return a \(2, 2\) .*shape \(3, 3\)"),
+    (lambda x, v: np.zeros(2), ValueError, r"`constraints\[0\]` hess\(x0, v\) must return"),
+    (lambda x: np.eye(2), TypeError,
+     r"`constraints\[0\]` hess must be callable as hess\(x, v\)"),
+    (lambda x, v: _lo(3), ValueError, r"`constraints\[0\]` hess\(x0, v\) .*LinearOperator"),
+])
+def test_constraint_hess_checked_at_x0(chess, exc, match):
+    con = NonlinearConstraint(P6.cons, 0, 0, jac=P6.jac, hess=chess)
+    with pytest.raises(exc, match=match):
+        run(constraints=con)
+
+
+@pytest.mark.filterwarnings("ignore::numfit.optimize.FiniteDifferenceHessianWarning")
+def test_constraint_fun_and_jac_values_named():
+    from scipy.sparse.linalg import aslinearoperator
+    con = {"type": "eq", "fun": P6.cons,
+           "jac": lambda x: aslinearoperator(np.ones((1, 2)))}
+    with pytest.raises(ValueError, match=r"`constraints\[0\]` Jacobian must be a \(1, 2\) "
+                                         r"array or sparse matrix; got a LinearOperator"):
+        run(constraints=con)
+    con = {"type": "eq", "fun": P6.cons, "jac": lambda x: "J"}
+    with pytest.raises(ValueError, match=r"`constraints\[0\]` Jacobian must be a \(1, 2\) "
+                                         r"array .*; got str"):
+        run(constraints=con)
+    for fun in (lambda x: "c", lambda x: [1j], lambda x: None):
+        with pytest.raises(ValueError, match=r"`constraints\[0\]` fun must return a real "
+                                             r"array of shape \(m,\)"):
+            run(constraints={"type": "eq", "fun": fun, "jac": P6.jac})
+        with pytest.raises(ValueError, match=r"`constraints\[0\]` fun must return a real"):
+            run(constraints=NonlinearConstraint(fun, 0, 0, jac=P6.jac))
+
+
+@pytest.mark.parametrize("fun, match", [
+    (lambda x: "1.0", "got str"),
+    (lambda x: np.complex128(1 + 1j), "got complex"),
+    (lambda x: 1 + 0j, "got complex"),
+    (lambda x: True, "got bool"),
+    (lambda x: np.array([[1.0]]) * 1j, "got complex"),
+])
+def test_fun_must_return_a_real_scalar(fun, match):
+    with pytest.raises(ValueError, match=r"`fun\(x0\)` must return a finite scalar.*" + match):
+        run(fun=fun)
+
+
+def test_fun_with_jac_true_must_return_a_pair():
+    with pytest.raises(ValueError, match=r"with jac=True, `fun\(x0\)` must return "
+                                         r"\(f, grad\)"):
+        run(fun=P6.fun, jac=True)
+    res = run(fun=lambda x: (P6.fun(x), P6.grad(x)), jac=True)
+    assert res.status == 0
+
+
+def test_hessians_at_x0_are_evaluated_once():
+    calls = {"hess": 0, "con": 0}
+
+    def hess(x):
+        calls["hess"] += 1
+        return P6.hess(x)
+
+    def chess(x, v):
+        calls["con"] += 1
+        return P6.cons_hess(x, v)
+
+    con = NonlinearConstraint(P6.cons, 0, 0, jac=P6.jac, hess=chess)
+    res = run(hess=hess, constraints=con)
+    ref = run()
+    assert res.status == 0 and res.nit == ref.nit
+    np.testing.assert_array_equal(res.x, ref.x)
+    # one call per iteration that formed a Hessian (the x0 check's value is reused)
+    assert calls["hess"] == res.nhev == ref.nhev
+    assert calls["con"] == calls["hess"]

@@ -135,10 +135,7 @@ def _parse_constraints(constraints, x0, args):
                             m, linear=True, A=A))
             continue
         if isinstance(con, NonlinearConstraint):
-            f0 = np.atleast_1d(np.asarray(con.fun(x0), dtype=float))
-            if f0.ndim != 1:
-                raise ValueError(f"`constraints[{idx}]` fun must return shape (m,); got "
-                                 f"{f0.shape}")
+            f0 = _con_values(idx, con.fun(x0))
             m = f0.size
             val = _eq_bounds(con.lb, con.ub, idx, m)
             fun = (lambda x, g=con.fun, v=val: np.atleast_1d(np.asarray(g(x), dtype=float))
@@ -158,10 +155,7 @@ def _parse_constraints(constraints, x0, args):
                 cargs = (cargs,)
             fun = (lambda x, g=con["fun"], a=cargs:
                    np.atleast_1d(np.asarray(g(x, *a), dtype=float)))
-            f0 = fun(x0)
-            if f0.ndim != 1:
-                raise ValueError(f"`constraints[{idx}]` fun must return shape (m,); got "
-                                 f"{f0.shape}")
+            f0 = _con_values(idx, con["fun"](x0, *cargs))
             m = f0.size
             jac = con.get("jac")
             if callable(jac):
@@ -179,6 +173,8 @@ def _parse_constraints(constraints, x0, args):
         if not callable(hess) or isinstance(hess, HessianUpdateStrategy):
             warn_fd.append(f"constraints[{idx}] Hessian")
             hess = None
+        else:
+            _check_callable_as(f"`constraints[{idx}]` hess", hess, "hess(x, v)", 2)
         out.append(_Con(idx, fun, jac, hess, m))
     return out, warn_fd
 
@@ -209,13 +205,17 @@ class _Problem:
         self.hess, self.hessp = hess, hessp
         self.hess_l, self.hessp_l = hess_l, hessp_l
         self.fd = False
+        self._first = None          # (key of (x0, lambda0), {slot: Hessian checked there})
 
     # --- objective
-    def f(self, x):
+    def f(self, x, where="x"):
         self.nfev += 1
         if self._jac is True:
             key = x.tobytes()
             out = self._fun(x, *self.args)
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise ValueError(f"with jac=True, `fun({where})` must return (f, grad); got "
+                                 f"{_describe(out)}")
             f, g = out
             self._cache = (key, np.asarray(g, dtype=float).ravel())
             return f
@@ -249,25 +249,80 @@ class _Problem:
         return np.vstack([np.atleast_2d(np.asarray(b, dtype=float)) for b in blocks])
 
     # --- Hessian of the Lagrangian
+    def _hess_parts(self, x, lam, first, at_x0):
+        """The Hessians given as matrices at (x, lam), each checked for its (n, n) shape:
+        {"hess_l": ...} or {"hess": ..., ("con", idx): ...}; ``first`` holds values already
+        computed there (reused, not recomputed)."""
+        vals = {}
+        n = self.n
+        if self.hess_l is not None:
+            if "hess_l" in first:
+                vals["hess_l"] = first["hess_l"]
+            else:
+                self.nhev += 1
+                vals["hess_l"] = _check_hess_value(
+                    "`hess_lagrangian(x0, lambda0)`" if at_x0 else "`hess_lagrangian(x, lam)`",
+                    self.hess_l(x, lam), n, finite=at_x0)
+            return vals
+        if self.hessp_l is not None:
+            return vals
+        if callable(self.hess):
+            if "hess" in first:
+                vals["hess"] = first["hess"]
+            else:
+                self.nhev += 1
+                vals["hess"] = _check_hess_value("`hess(x0)`" if at_x0 else "`hess(x)`",
+                                                 self.hess(x, *self.args), n, finite=at_x0)
+        off = 0
+        for con in self.cons:
+            sl = slice(off, off + con.m)
+            off += con.m
+            if con.linear or con.hess is None:
+                continue
+            slot = ("con", con.idx)
+            if slot in first:
+                vals[slot] = first[slot]
+            else:
+                vals[slot] = _check_hess_value(
+                    f"`constraints[{con.idx}]` hess({'x0' if at_x0 else 'x'}, v)",
+                    con.hess(x, lam[sl]), n, finite=at_x0)
+        return vals
+
+    def check_at_x0(self, x, lam):
+        """Evaluate and check every Hessian given as a matrix at (x0, lambda0) up front; the
+        first :meth:`hessian` call at that point reuses the values (no second call)."""
+        vals = self._hess_parts(x, lam, {}, True)
+        self._first = ((x.tobytes(), lam.tobytes()), vals)
+
+    def _hessp(self, label, fn, *head):
+        n = self.n
+
+        def mv(v):
+            return _check_product(label, fn(*head, v), n)
+        return mv
+
     def hessian(self, x, lam, gxl_fn):
         """(explicit matrix or None, matvec) for H = Hess_x L(x, lam)."""
+        first = {}
+        if self._first is not None:
+            if self._first[0] == (x.tobytes(), lam.tobytes()):
+                first = self._first[1]
+            self._first = None
+        vals = self._hess_parts(x, lam, first, False)
         if self.hess_l is not None:
-            self.nhev += 1
-            H = self.hess_l(x, lam)
-            return self._wrap(H)
+            return self._wrap(vals["hess_l"])
         if self.hessp_l is not None:
-            return None, (lambda v: np.asarray(self.hessp_l(x, lam, v), dtype=float).ravel())
+            return None, self._hessp("`hessp_lagrangian(x, lam, v)`", self.hessp_l, x, lam)
         parts_mat, parts_vec = [], []
         if callable(self.hess):
-            self.nhev += 1
-            Hf = self.hess(x, *self.args)
+            Hf = vals["hess"]
             if _is_explicit(Hf):
                 parts_mat.append(Hf)
             else:
                 parts_vec.append(Hf.matvec)
         elif self.hessp is not None:
-            parts_vec.append(lambda v: np.asarray(self.hessp(x, v, *self.args),
-                                                  dtype=float).ravel())
+            parts_vec.append(self._hessp("`hessp(x, p)`",
+                                         lambda x_, v: self.hessp(x_, v, *self.args), x))
         else:
             parts_vec.append(None)           # finite differences of grad f
         off = 0
@@ -278,7 +333,7 @@ class _Problem:
             if con.linear:
                 continue
             if con.hess is not None:
-                Hc = con.hess(x, lam[sl])
+                Hc = vals[("con", con.idx)]
                 if _is_explicit(Hc):
                     parts_mat.append(Hc)
                 else:
@@ -544,9 +599,118 @@ def _as_x0(x0):
     return arr.astype(np.float64).copy()
 
 
-def _check_matrix_shape(name, M, shape):
-    if M.shape != shape:
-        raise ValueError(f"`{name}` must have shape {shape}; got {M.shape}")
+def _describe(v):
+    """A short description of a returned value for error messages."""
+    if isinstance(v, LinearOperator):
+        return f"a LinearOperator of shape {v.shape}"
+    if sp.issparse(v):
+        return f"a sparse matrix of shape {v.shape}"
+    if isinstance(v, np.ndarray):
+        return f"an array of shape {v.shape} and dtype {v.dtype}"
+    return type(v).__name__
+
+
+def _numeric(v):
+    """``v`` as an ndarray of real numbers, or None (strings, None, objects, complex)."""
+    if v is None or isinstance(v, (str, bytes)):
+        return None
+    arr = np.asarray(v)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == np.bool_) or np.iscomplexobj(arr):
+        return None
+    return arr
+
+
+def _check_callable_as(label, fn, form, nargs):
+    """TypeError unless ``fn`` accepts ``nargs`` positional arguments (when its signature
+    can be inspected)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        sig.bind(*range(nargs))
+    except TypeError:
+        raise TypeError(f"{label} must be callable as {form}; its signature is "
+                        f"{sig}") from None
+
+
+def _check_hess_value(label, H, n, finite=False):
+    """``H`` if it is a real (n, n) array, sparse matrix or LinearOperator, else ValueError
+    naming ``label`` (with ``finite``, an explicit H must also be finite)."""
+    what = f"{label} must return a ({n}, {n}) array, sparse matrix or LinearOperator"
+    if isinstance(H, LinearOperator) or sp.issparse(H):
+        if H.shape != (n, n):
+            raise ValueError(f"{what}; got {_describe(H)}")
+        if H.dtype is not None and np.issubdtype(H.dtype, np.complexfloating):
+            raise ValueError(f"{label} must be real; got dtype {H.dtype}")
+        if finite and sp.issparse(H) and not np.all(np.isfinite(sp.csr_array(H).data)):
+            raise ValueError(f"{label} must be finite")
+        return H
+    arr = _numeric(H)
+    if arr is None:
+        if H is not None and not isinstance(H, (str, bytes)) \
+                and np.iscomplexobj(np.asarray(H)):
+            raise ValueError(f"{label} must be real; got dtype {np.asarray(H).dtype}")
+        raise ValueError(f"{what}; got {_describe(H)}")
+    if arr.shape != (n, n):
+        raise ValueError(f"{what}; got an array of shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{label} must be finite")
+    return H
+
+
+def _check_product(label, hv, n):
+    """A Hessian-vector product as a float vector of n entries, or ValueError."""
+    arr = _numeric(hv)
+    if arr is None or arr.size != n:
+        got = _describe(hv) if arr is None else f"shape {arr.shape}"
+        raise ValueError(f"{label} must return a vector of {n} entries; got {got}")
+    return arr.astype(float).ravel()
+
+
+def _con_values(idx, raw):
+    """A constraint's value at x0 as a float vector (m,), or ValueError naming it."""
+    arr = _numeric(raw)
+    if arr is None:
+        raise ValueError(f"`constraints[{idx}]` fun must return a real array of shape (m,); "
+                         f"got {_describe(raw)}")
+    arr = np.atleast_1d(arr.astype(float))
+    if arr.ndim != 1:
+        raise ValueError(f"`constraints[{idx}]` fun must return shape (m,); got {arr.shape}")
+    return arr
+
+
+def _check_jac_value(idx, J, m, n):
+    """A constraint Jacobian at x0: a real (m, n) array or sparse matrix."""
+    what = f"`constraints[{idx}]` Jacobian must be a ({m}, {n}) array or sparse matrix"
+    if isinstance(J, LinearOperator):
+        raise ValueError(f"{what}; got {_describe(J)} (the KKT matrix needs G explicitly)")
+    if sp.issparse(J):
+        if J.shape != (m, n):
+            raise ValueError(f"{what}; got {_describe(J)}")
+        return
+    arr = _numeric(J)
+    if arr is None:
+        raise ValueError(f"{what}; got {_describe(J)}")
+    arr = np.atleast_2d(arr)
+    if arr.shape != (m, n):
+        raise ValueError(f"{what}; got an array of shape {arr.shape}")
+
+
+def _fun_value_at_x0(f):
+    """``fun(x0)`` as a finite float, or ValueError."""
+    arr = None if isinstance(f, (bool, np.bool_)) else _numeric(f)
+    if arr is None:
+        got = f"complex {f!r}" if f is not None and not isinstance(f, (str, bytes)) \
+            and np.iscomplexobj(np.asarray(f)) else _describe(f)
+        raise ValueError(f"`fun(x0)` must return a finite scalar; got {got}")
+    if arr.size != 1:
+        raise ValueError(f"`fun(x0)` must return a scalar; got shape {arr.shape}")
+    f = float(arr.reshape(()))
+    if not math.isfinite(f):
+        raise ValueError(f"`fun(x0)` must return a finite scalar; got {f}")
+    return f
 
 
 # ============================================================================ KKT operator
@@ -665,6 +829,28 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         state, success, status, message`` and, with ``return_history``, ``kkt_history,
         alpha_history, penalty_history, inner_history``.
 
+    Raises
+    ------
+    ValueError
+        A bad argument, or a user function whose value at ``x0`` (and ``lambda0``) has the
+        wrong type or shape, checked before the first iteration and named in the message:
+        ``fun`` must return a finite real scalar (``(f, grad)`` with ``jac=True``), ``jac``
+        an ``(n,)`` vector, ``hess`` / ``hess_lagrangian`` a finite real ``(n, n)`` array,
+        sparse matrix or LinearOperator, a constraint's ``fun`` an ``(m,)`` vector, its
+        ``jac`` an ``(m, n)`` array or sparse matrix and its ``hess(x, v)`` an ``(n, n)``
+        matrix; ``hessp`` and ``hessp_lagrangian`` products are checked (``(n,)``) at
+        every call. The values computed for these checks are reused, not recomputed.
+    TypeError
+        A non-callable where a callable is needed, or a Hessian callable that cannot take
+        its arguments (``hess(x, *args)``, ``hessp(x, p, *args)``, a constraint's
+        ``hess(x, v)``, ``hess_lagrangian(x, lam)``, ``hessp_lagrangian(x, lam, v)``).
+
+    An exception raised by a user function (other than a trial point's ``ValueError``,
+    ``ZeroDivisionError``, ``OverflowError`` or ``FloatingPointError``, which rejects that
+    trial step) or by ``callback`` (other than ``StopIteration``) propagates unchanged;
+    ``x0``, ``lambda0``, ``options``, ``warm_start`` and the constraints are never
+    modified.
+
     Examples
     --------
     >>> import numpy as np
@@ -726,6 +912,15 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
                   ("hessp_lagrangian", hessp_lagrangian)):
         if v is not None and not callable(v):
             raise TypeError(f"`{nm}` must be callable or None; got {type(v).__name__}")
+    star = ", *args" if args else ""
+    for nm, v, form, nargs in (("hess", hess, f"hess(x{star})", 1 + len(args)),
+                               ("hessp", hessp, f"hessp(x, p{star})", 2 + len(args)),
+                               ("hess_lagrangian", hess_lagrangian, "hess_lagrangian(x, lam)",
+                                2),
+                               ("hessp_lagrangian", hessp_lagrangian,
+                                "hessp_lagrangian(x, lam, v)", 3)):
+        if v is not None:
+            _check_callable_as(f"`{nm}`", v, form, nargs)
 
     cons, fdc = _parse_constraints(constraints, x, args)
     if not cons:
@@ -748,18 +943,7 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         prob.fd = True
 
     # ---- evaluate at x0 (shapes)
-    f = prob.f(x)
-    if isinstance(f, (np.ndarray, list, tuple)):
-        fa = np.asarray(f)
-        if fa.size != 1:
-            raise ValueError(f"`fun(x0)` must return a scalar; got shape {fa.shape}")
-        f = fa.reshape(())
-    try:
-        f = float(f)
-    except (TypeError, ValueError):
-        raise ValueError(f"`fun(x0)` must return a finite scalar; got {f!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"`fun(x0)` must return a finite scalar; got {f}")
+    f = _fun_value_at_x0(prob.f(x, where="x0"))
     g = prob.g(x)
     if g.shape != (n,):
         raise ValueError(f"`jac(x0)` must have shape ({n},); got {g.shape}")
@@ -770,12 +954,7 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         if ci.ndim != 1 or ci.size != con.m:
             raise ValueError(f"`constraints[{con.idx}]` fun must return shape ({con.m},); "
                              f"got {ci.shape}")
-        Ji = con.jac(x)
-        Ji = Ji if sp.issparse(Ji) else np.atleast_2d(np.asarray(Ji, dtype=float))
-        if isinstance(Ji, LinearOperator) or Ji.shape != (con.m, n):
-            raise ValueError(f"`constraints[{con.idx}]` Jacobian must be a ({con.m}, {n}) "
-                             f"array or sparse matrix; got "
-                             f"{getattr(Ji, 'shape', type(Ji).__name__)}")
+        _check_jac_value(con.idx, con._jac(x), con.m, n)
     c = prob.c(x)
     G = prob.G(x)
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(G.data if sp.issparse(G) else G))):
@@ -802,6 +981,7 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     if theory and prob.fd and n > 2000:
         raise ValueError("theory needs ||B||_F; pass hess (finite-difference Hessians are "
                          "assembled only for n <= 2000)")
+    prob.check_at_x0(x, lam)
     return _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb,
                   warm_start)
 
