@@ -290,3 +290,73 @@ def test_property_fused_equals_literal_counts(seed, omega, sweep):
     r = nf.sor(A, b, omega, rtol=1e-6, maxiter=3000, sweep=sweep)
     _, nit, status, _ = sor_reference(A, b, omega, rtol=1e-6, maxiter=3000, sweep=sweep)
     assert (r.nit, r.status) == (nit, status)
+
+
+# ------------------------------------------------------------------ resumable kernels
+def _run_sor_chunks(K, P, b, omega, code, norm, rtol, maxiter, chunk):
+    n = P.n
+    x, w1, w2, state, parts, k = np.zeros(n), np.empty(n), np.empty(n), np.zeros(8), [], 0
+    while True:
+        h = np.empty(chunk + 1)
+        st = K.sor_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, w1, w2,
+                       omega, code, norm, rtol, 0.0, 1e10, maxiter, k + chunk, h, k, state)
+        end = int(state[0])
+        if st < 0:
+            assert end == k + chunk
+            parts.append(h[:end - k])
+            k = end
+            continue
+        parts.append(h[:end - k + 1])
+        return st, x, state[:4].copy(), np.concatenate(parts)
+
+
+@pytest.mark.parametrize("K", KERNELS)
+@pytest.mark.parametrize("sweep", [0, 1, 2])
+def test_sor_run_in_pieces_equals_one_call(K, sweep):
+    """sor_run paused every `chunk` sweeps and resumed gives the iterates, residuals, counts
+    and statuses of one sor_solve call, bit for bit (converged, maxiter and early stops)."""
+    A = random_spd(60, 4)
+    P = prepare(A)
+    b = np.random.default_rng(6).standard_normal(60)
+    for norm, rtol, maxiter in ((0, 1e-9, 3000), (1, 1e-30, 7), (0, 1e-9, 0), (0, 1e-9, 1)):
+        x, w1, w2 = np.zeros(60), np.empty(60), np.empty(60)
+        h, out = np.empty(maxiter + 1), np.zeros(4)
+        st = K.sor_solve(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, w1, w2,
+                         w2, 1.2, sweep, norm, rtol, 0.0, 1e10, maxiter, h, out)
+        for chunk in (1, 3, 50):
+            st2, x2, out2, h2 = _run_sor_chunks(K, P, b, 1.2, sweep, norm, rtol, maxiter,
+                                                chunk)
+            assert st2 == st
+            assert np.array_equal(x2, x) and np.array_equal(out2, out)
+            assert np.array_equal(h2, h[:int(out[0]) + 1])
+
+
+@pytest.mark.parametrize("K", KERNELS)
+@pytest.mark.parametrize("order", [0, 1])
+def test_ssor_cg_run_in_pieces_equals_one_call(K, order):
+    A = random_spd(50, 8)
+    P = prepare(A)
+    b = np.random.default_rng(7).standard_normal(50)
+    for maxiter in (0, 3, 1000):
+        x, r, z, p, q = (np.empty(50) for _ in range(5))
+        x[:] = 0.0
+        h, out = np.empty(maxiter + 1), np.zeros(4)
+        st = K.ssor_cg(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z, p, q,
+                       1.3, order, 1, 1e-10, 0.0, maxiter, h, out)
+        for chunk in (1, 4):
+            y, r, z, p, q = (np.empty(50) for _ in range(5))
+            y[:] = 0.0
+            state, parts, k = np.zeros(8), [], 0
+            while True:
+                hh = np.empty(chunk + 1)
+                st2 = K.ssor_cg_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, y,
+                                    r, z, p, q, 1.3, order, 1, 1e-10, 0.0, maxiter, k + chunk,
+                                    -1.0, hh, k, state)
+                end = int(state[0])
+                parts.append(hh[(1 if parts else 0):end - k + 1])
+                k = end
+                if st2 >= 0:
+                    break
+            assert st2 == st and np.array_equal(y, x)
+            assert (int(state[0]), state[5], state[3]) == (out[0], out[1], out[3])
+            assert np.array_equal(np.concatenate(parts), h[:int(out[0]) + 1])

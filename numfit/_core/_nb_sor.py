@@ -4,6 +4,7 @@ check both against the pure SciPy reference in ``numfit.linalg._reference``.
 """
 import math
 
+import numpy as np
 from numba import njit
 
 _jit = njit(cache=True, nogil=True)
@@ -89,46 +90,63 @@ def _check(rk, thresh, divlim):
 
 
 @_jit
-def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega, code,
-              norm_code, rtol, atol, divtol, maxiter, hist, out):
+def sor_run(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, omega, code, norm_code,
+            rtol, atol, divtol, maxiter, kstop, hist, h0, state):
+    """Resumable fused SOR (see ``_sor.pyx``): -1 = paused at the top of iteration kstop."""
     n = b.shape[0]
     keep = hist.shape[0] > 0
     c1 = 1.0 - 1.0 / omega
-    r0 = math.sqrt(_explicit_rr(indptr, indices, data, b, x))
-    ref = r0 if norm_code == 0 else _norm2(b)
-    out[3] = ref
-    out[1] = r0
-    out[0] = 0.0
-    out[2] = 0.0
-    if keep:
-        hist[0] = r0
-    thresh = max(rtol * ref, atol)
-    divlim = divtol * ref
-    if ref == 0.0 and atol == 0.0:
-        return 0
-    st = _check(r0, thresh, divlim)
-    if st >= 0:
-        return st
-    if maxiter == 0:
-        return 1
-    if code == 0 or code == 1:
-        fwd = code == 0
-        # sweep 1: w1 = u^(0) (forward) or l^(0) (backward), w2 = delta^(1)
-        for ii in range(n):
-            i = ii if fwd else n - 1 - ii
-            d = diag_pos[i]
-            lo = 0.0
-            for p in range(indptr[i], d):
-                lo += data[p] * x[indices[p]]
-            up = 0.0
-            for p in range(d + 1, indptr[i + 1]):
-                up += data[p] * x[indices[p]]
-            xi = x[i]
-            xn = xi + omega * (b[i] - lo - data[d] * xi - up) * inv_diag[i]
-            w2[i] = xn - xi
-            w1[i] = up if fwd else lo
-            x[i] = xn
+    fwd = code == 0
+    k = int(state[0])
+    if k == 0:
+        r0 = math.sqrt(_explicit_rr(indptr, indices, data, b, x))
+        ref = r0 if norm_code == 0 else _norm2(b)
+        state[3] = ref
+        state[1] = r0
+        state[2] = 0.0
+        if keep:
+            hist[0 - h0] = r0
+        thresh = max(rtol * ref, atol)
+        divlim = divtol * ref
+        state[4] = thresh
+        state[5] = divlim
+        if ref == 0.0 and atol == 0.0:
+            return 0
+        st = _check(r0, thresh, divlim)
+        if st >= 0:
+            return st
+        if maxiter == 0:
+            return 1
+        if code == 0 or code == 1:
+            # sweep 1: w1 = u^(0) (forward) or l^(0) (backward), w2 = delta^(1)
+            for ii in range(n):
+                i = ii if fwd else n - 1 - ii
+                d = diag_pos[i]
+                lo = 0.0
+                for p in range(indptr[i], d):
+                    lo += data[p] * x[indices[p]]
+                up = 0.0
+                for p in range(d + 1, indptr[i + 1]):
+                    up += data[p] * x[indices[p]]
+                xi = x[i]
+                xn = xi + omega * (b[i] - lo - data[d] * xi - up) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = up if fwd else lo
+                x[i] = xn
+        else:
+            # symmetric: w1 = Delta (backward-half change), w2 = forward-half change
+            _fwd(indptr, indices, data, inv_diag, b, x, omega)
+            for i in range(n - 1, -1, -1):
+                s = b[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    s -= data[p] * x[indices[p]]
+                xn = omega * s * inv_diag[i]
+                w1[i] = xn
+                x[i] += xn
         k = 1
+    thresh = state[4]
+    divlim = state[5]
+    if code == 0 or code == 1:
         while True:
             if k == maxiter:
                 rr = 0.0
@@ -145,12 +163,15 @@ def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega
                     rr += ri * ri
                 rk = math.sqrt(rr)
                 if keep:
-                    hist[k] = rk
-                out[0] = k
-                out[1] = rk
-                out[2] = k
+                    hist[k - h0] = rk
+                state[0] = k
+                state[1] = rk
+                state[2] = k
                 st = _check(rk, thresh, divlim)
                 return 1 if st < 0 else st
+            if k >= kstop:
+                state[0] = k
+                return -1
             rr = 0.0
             for ii in range(n):
                 i = ii if fwd else n - 1 - ii
@@ -171,26 +192,16 @@ def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega
                 x[i] = xn
             rk = math.sqrt(rr)
             if keep:
-                hist[k] = rk
+                hist[k - h0] = rk
             st = _check(rk, thresh, divlim)
             if st >= 0:
                 for i in range(n):
                     x[i] -= w2[i]
-                out[0] = k
-                out[1] = rk
-                out[2] = k + 1
+                state[0] = k
+                state[1] = rk
+                state[2] = k + 1
                 return st
             k += 1
-    # symmetric: w1 = Delta (backward-half change), w2 = forward-half change
-    _fwd(indptr, indices, data, inv_diag, b, x, omega)
-    for i in range(n - 1, -1, -1):
-        s = b[i]
-        for p in range(indptr[i], indptr[i + 1]):
-            s -= data[p] * x[indices[p]]
-        xn = omega * s * inv_diag[i]
-        w1[i] = xn
-        x[i] += xn
-    k = 1
     while True:
         if k == maxiter:
             rr = 0.0
@@ -202,12 +213,15 @@ def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega
                 rr += s * s
             rk = math.sqrt(rr)
             if keep:
-                hist[k] = rk
-            out[0] = k
-            out[1] = rk
-            out[2] = k
+                hist[k - h0] = rk
+            state[0] = k
+            state[1] = rk
+            state[2] = k
             st = _check(rk, thresh, divlim)
             return 1 if st < 0 else st
+        if k >= kstop:
+            state[0] = k
+            return -1
         rr = 0.0
         for i in range(n):
             d = diag_pos[i]
@@ -225,14 +239,14 @@ def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega
             x[i] += xn
         rk = math.sqrt(rr)
         if keep:
-            hist[k] = rk
+            hist[k - h0] = rk
         st = _check(rk, thresh, divlim)
         if st >= 0:
             for i in range(n):
                 x[i] -= w2[i]
-            out[0] = k
-            out[1] = rk
-            out[2] = k + 1
+            state[0] = k
+            state[1] = rk
+            state[2] = k + 1
             return st
         for i in range(n - 1, -1, -1):
             s = b[i]
@@ -242,6 +256,17 @@ def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega
             w1[i] = xn
             x[i] += xn
         k += 1
+
+
+@_jit
+def sor_solve(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, w3, omega, code,
+              norm_code, rtol, atol, divtol, maxiter, hist, out):
+    state = np.zeros(8)
+    st = sor_run(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, omega, code,
+                 norm_code, rtol, atol, divtol, maxiter, maxiter + 1, hist, 0, state)
+    for j in range(4):
+        out[j] = state[j]
+    return st
 
 
 @_jit
@@ -283,28 +308,43 @@ def _dot(a, b):
 
 
 @_jit
-def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, order,
-            norm_code, rtol, atol, maxiter, hist, out):
+def ssor_cg_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, order,
+                norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
+    """Resumable SSOR-PCG (see ``_sor.pyx``): -1 = paused at the top of the loop (k >= kstop
+    or recurrence residual < pause)."""
     n = b.shape[0]
     keep = hist.shape[0] > 0
-    k = 0
-    rn = residual(indptr, indices, data, b, x, r)
-    ref = rn if norm_code == 0 else _norm2(b)
-    out[3] = ref
-    out[2] = 0.0
-    thresh = max(rtol * ref, atol)
-    if keep:
-        hist[0] = rn
-    ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
-    rz = _dot(r, z)
-    for i in range(n):
-        p[i] = z[i]
+    if state[6] == 0.0:
+        k = 0
+        rn = residual(indptr, indices, data, b, x, r)
+        ref = rn if norm_code == 0 else _norm2(b)
+        state[3] = ref
+        thresh = max(rtol * ref, atol)
+        state[4] = thresh
+        if keep:
+            hist[0 - h0] = rn
+        ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+        rz = _dot(r, z)
+        for i in range(n):
+            p[i] = z[i]
+        state[6] = 1.0
+    else:
+        k = int(state[0])
+        rn = state[1]
+        rz = state[2]
+        thresh = state[4]
     while True:
+        if k >= kstop or rn < pause:
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            return -1
         if rn <= thresh:
             rt = residual(indptr, indices, data, b, x, q)
             if rt <= thresh:
-                out[0] = k
-                out[1] = rt
+                state[0] = k
+                state[1] = rn
+                state[5] = rt
                 return 0
             for i in range(n):
                 r[i] = q[i]
@@ -314,22 +354,26 @@ def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, 
             for i in range(n):
                 p[i] = z[i]
         if not math.isfinite(rn):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         if k >= maxiter:
-            out[0] = k
-            out[1] = residual(indptr, indices, data, b, x, q)
+            state[0] = k
+            state[1] = rn
+            state[5] = residual(indptr, indices, data, b, x, q)
             return 1
         if not (rz > 0.0):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         csr_matvec(indptr, indices, data, p, q)
         pap = _dot(p, q)
         if not (pap > 0.0):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         alpha = rz / pap
         rn = 0.0
@@ -340,10 +384,23 @@ def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, 
         rn = math.sqrt(rn)
         k += 1
         if keep:
-            hist[k] = rn
+            hist[k - h0] = rn
         ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
         rz_new = _dot(r, z)
         beta = rz_new / rz
         rz = rz_new
         for i in range(n):
             p[i] = z[i] + beta * p[i]
+
+
+@_jit
+def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, order,
+            norm_code, rtol, atol, maxiter, hist, out):
+    state = np.zeros(8)
+    st = ssor_cg_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega,
+                     order, norm_code, rtol, atol, maxiter, maxiter + 1, -1.0, hist, 0, state)
+    out[0] = state[0]
+    out[1] = state[5]
+    out[2] = 0.0
+    out[3] = state[3]
+    return st

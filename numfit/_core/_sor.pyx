@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""SOR / SSOR / SSOR-PCG compiled kernels (specs/sor.md section 6).
+"""SOR / SSOR / SSOR-PCG compiled kernels (numfit's SOR guide: docs/sor.md).
 
 Kernels only: no validation. The front end (``numfit.linalg._sor``) passes a CSR matrix with
 sorted column indices and every diagonal entry stored and positive:
@@ -13,6 +13,9 @@ inv_diag        : (n,) 1 / a_ii
 Sweep codes: 0 forward, 1 backward, 2 symmetric (forward half then backward half).
 Solver outputs go to ``out`` (float64, length 4): nit, residual, nsweeps, ref_norm.
 Status codes: 0 converged, 1 maxiter reached, 2 diverged / breakdown.
+``sor_run`` and ``ssor_cg_run`` are the solvers in resumable form: they stop (-1) at a given
+iteration with their state in ``state`` and the work vectors, so that the Python driver can run
+a long solve in short calls (Ctrl-C, stagnation tests) with the iterates of one call.
 ``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
 """
 from libc.math cimport sqrt, isfinite
@@ -124,62 +127,89 @@ cdef inline int _finish_check(double rk, double thresh, double divlim) noexcept 
     return -1
 
 
-cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
-                    const itype[::1] diag_pos, const double[::1] inv_diag,
-                    const double[::1] b, double[::1] x, double[::1] w1, double[::1] w2,
-                    double[::1] w3, double omega, int code, int norm_code, double rtol,
-                    double atol, double divtol, isize maxiter, double[::1] hist,
-                    double[::1] out) noexcept nogil:
-    """SOR to ``||r_k|| < max(rtol*ref, atol)`` with the fused exact residual (spec 2.3).
-
-    x holds x0 on entry and x_nit on exit. w1, w2, w3 are (n,) work vectors.
-    norm_code 0: ref = ||r0||, 1: ref = ||b||. Returns the status.
-    """
-    cdef isize n = b.shape[0], i, p, d, k, lo, hi
+cdef int _sor_run(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                  const itype[::1] diag_pos, const double[::1] inv_diag,
+                  const double[::1] b, double[::1] x, double[::1] w1, double[::1] w2,
+                  double omega, int code, int norm_code, double rtol, double atol,
+                  double divtol, isize maxiter, isize kstop, double[::1] hist, isize h0,
+                  double* state) noexcept nogil:
+    """Body of :func:`sor_run` (``state``: a pointer to its 6 slots)."""
+    cdef isize n = b.shape[0], i, p, d, k
     cdef bint keep = hist.shape[0] > 0
     cdef double c1 = 1.0 - 1.0 / omega
     cdef double r0, ref, thresh, divlim, rr, rk, s, sl, su, xi, xn, ri
     cdef int st
     # w1: u_prev / l_prev (or Delta for symmetric); w2: delta (or forward-half change)
-    r0 = sqrt(_explicit_rr(indptr, indices, data, b, x))
-    if norm_code == 0:
-        ref = r0
-    else:
-        ref = _norm2(b)
-    out[3] = ref
-    out[1] = r0
-    out[0] = 0
-    out[2] = 0
-    if keep:
-        hist[0] = r0
-    thresh = rtol * ref
-    if atol > thresh:
-        thresh = atol
-    divlim = divtol * ref
-    if ref == 0.0 and atol == 0.0:
-        return 0
-    st = _finish_check(r0, thresh, divlim)
-    if st >= 0:
-        return st
-    if maxiter == 0:
-        return 1
+    k = <isize>state[0]
+    if k == 0:
+        r0 = sqrt(_explicit_rr(indptr, indices, data, b, x))
+        if norm_code == 0:
+            ref = r0
+        else:
+            ref = _norm2(b)
+        state[3] = ref
+        state[1] = r0
+        state[2] = 0
+        if keep:
+            hist[0 - h0] = r0
+        thresh = rtol * ref
+        if atol > thresh:
+            thresh = atol
+        divlim = divtol * ref
+        state[4] = thresh
+        state[5] = divlim
+        if ref == 0.0 and atol == 0.0:
+            return 0
+        st = _finish_check(r0, thresh, divlim)
+        if st >= 0:
+            return st
+        if maxiter == 0:
+            return 1
+        if code == 0:
+            # forward sweep 1 stores u^(0), delta^(1)
+            for i in range(n):
+                d = diag_pos[i]
+                sl = b[i]
+                for p in range(indptr[i], d):
+                    sl -= data[p] * x[indices[p]]
+                su = 0.0
+                for p in range(d + 1, indptr[i + 1]):
+                    su += data[p] * x[indices[p]]
+                xi = x[i]
+                xn = xi + omega * (sl - data[d] * xi - su) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = su
+                x[i] = xn
+        elif code == 1:
+            # backward: mirror image with l_i = sum_{j<i} a_ij x_j
+            for i in range(n - 1, -1, -1):
+                d = diag_pos[i]
+                sl = 0.0
+                for p in range(indptr[i], d):
+                    sl += data[p] * x[indices[p]]
+                su = b[i]
+                for p in range(d + 1, indptr[i + 1]):
+                    su -= data[p] * x[indices[p]]
+                xi = x[i]
+                xn = xi + omega * (su - data[d] * xi - sl) * inv_diag[i]
+                w2[i] = xn - xi
+                w1[i] = sl
+                x[i] = xn
+        else:
+            # symmetric: w1 = Delta (backward-half change), w2 = forward-half change
+            _fwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
+            for i in range(n - 1, -1, -1):
+                s = b[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    s -= data[p] * x[indices[p]]
+                xn = omega * s * inv_diag[i]
+                w1[i] = xn
+                x[i] += xn
+        k = 1
+    thresh = state[4]
+    divlim = state[5]
 
     if code == 0:
-        # ---------------- forward: sweep 1 stores u^(0), delta^(1)
-        for i in range(n):
-            d = diag_pos[i]
-            sl = b[i]
-            for p in range(indptr[i], d):
-                sl -= data[p] * x[indices[p]]
-            su = 0.0
-            for p in range(d + 1, indptr[i + 1]):
-                su += data[p] * x[indices[p]]
-            xi = x[i]
-            xn = xi + omega * (sl - data[d] * xi - su) * inv_diag[i]
-            w2[i] = xn - xi
-            w1[i] = su
-            x[i] = xn
-        k = 1
         while True:
             if k == maxiter:
                 rr = 0.0
@@ -192,12 +222,15 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                     rr += ri * ri
                 rk = sqrt(rr)
                 if keep:
-                    hist[k] = rk
-                out[0] = k
-                out[1] = rk
-                out[2] = k
+                    hist[k - h0] = rk
+                state[0] = k
+                state[1] = rk
+                state[2] = k
                 st = _finish_check(rk, thresh, divlim)
                 return 1 if st < 0 else st
+            if k >= kstop:
+                state[0] = k
+                return -1
             rr = 0.0
             for i in range(n):
                 d = diag_pos[i]
@@ -216,33 +249,18 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                 x[i] = xn
             rk = sqrt(rr)
             if keep:
-                hist[k] = rk
+                hist[k - h0] = rk
             st = _finish_check(rk, thresh, divlim)
             if st >= 0:
                 for i in range(n):
                     x[i] -= w2[i]
-                out[0] = k
-                out[1] = rk
-                out[2] = k + 1
+                state[0] = k
+                state[1] = rk
+                state[2] = k + 1
                 return st
             k += 1
 
     elif code == 1:
-        # ---------------- backward: mirror image with l_i = sum_{j<i} a_ij x_j
-        for i in range(n - 1, -1, -1):
-            d = diag_pos[i]
-            sl = 0.0
-            for p in range(indptr[i], d):
-                sl += data[p] * x[indices[p]]
-            su = b[i]
-            for p in range(d + 1, indptr[i + 1]):
-                su -= data[p] * x[indices[p]]
-            xi = x[i]
-            xn = xi + omega * (su - data[d] * xi - sl) * inv_diag[i]
-            w2[i] = xn - xi
-            w1[i] = sl
-            x[i] = xn
-        k = 1
         while True:
             if k == maxiter:
                 rr = 0.0
@@ -255,12 +273,15 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                     rr += ri * ri
                 rk = sqrt(rr)
                 if keep:
-                    hist[k] = rk
-                out[0] = k
-                out[1] = rk
-                out[2] = k
+                    hist[k - h0] = rk
+                state[0] = k
+                state[1] = rk
+                state[2] = k
                 st = _finish_check(rk, thresh, divlim)
                 return 1 if st < 0 else st
+            if k >= kstop:
+                state[0] = k
+                return -1
             rr = 0.0
             for i in range(n - 1, -1, -1):
                 d = diag_pos[i]
@@ -279,28 +300,18 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                 x[i] = xn
             rk = sqrt(rr)
             if keep:
-                hist[k] = rk
+                hist[k - h0] = rk
             st = _finish_check(rk, thresh, divlim)
             if st >= 0:
                 for i in range(n):
                     x[i] -= w2[i]
-                out[0] = k
-                out[1] = rk
-                out[2] = k + 1
+                state[0] = k
+                state[1] = rk
+                state[2] = k + 1
                 return st
             k += 1
 
     else:
-        # ---------------- symmetric: w1 = Delta (backward-half change), w2 = forward-half change
-        _fwd(indptr, indices, data, diag_pos, inv_diag, b, x, omega)
-        for i in range(n - 1, -1, -1):
-            s = b[i]
-            for p in range(indptr[i], indptr[i + 1]):
-                s -= data[p] * x[indices[p]]
-            xn = omega * s * inv_diag[i]
-            w1[i] = xn
-            x[i] += xn
-        k = 1
         while True:
             if k == maxiter:
                 rr = 0.0
@@ -312,12 +323,15 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                     rr += s * s
                 rk = sqrt(rr)
                 if keep:
-                    hist[k] = rk
-                out[0] = k
-                out[1] = rk
-                out[2] = k
+                    hist[k - h0] = rk
+                state[0] = k
+                state[1] = rk
+                state[2] = k
                 st = _finish_check(rk, thresh, divlim)
                 return 1 if st < 0 else st
+            if k >= kstop:
+                state[0] = k
+                return -1
             rr = 0.0
             for i in range(n):
                 d = diag_pos[i]
@@ -335,14 +349,14 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                 x[i] += xn
             rk = sqrt(rr)
             if keep:
-                hist[k] = rk
+                hist[k - h0] = rk
             st = _finish_check(rk, thresh, divlim)
             if st >= 0:
                 for i in range(n):
                     x[i] -= w2[i]
-                out[0] = k
-                out[1] = rk
-                out[2] = k + 1
+                state[0] = k
+                state[1] = rk
+                state[2] = k + 1
                 return st
             for i in range(n - 1, -1, -1):
                 s = b[i]
@@ -352,6 +366,49 @@ cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const dou
                 w1[i] = xn
                 x[i] += xn
             k += 1
+
+
+cpdef int sor_run(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                  const itype[::1] diag_pos, const double[::1] inv_diag,
+                  const double[::1] b, double[::1] x, double[::1] w1, double[::1] w2,
+                  double omega, int code, int norm_code, double rtol, double atol,
+                  double divtol, isize maxiter, isize kstop, double[::1] hist, isize h0,
+                  double[::1] state) noexcept nogil:
+    """Resumable :func:`sor_solve`: runs until a status or the top of iteration ``kstop``.
+
+    ``state`` (float64, length >= 6, zeros for a fresh solve) carries the solve between calls:
+    [0] k (sweeps done; 0 = not started), [1] residual, [2] nsweeps, [3] ref_norm,
+    [4] threshold, [5] divergence limit; x, w1 and w2 carry the iterate and the fused-residual
+    state. Returns the status (0, 1, 2) or -1: paused before sweep k + 1 with k == kstop
+    (call again with the same arrays and a larger kstop; the iterates are those of one
+    uninterrupted call). ``hist[j - h0]`` receives ||r_j|| for the j computed in this call
+    (``hist`` of length 0: no history).
+    """
+    return _sor_run(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, omega, code,
+                    norm_code, rtol, atol, divtol, maxiter, kstop, hist, h0, &state[0])
+
+
+cpdef int sor_solve(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                    const itype[::1] diag_pos, const double[::1] inv_diag,
+                    const double[::1] b, double[::1] x, double[::1] w1, double[::1] w2,
+                    double[::1] w3, double omega, int code, int norm_code, double rtol,
+                    double atol, double divtol, isize maxiter, double[::1] hist,
+                    double[::1] out) noexcept nogil:
+    """SOR to ``||r_k|| < max(rtol*ref, atol)`` with the fused exact residual (one call of
+    :func:`sor_run` to the end).
+
+    x holds x0 on entry and x_nit on exit. w1, w2 are (n,) work vectors (w3 is unused).
+    norm_code 0: ref = ||r0||, 1: ref = ||b||. Returns the status.
+    """
+    cdef double state[8]
+    cdef int st, j
+    for j in range(8):
+        state[j] = 0.0
+    st = _sor_run(indptr, indices, data, diag_pos, inv_diag, b, x, w1, w2, omega, code,
+                  norm_code, rtol, atol, divtol, maxiter, maxiter + 1, hist, 0, state)
+    for j in range(4):
+        out[j] = state[j]
+    return st
 
 
 # ------------------------------------------------------------------ SSOR preconditioner
@@ -400,40 +457,50 @@ cdef inline double _dot(const double[::1] a, const double[::1] b) noexcept nogil
     return s
 
 
-cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
-                  const itype[::1] diag_pos, const double[::1] inv_diag,
-                  const double[::1] b, double[::1] x, double[::1] r, double[::1] z,
-                  double[::1] p, double[::1] q, double omega, int order, int norm_code,
-                  double rtol, double atol, isize maxiter, double[::1] hist,
-                  double[::1] out) noexcept nogil:
-    """SSOR-preconditioned CG from x (warm start) to ``||r_k|| <= max(rtol*ref, atol)``.
-
-    norm_code 1: ref = ||b|| (default), 0: ref = ||r0||. When the recurrence residual passes,
-    b - Ax is checked once; if it fails, PCG restarts from the true residual. Returns the status
-    (0, 1, or 2 for p'Ap <= 0 / r'z <= 0 / non-finite).
-    """
-    cdef isize n = b.shape[0], i, k = 0
+cdef int _ssor_cg_run(const itype[::1] indptr, const itype[::1] indices,
+                      const double[::1] data, const itype[::1] diag_pos,
+                      const double[::1] inv_diag, const double[::1] b, double[::1] x,
+                      double[::1] r, double[::1] z, double[::1] p, double[::1] q, double omega,
+                      int order, int norm_code, double rtol, double atol, isize maxiter,
+                      isize kstop, double pause, double[::1] hist, isize h0,
+                      double* state) noexcept nogil:
+    """Body of :func:`ssor_cg_run` (``state``: a pointer to its 7 slots)."""
+    cdef isize n = b.shape[0], i, k
     cdef bint keep = hist.shape[0] > 0
     cdef double rn, ref, thresh, rz, rz_new, pap, alpha, beta, rt
-    rn = residual(indptr, indices, data, b, x, r)
-    ref = rn if norm_code == 0 else _norm2(b)
-    out[3] = ref
-    out[2] = 0
-    thresh = rtol * ref
-    if atol > thresh:
-        thresh = atol
-    if keep:
-        hist[0] = rn
-    ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
-    rz = _dot(r, z)
-    for i in range(n):
-        p[i] = z[i]
+    if state[6] == 0.0:
+        k = 0
+        rn = residual(indptr, indices, data, b, x, r)
+        ref = rn if norm_code == 0 else _norm2(b)
+        state[3] = ref
+        thresh = rtol * ref
+        if atol > thresh:
+            thresh = atol
+        state[4] = thresh
+        if keep:
+            hist[0 - h0] = rn
+        ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
+        rz = _dot(r, z)
+        for i in range(n):
+            p[i] = z[i]
+        state[6] = 1.0
+    else:
+        k = <isize>state[0]
+        rn = state[1]
+        rz = state[2]
+        thresh = state[4]
     while True:
+        if k >= kstop or rn < pause:
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            return -1
         if rn <= thresh:
             rt = residual(indptr, indices, data, b, x, q)
             if rt <= thresh:
-                out[0] = k
-                out[1] = rt
+                state[0] = k
+                state[1] = rn
+                state[5] = rt
                 return 0
             # recurrence passed, true residual did not: continue from the true residual
             for i in range(n):
@@ -444,22 +511,26 @@ cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const doubl
             for i in range(n):
                 p[i] = z[i]
         if not isfinite(rn):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         if k >= maxiter:
-            out[0] = k
-            out[1] = residual(indptr, indices, data, b, x, q)
+            state[0] = k
+            state[1] = rn
+            state[5] = residual(indptr, indices, data, b, x, q)
             return 1
         if not (rz > 0.0):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         csr_matvec(indptr, indices, data, p, q)
         pap = _dot(p, q)
         if not (pap > 0.0):
-            out[0] = k
-            out[1] = rn
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
             return 2
         alpha = rz / pap
         rn = 0.0
@@ -470,10 +541,57 @@ cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const doubl
         rn = sqrt(rn)
         k += 1
         if keep:
-            hist[k] = rn
+            hist[k - h0] = rn
         ssor_apply(indptr, indices, data, diag_pos, inv_diag, r, z, omega, order)
         rz_new = _dot(r, z)
         beta = rz_new / rz
         rz = rz_new
         for i in range(n):
             p[i] = z[i] + beta * p[i]
+
+
+cpdef int ssor_cg_run(const itype[::1] indptr, const itype[::1] indices,
+                      const double[::1] data, const itype[::1] diag_pos,
+                      const double[::1] inv_diag, const double[::1] b, double[::1] x,
+                      double[::1] r, double[::1] z, double[::1] p, double[::1] q, double omega,
+                      int order, int norm_code, double rtol, double atol, isize maxiter,
+                      isize kstop, double pause, double[::1] hist, isize h0,
+                      double[::1] state) noexcept nogil:
+    """Resumable :func:`ssor_cg`: runs until a status or a pause at the top of the loop.
+
+    ``state`` (float64, length >= 7, zeros for a fresh solve): [0] k, [1] recurrence residual
+    ||r_k||, [2] r'z, [3] ref_norm, [4] threshold, [5] final residual, [6] 1 once started;
+    x, r, z and p carry the PCG iterate between calls (q is scratch). Returns the status
+    (0, 1, 2) or -1: paused with k >= kstop or ||r_k|| < pause (call again with the same
+    arrays; the iterates are those of one uninterrupted call). ``hist[j - h0]`` receives
+    ||r_j|| for the j computed in this call.
+    """
+    return _ssor_cg_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega,
+                        order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0,
+                        &state[0])
+
+
+cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const double[::1] data,
+                  const itype[::1] diag_pos, const double[::1] inv_diag,
+                  const double[::1] b, double[::1] x, double[::1] r, double[::1] z,
+                  double[::1] p, double[::1] q, double omega, int order, int norm_code,
+                  double rtol, double atol, isize maxiter, double[::1] hist,
+                  double[::1] out) noexcept nogil:
+    """SSOR-preconditioned CG from x (warm start) to ``||r_k|| <= max(rtol*ref, atol)`` (one
+    call of :func:`ssor_cg_run` to the end).
+
+    norm_code 1: ref = ||b|| (default), 0: ref = ||r0||. When the recurrence residual passes,
+    b - Ax is checked once; if it fails, PCG restarts from the true residual. Returns the status
+    (0, 1, or 2 for p'Ap <= 0 / r'z <= 0 / non-finite).
+    """
+    cdef double state[8]
+    cdef int st, j
+    for j in range(8):
+        state[j] = 0.0
+    st = _ssor_cg_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega,
+                      order, norm_code, rtol, atol, maxiter, maxiter + 1, -1.0, hist, 0, state)
+    out[0] = state[0]
+    out[1] = state[5]
+    out[2] = 0
+    out[3] = state[3]
+    return st
