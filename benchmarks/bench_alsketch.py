@@ -1,7 +1,9 @@
 """Benchmarks of numfit.optimize.minimize_alsketch against SciPy's SLSQP and trust-constr.
 
-Specification: ``specs/alsketch.md`` section 9. Goals are reported, never asserted; a test
-fails only when numfit is functionally wrong (does not converge where the spec says it must).
+Paper: Hong, Na, Mahoney, Kolar, *Constrained Optimization via Exact Augmented Lagrangian and
+Randomized Iterative Sketching*, ICML 2023 (arXiv:2305.18379); setups, goals and results in
+docs/alsketch.md (Benchmarks). Goals are reported, never asserted; a test fails only when
+numfit is functionally wrong (does not converge where docs/alsketch.md says it must).
 ``NUMFIT_BENCH_QUICK=1`` selects small sizes.
 
 A. Hock-Schittkowski set (``test_hs_set``): all 16 problems, numfit (practical, Gaussian) vs
@@ -9,13 +11,13 @@ A. Hock-Schittkowski set (``test_hs_set``): all 16 problems, numfit (practical, 
    Hessians), tol 1e-6. Success is our own ``||grad L||`` at the peer's x with least-squares
    multipliers (<= 1e-5). Reported: successes, iterations, total wall time (min of rounds,
    after a warm-up) and time ratios. trust-constr is expected to be faster on these tiny
-   problems (spec 9).
+   problems.
 B. Constrained logistic regression (``test_logistic_scaling``): synthetic, N = 10^5 samples,
    d = 100, 500, 2000 (quick: N = 2*10^4, d = 100); matrix-free Hessian-vector products
    (O(N d) each) for both numfit (practical, Gaussian sketch, default options; and
-   ``max_inner=50``) and trust-constr (``hessp``). Goal (spec 9.3): numfit >= 2x faster on
-   the largest case. Full mode times one run of each (no warm-up: each takes seconds to
-   minutes); the d = 2000 case needs ~3.2 GB for the data.
+   ``max_inner=50``) and trust-constr (``hessp``). Goal (numfit's, docs/alsketch.md): numfit
+   >= 2x faster on the largest case. Full mode times one run of each (no warm-up: each takes
+   seconds to minutes); the d = 2000 case needs ~3.2 GB for the data.
 C. 2-D Poisson control (``test_pde_scaling``): N = 8, 16, 32, 64 (quick: 8, 16); numfit
    practical with the Gaussian sketch (default: stall detection then the sparse direct
    fallback), with block Kaczmarz + fallback, and pure block sketching (no fallback, capped;
@@ -79,7 +81,7 @@ def test_hs_set(benchmark, timing, report):
     res_nf, t_nf = timing.numfit(benchmark, run_nf)
     res_tc, t_tc = timing.peer(run_tc)
     res_sl, t_sl = timing.peer(run_sl)
-    for p, r in zip(probs, res_nf):                      # functional check (spec 8.1)
+    for p, r in zip(probs, res_nf):                      # functional: every problem converges
         assert r.status == 0 and r.kkt <= 1e-6, (p.name, r.status, r.kkt)
     ok_tc = [_kkt_at(p, r.x) <= 1e-5 for p, r in zip(probs, res_tc)]
     ok_sl = [_kkt_at(p, r.x) <= 1e-5 for p, r in zip(probs, res_sl)]
@@ -96,7 +98,7 @@ def test_hs_set(benchmark, timing, report):
     report.add(g, "trust-constr time (all 16)", t_tc * 1e3, unit="ms")
     report.add(g, "SLSQP time (all 16)", t_sl * 1e3, unit="ms")
     report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf,
-                 note="spec 9: trust-constr expected faster on tiny problems")
+                 note="trust-constr expected faster on tiny problems")
     report.ratio(g, "SLSQP time / numfit time", t_sl, t_nf)
     if not QUICK:
         for p, a, b, c in zip(probs, res_nf, res_tc, res_sl):
@@ -144,7 +146,7 @@ def test_logistic_scaling(N, d, benchmark, timing, report):
     is_largest = d == LOGISTIC[-1][1]
     report.ratio(g, "trust-constr time / numfit time (default)", t_tc, t_nf,
                  goal=2.0 if is_largest else None,
-                 note="spec goal on the largest case" if is_largest else "")
+                 note="numfit's goal on the largest case" if is_largest else "")
     report.ratio(g, "trust-constr time / numfit time (max_inner=50)", t_tc, t_50)
 
 

@@ -7,17 +7,19 @@ Goals are reported, not asserted; a test fails only when numfit is functionally 
 (arXiv:2412.13423) and numfit's own performance targets (docs/autoknots.md).
 
 A. Evaluations to a verified max error (``test_evals_*``, counts only, no timing)
-   Cases (spec 6.2, 6.3, 6.6, 6.7): f = e^-x sin 3x + 2 on [0.1, 5] at rtol 1e-4/1e-6/1e-8;
-   the hidden pair on [0, 1] at rtol = atol = 1e-8; the narrow bump at rtol 1e-6 with
-   n_init = 21; NFW Sigma-hat in log-log space on X in [1e-4, 1e4] at rtol 1e-4/1e-6/1e-8.
-   Errors are measured on the spec-6 check grid (1e5 points uniform in u plus the 1/4, 1/2, 3/4
+   Cases (test functions of docs/autoknots.md): f = e^-x sin 3x + 2 on [0.1, 5] at rtol
+   1e-4/1e-6/1e-8; the hidden pair on [0, 1] at rtol = atol = 1e-8; the narrow bump at rtol
+   1e-6 with n_init = 21; NFW Sigma-hat in log-log space on X in [1e-4, 1e4] at rtol
+   1e-4/1e-6/1e-8.
+   Errors are measured on the tests' check grid (1e5 points uniform in u plus the 1/4, 1/2, 3/4
    points of every final knot interval of numfit's default spline), as the error ratio
    max|s - f| / (rtol|f| + atol) (log-log: max|s/f - 1| / rtol); < 1 meets the tolerance.
 
    * numfit, default (``refine="closure"``) and paper mode (``refine="sigma"``, one pass,
-     ``refine_ns=1``): n_evals, n_calls, error ratio; evaluations closure/paper (spec 7 goal:
-     <= 1.1 per case, <= 1.0 in aggregate, ``test_evals_aggregate``). Log-log cases also run
-     paper mode with NumCosmo's relative criterion ("R" of spec 6.7).
+     ``refine_ns=1``): n_evals, n_calls, error ratio; evaluations closure/paper (goal of
+     docs/autoknots.md: <= 1.1 per case, <= 1.0 in aggregate, ``test_evals_aggregate``).
+     Log-log cases also run paper mode with NumCosmo's relative criterion ("R" of the halo
+     table in docs/autoknots.md).
    * "lin", the paper's comparator: SciPy ``CubicSpline`` (not-a-knot) through the same number
      of samples uniform in u (log-log: a spline of ln f against ln x); its error ratio. Then the
      smallest uniform grid meeting the tolerance, found by doubling and bisection on the grid
@@ -41,7 +43,7 @@ B. Evaluation throughput (``test_throughput``)
    unsorted and sorted. Peer: ``CubicSpline(s.knots, s.values)`` on the same knots. numfit is
    recorded through pytest-benchmark's ``pedantic``; the ratio comes from conftest's
    ``Timing.paired``: min over 15 (quick: 5) rounds of one call each, numfit and SciPy
-   alternating. Reported: scipy_time / numfit_time (spec: >= 1; goal 2). Functional check:
+   alternating. Reported: scipy_time / numfit_time (at least 1; goal 2). Functional check:
    both agree to 1e-12 relative.
 
 C. Construction overhead (``test_overhead_*``)
@@ -50,10 +52,11 @@ C. Construction overhead (``test_overhead_*``)
    scalar ``math.sin(50 x)`` with ``vectorized=False``. ``n_init=101``: 6 starting samples
    alias f (80 periods on [0, 10]), and the mesh then either settles on a wrong spline (rtol
    3e-7: 77 knots, error 3e6 x tolerance) or creeps (rtol 1e-7: 51851 knots in 1000 rounds),
-   the limitation of spec 6.6; this benchmark measures overhead, not that.
-   Spec goals: <= 5 ms per 1e4 knots vectorised, <= 2 us per point scalar. Min over rounds.
+   the limitation "features no sample touches" of docs/autoknots.md; this benchmark measures
+   overhead, not that. Goals (docs/autoknots.md): <= 5 ms per 1e4 knots vectorised, <= 2 us
+   per point scalar. Min over rounds.
 
-D. Precision-test families (``test_families``; spec 6.9, the paper's Monte Carlo)
+D. Precision-test families (``test_families``; the paper's Monte-Carlo precision tests)
    rtol = 1e-6; 50 (quick: 5) realisations per family, fixed seeds:
    * poly: the degree-9 polynomial through N(0,1) ordinates at sorted uniform abscissae on
      [0, 1] with both ends pinned (x = 0 and x = 1 among them);
@@ -92,26 +95,26 @@ N_CHECK = 100_000                                          # uniform part of the
 
 # ============================================================================ oracle functions
 def damped(x):
-    """Spec 6.2: e^-x sin 3x + 2."""
+    """The damped sine e^-x sin 3x + 2 (docs/autoknots.md, reproduced results)."""
     return np.exp(-x) * np.sin(3.0 * x) + 2.0
 
 
 def hidden_pair(x):
-    """Spec 6.3: a wide bump and a narrow positive/negative pair on a line."""
+    """The hidden pair (docs/autoknots.md): a wide bump and a narrow +/- pair on a line."""
     return (1.0 + x + np.exp(-((x - 0.55) / 0.02) ** 2) + np.exp(-((x - 0.65) / 0.008) ** 2)
             - np.exp(-((x - 0.75) / 0.008) ** 2))
 
 
 def narrow_bump(x):
-    """Spec 6.6: a bump of width 0.003 that 6 starting samples miss."""
+    """The narrow bump (docs/autoknots.md): width 0.003, missed by 6 starting samples."""
     return 1.0 + 1e-2 * np.exp(-((x - 0.43) / 0.003) ** 2)
 
 
 try:
     from numfit.cosmology import nfw_sigma_hat
-except ImportError:                      # numfit.cosmology not there yet: spec 6.7 closed form
+except ImportError:                      # numfit.cosmology not there yet: the closed form
     def nfw_sigma_hat(X):
-        """NFW Sigma-hat(X) = 2 (1 - F(X)) / (X^2 - 1), series near X = 1 (spec 6.7)."""
+        """NFW Sigma-hat(X) = 2 (1 - F(X)) / (X^2 - 1), series near X = 1."""
         X = np.asarray(X, dtype=float)
         t = X - 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -126,7 +129,7 @@ except ImportError:                      # numfit.cosmology not there yet: spec 
 # ============================================================================ cases and errors
 @dataclass(frozen=True)
 class Case:
-    """One tabulation problem of spec 6 (knots="linear": u = t = x, or ln x in log-log)."""
+    """One tabulation problem of the tests (knots="linear": u = t = x, or ln x in log-log)."""
 
     name: str
     f: object
@@ -136,7 +139,7 @@ class Case:
     atol: float = 0.0
     space: str = "linear"
     n_init: int = 6
-    paper_meets: bool = True        # does the spec promise paper mode meets the tolerance?
+    paper_meets: bool = True        # does paper mode meet the tolerance (else documented)?
 
     @property
     def loglog(self):
@@ -157,7 +160,7 @@ class Case:
         return np.exp(gt) if self.loglog else gt
 
     def error_ratio(self, approx, fx):
-        """max error / threshold (spec 6); < 1 meets the tolerance."""
+        """max error / threshold; < 1 meets the tolerance."""
         approx = np.asarray(approx, dtype=float)
         if not np.all(np.isfinite(approx)):
             return math.inf
@@ -220,7 +223,7 @@ def test_evals_numfit(case, report):
     r = solved(case)
     s, p = r["s"], r["paper"]
     g = f"A evals: {case.name}"
-    # functional checks (spec 2.6 and 6): counts consistent, tolerance met where promised
+    # functional checks (docs/autoknots.md): counts consistent, tolerance met where promised
     assert s.converged and p.converged
     assert s.n_evals == len(s.knots) == sum(s.round_sizes)
     assert r["err"] < 1.0, f"numfit missed the tolerance on {case.name}: ratio {r['err']:.3g}"
@@ -231,8 +234,8 @@ def test_evals_numfit(case, report):
     report.add(g, "numfit error ratio", r["err"], goal=1.0, higher_is_better=False)
     report.add(g, "paper mode n_evals", p.n_evals, note=f"n_calls={p.n_calls}")
     peer_error(report, g, "paper mode error ratio", r["err_paper"],
-               note="" if case.paper_meets else "documented limitation (spec 6.3)")
-    if case.loglog:                    # NumCosmo-compatible criterion ("R" of spec 6.7)
+               note="" if case.paper_meets else "documented limitation (docs/autoknots.md)")
+    if case.loglog:                    # NumCosmo-compatible criterion ("R" of the halo table)
         rel = case.numfit(loglog_criterion="relative", **PAPER)
         peer_error(report, g, "paper mode, relative log-log criterion: error ratio",
                    case.error_ratio(rel(r["xc"]), r["fc"]), note=f"{rel.n_evals} evals")
@@ -241,7 +244,7 @@ def test_evals_numfit(case, report):
 
 
 def test_evals_aggregate(report):
-    """Spec 7: numfit's evaluations <= the paper algorithm's, in aggregate."""
+    """Goal (docs/autoknots.md): numfit's evaluations <= the paper algorithm's, in aggregate."""
     tot_s = sum(solved(c)["s"].n_evals for c in CASES)
     tot_p = sum(solved(c)["paper"].n_evals for c in CASES)
     report.ratio("A evals: aggregate", "sum evals closure / paper (all A cases)", tot_s, tot_p,

@@ -1,7 +1,10 @@
 """Benchmarks of numfit.approx (weighted least squares, DPP and volume sampling).
 
-Specification: ``specs/wls.md`` §6 (oracles) and §7 (peers). Goals are reported, never
-asserted; a test fails only when numfit is functionally wrong.
+Paper: Nouy & Michel, *Weighted least-squares approximation with determinantal point processes
+and generalized volume sampling* (arXiv:2312.14057); oracles, peers, goals and results in
+docs/wls.md. "Reference" values in the notes are numfit's reference values, from an independent
+NumPy Monte-Carlo run (docs/wls.md, *Measured in this release*), not numbers from the paper.
+Goals are reported, never asserted; a test fails only when numfit is functionally wrong.
 
 B1. DPP time per point set against DPPy 0.3.3 (``MultivariateJacobiOPE``, Jacobi parameters 0
     = Legendre) at equal m and d: d = 1 with m = 20, 100, 200 (numfit "auto" = the random
@@ -12,7 +15,7 @@ B1. DPP time per point set against DPPy 0.3.3 (``MultivariateJacobiOPE``, Jacobi
 B3. Evaluations to reach a target accuracy (Runge on [-1, 1], Legendre, m = 20; quick m = 10):
     the smallest n on a ladder r m whose median ||f - fhat||^2 / e_m^2 over K trials is <= 1.5,
     for conditioned i.i.d., volume and repeated-DPP designs; ratio n_iidcond / n_method (goal
-    >= 2: at most half the evaluations). Also the adaptive designs of spec §6.14.
+    >= 2: at most half the evaluations). Also the adaptive designs (to ||G - I|| <= 1/2).
 B4. Error ratio ||f - fhat||^2 / e_m^2 (mean, median, q90) at n = 2m, 4m, 8m by method on Runge
     (m = 10, 20), a Chebyshev, a Hermite and a 2-D Legendre case.
 B5. The weighted solve: ``wls(sample=...)`` against ``numpy.linalg.lstsq`` and ``legfit`` on the
@@ -145,7 +148,7 @@ def test_evaluations_to_target(report):
                 nb = found.get((base, (stat, level)), (None,))[0]
                 report.ratio(g, f"n_{base} / n_{method}", math.inf if nb is None else nb, n,
                              goal=2.0 if base == "iid_conditioned" else None)
-    # adaptive designs (spec §6.14): repeated DPP until S_1/2 vs i.i.d. one point at a time
+    # adaptive designs (docs/wls.md): repeated DPP until S_1/2 vs i.i.d. one point at a time
     V = case.V
     rng = np.random.default_rng(1)
     rep_n, rep_r = [], []
@@ -168,9 +171,9 @@ def test_evaluations_to_target(report):
         iid_n.append((i + 1) / m)
         iid_r.append(case.ratio(t[:i + 1]))
     ga = f"B3 Runge m={m}: adaptive to ||G-I|| <= 1/2"
-    spec = {10: "spec: 4.25, 1.195 vs iid 10.03, 1.131",
-            20: "spec: 5.50, 1.124 vs iid 14.43, 1.084"}
-    report.add(ga, "repeated_dpp mean n/m", np.mean(rep_n), note=spec[m])
+    ref = {10: "reference: 4.25, 1.195 vs iid 10.03, 1.131",
+           20: "reference: 5.50, 1.124 vs iid 14.43, 1.084"}
+    report.add(ga, "repeated_dpp mean n/m", np.mean(rep_n), note=ref[m])
     report.add(ga, "repeated_dpp mean error ratio", np.mean(rep_r))
     report.add(ga, "iid one point at a time mean n/m", np.mean(iid_n))
     report.add(ga, "iid one point at a time mean error ratio", np.mean(iid_r))
@@ -197,18 +200,18 @@ def _b4_cases():
 def test_error_ratios(name, f, V, report):
     case = _Case(name, f, V)
     trials = 200 if QUICK else 400
-    spec = {(10, 2): "spec iid 5.6e4 (3.6), vol 2.74 (1.94), rep 1.86 (1.48)",
-            (20, 2): "spec iid 4e7 (6.9), vol 3.01 (2.1), rep 1.79 (1.55)",
-            (10, 4): "spec iid 6.7 (1.36), vol 1.49 (1.27), rep 1.22 (1.16)",
-            (10, 8): "spec 1.17 / 1.16 / 1.08 (means)"}
+    ref = {(10, 2): "reference iid 5.6e4 (3.6), vol 2.74 (1.94), rep 1.86 (1.48)",
+           (20, 2): "reference iid 4e7 (6.9), vol 3.01 (2.1), rep 1.79 (1.55)",
+           (10, 4): "reference iid 6.7 (1.36), vol 1.49 (1.27), rep 1.22 (1.16)",
+           (10, 8): "reference 1.17 / 1.16 / 1.08 (means)"}
     g = f"B4 {name} {V.family} d={V.dim} m={V.m}"
     for r in ((2, 4) if QUICK else (2, 4, 8)):
         for method in ("iid", "volume", "repeated_dpp"):
             x = _ratios(case, method, r * V.m, trials, seed=r)
             report.add(g, f"n={r}m {method}: mean", x.mean(),
                        note=f"median {np.median(x):.3g}, q90 {np.quantile(x, 0.9):.3g}"
-                       + (f"; {spec[(V.m, r)]}" if method == "iid" and V.dim == 1
-                          and name == "runge" and (V.m, r) in spec else ""))
+                       + (f"; {ref[(V.m, r)]}" if method == "iid" and V.dim == 1
+                          and name == "runge" and (V.m, r) in ref else ""))
 
 
 # ---------------------------------------------------------------------------- B5. the solve

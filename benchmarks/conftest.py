@@ -17,7 +17,7 @@
   goal, met / NOT met) is printed and written to ``.benchmarks/numfit_ratios.json`` at the
   repository root (git-ignored; ``NUMFIT_BENCH_REPORT`` overrides the path). Goals are
   *reported*, never asserted: the machine is noisy. A benchmark test fails only when numfit is
-  functionally wrong (a tolerance the spec promises is missed, values disagree with SciPy).
+  functionally wrong (a tolerance numfit's docs promise is missed, values disagree with SciPy).
 * Without pytest-benchmark installed a minimal stand-in ``benchmark`` fixture is provided
   (``pedantic`` and plain calls), so the suite still runs and reports its ratios.
 """

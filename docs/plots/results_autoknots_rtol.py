@@ -9,7 +9,7 @@ def damped(x):
 def runge(x):
     return 1 / (1 + 25 * x ** 2)
 
-def hidden_pair(x):      # two narrow bumps of the spec, close to each other
+def hidden_pair(x):      # the hidden-pair test function: two narrow bumps, close to each other
     return (1 + x + np.exp(-((x - 0.55) / 0.02) ** 2)
             + np.exp(-((x - 0.65) / 0.008) ** 2) - np.exp(-((x - 0.75) / 0.008) ** 2))
 

@@ -30,6 +30,6 @@ table = tab.table(cellText=[list(r) for r in zip(*cells)],
                   colLabels=["ω", *(f"m = {m}" for m in sizes)], loc="center",
                   cellLoc="center")
 table.scale(1.0, 1.4)
-tab.set_title("iterations at the spec's ω values\n(ω* = 2 / (1 + sin πh), h = 1/(m+1))",
-              fontsize=9)
+tab.set_title("iterations at the reference table's ω values\n"
+              "(ω* = 2 / (1 + sin πh), h = 1/(m+1))", fontsize=9)
 fig.tight_layout()

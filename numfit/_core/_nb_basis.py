@@ -1,4 +1,4 @@
-"""Numba kernels: orthonormal polynomial bases by three-term recurrence (specs/wls.md §2, §5).
+"""Numba kernels: orthonormal polynomial bases by three-term recurrence (docs/wls.md).
 
 The recurrence is ``t phi_j = beta[j+1] phi_{j+1} + beta[j] phi_{j-1}`` with ``phi_{-1} = 0``,
 ``phi_0 = 1`` and ``beta[0] = 0``. Tensor-product features are products of 1-D tables over the

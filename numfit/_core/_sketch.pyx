@@ -1,5 +1,8 @@
 # cython: language_level=3
-"""Sketch-and-project compiled kernels (specs/alsketch.md section 4).
+"""Sketch-and-project compiled kernels (Gower & Richtárik, *Randomized iterative methods for
+linear systems*, SIAM J. Matrix Anal. Appl. 2015; Strohmer & Vershynin, *A randomized Kaczmarz
+algorithm with exponential convergence*, J. Fourier Anal. Appl. 2009; the inner solver of Hong,
+Na, Mahoney, Kolar, ICML 2023, arXiv:2305.18379; see docs/alsketch.md).
 
 Kernels only: no validation, no random number generation. The front end
 (``numfit.linalg._sketch``) passes:
