@@ -1,6 +1,7 @@
 """Build the compiled kernels in ``numfit/_core`` (every ``*.pyx`` found there)."""
 import glob
 import os
+import sys
 
 import numpy as np
 from Cython.Build import cythonize
@@ -8,13 +9,19 @@ from setuptools import Extension, setup
 
 here = os.path.dirname(os.path.abspath(__file__))
 sources = sorted(glob.glob(os.path.join("numfit", "_core", "*.pyx")))
+# release builds: no debug information, and on Linux a stripped shared object (a fifth of
+# the size: 283 kB against 1.55 MB for _autoknots); NUMFIT_DEBUG_BUILD=1 keeps the symbols
+debug = os.environ.get("NUMFIT_DEBUG_BUILD", "") not in ("", "0")
+compile_args = ["-O3"] if debug else ["-O3", "-g0"]
+link_args = ["-s"] if sys.platform.startswith("linux") and not debug else []
 extensions = [
     Extension(
         name=src[:-4].replace(os.sep, "."),
         sources=[src],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
+        extra_compile_args=compile_args,
+        extra_link_args=link_args,
     )
     for src in sources
 ]

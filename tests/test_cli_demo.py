@@ -133,3 +133,12 @@ def test_demo_autoknots2d_section(tmp_path, capsys):
     assert float(line.split()[-1]) == pytest.approx(evals / uevals, abs=0.005)
     png = tmp_path / "numfit_demo_autoknots2d.png"
     assert _png_size(png) == (900, 560)
+
+
+def test_bench_outside_a_source_checkout_says_where_the_suite_lives(monkeypatch, capsys):
+    """From a wheel install there is no benchmarks/ folder next to the package."""
+    real_isdir = cli.os.path.isdir
+    monkeypatch.setattr(cli.os.path, "isdir",
+                        lambda p: False if str(p).endswith("benchmarks") else real_isdir(p))
+    assert cli.main(["bench", "--quick"]) == 2
+    assert "benchmarks/ folder" in capsys.readouterr().err
