@@ -7,8 +7,11 @@ references of every kernel are in ``numfit/approx/_reference.py``.
 import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
 
-from .._core import _nb_basis as B
-from .._core import _nb_sample as S
+from .. import _kernelselect
+
+# The Numba modules (and Numba itself) are imported on the first kernel call, not on import.
+B = _kernelselect.lazy_default("basis")
+S = _kernelselect.lazy_default("sample")
 
 __all__ = ["features", "christoffel", "expansion",
            "draw_rho", "dpp_chain", "dpp_tridiagonal", "SamplingError"]

@@ -2,7 +2,6 @@
 import math
 
 import numpy as np
-from scipy.interpolate import PPoly
 
 from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
@@ -329,6 +328,7 @@ class AutoKnotsSpline(TableBase):
         if self._space != "linear":
             raise NotImplementedError("to_ppoly() is available in linear space only; "
                                       "a log-log spline is exp of a PPoly in ln x")
+        from scipy.interpolate import PPoly   # here: scipy.interpolate imports scipy.optimize
         return PPoly.construct_fast(np.array(self.c), np.array(self._x),
                                     extrapolate=self.extrapolate)
 
