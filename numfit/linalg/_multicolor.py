@@ -23,9 +23,9 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
 from .. import _backend
+from .._kernelselect import lazy_njit as njit          # Numba is imported on the first call
 from .._validation import check_float, check_int, check_option
 
 __all__ = ["greedy_coloring"]
