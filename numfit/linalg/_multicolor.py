@@ -330,8 +330,8 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
             return_history):
     """PCG with the multicolour SSOR preconditioner (front end: ``numfit.ssor_cg(...,
     ordering="multicolor")``); the stopping rules of ``_sor._ssor_cg_python``."""
-    from ._sor import _CG_MESSAGES, _NORMS, _ORDERS, _check_callback, _check_symmetric, \
-        _finish, _pcg_loop
+    from ._sor import _CG_MESSAGES, _NORMS, _ORDERS, _Stagnation, _check_callback, \
+        _check_symmetric, _finish, _pcg_loop
     t0 = time.perf_counter()
     xp, P, dev, bb, x, omega, rtol, maxiter, atol = _setup(A, b, x0, omega, rtol, maxiter,
                                                            atol)
@@ -350,12 +350,16 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
         q = bp - Ad @ xv
         return q, _norm(xp, q)
 
+    thresh = max(rtol * ref, atol)
+    stag = _Stagnation(_norm(xp, bb), P.norm_inf(), _norm(xp, x))
     status, k, final, hist = _pcg_loop(
-        x, r, rn, max(rtol * ref, atol), maxiter, lambda v: ssor_apply(dev, v, omega, order),
+        x, r, rn, thresh, maxiter, lambda v: ssor_apply(dev, v, omega, order),
         lambda v: Ad @ v, residual, lambda u, v: _dot(xp, u, v), lambda v: _norm(xp, v),
-        lambda: _info_x(_natural(dev, x)), callback)
+        lambda: _info_x(_natural(dev, x)), callback, stag)
     h = np.asarray(hist) if return_history else None
-    res = _finish(_CG_MESSAGES, _natural(dev, x), status, k, final, ref, omega, 0, h, t0)
+    msg = stag.message(thresh, _norm(xp, x)) if status == 4 else None
+    res = _finish(_CG_MESSAGES, _natural(dev, x), status, k, final, ref, omega, 0, h, t0,
+                  msg)
     res["ordering"] = "multicolor"
     res["ncolors"] = dev.ncolors
     return res

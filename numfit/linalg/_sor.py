@@ -1,8 +1,12 @@
 """SOR, SSOR-preconditioned CG and in-place sweeps: validating front ends over ``_core._sor``.
 
-specs/sor.md sections 2, 3, 5 and 9. All checks and coercions live here; the kernels see
-C-contiguous float64 vectors and a CSR matrix whose diagonal is stored and positive.
+The method and its defaults are described in numfit's SOR guide (docs/sor.md). All checks and
+coercions live here; the kernels see C-contiguous float64 vectors and a CSR matrix whose
+diagonal is stored and positive. Long solves run the resumable kernels in pieces of a few
+milliseconds (:mod:`numfit.linalg._chunks`), so Ctrl-C is delivered promptly and the SSOR-CG
+stagnation test runs between pieces; the iterates are those of one call.
 """
+import math
 import time
 
 import numpy as np
@@ -12,7 +16,7 @@ from scipy.sparse.linalg import LinearOperator
 from .. import _backend
 from .._result import Result
 from .._validation import check_float, check_int, check_option, check_real_matrix
-from . import _kernels
+from . import _chunks, _kernels
 
 __all__ = ["PreparedMatrix", "SolveResult", "prepare", "sor", "ssor_cg", "sor_sweep"]
 
@@ -35,16 +39,22 @@ _CG_MESSAGES = {
     2: "breakdown: p'Ap <= 0 or r'z <= 0 (A or the preconditioner is not positive definite) "
        "or the residual became non-finite",
     3: "stopped by the callback",
+    4: "stagnated: the residual stopped decreasing above the target (the tolerance is below "
+       "what double precision reaches)",
 }
+_NO_HIST = np.empty(0)
 
 
 class SolveResult(Result):
     """Result of :func:`sor`, :func:`ssor_cg` and ``RelaxationTuner.solve``.
 
     A ``dict`` with attribute access. Keys: ``x, nit, converged, success, status`` (0 ok,
-    1 maxiter, 2 diverged/breakdown, 3 callback stop), ``message, residual`` (the 2-norm of
-    ``b - A x`` for the returned ``x``), ``relres`` (residual / ref_norm), ``ref_norm``,
-    ``omega``, ``nsweeps``, ``time`` and, if requested, ``residual_history``.
+    1 maxiter, 2 diverged/breakdown, 3 callback stop, 4 stagnated: SSOR-CG found the true
+    residual stuck at the rounding level above the target, i.e. the tolerance is below what
+    double precision reaches; ``x`` is then the iterate with the smallest true residual),
+    ``message, residual`` (the 2-norm of ``b - A x`` for the returned ``x``), ``relres``
+    (residual / ref_norm), ``ref_norm``, ``omega``, ``nsweeps``, ``time`` and, if requested,
+    ``residual_history``.
     """
 
 
@@ -68,6 +78,7 @@ class PreparedMatrix:
         self.shape = csr.shape
         self.nnz = csr.data.shape[0]
         self._asym = None
+        self._norm_inf = None
 
     def __repr__(self):
         return f"PreparedMatrix(n={self.n}, nnz={self.nnz}, index={self.indices.dtype})"
@@ -81,6 +92,13 @@ class PreparedMatrix:
             self._asym = dmax / amax if amax > 0 else 0.0
         return self._asym
 
+    def norm_inf(self):
+        """``max_i sum_j |a_ij|`` (cached)."""
+        if getattr(self, "_norm_inf", None) is None:
+            self._norm_inf = float(np.max(np.add.reduceat(np.abs(self.data),
+                                                          self.indptr[:-1])))
+        return self._norm_inf
+
     def matvec(self, x):
         """``A @ x`` with the compiled kernel."""
         y = np.empty(self.n)
@@ -89,13 +107,26 @@ class PreparedMatrix:
         return y
 
 
+def _check_numeric_matrix(name, A):
+    """``A`` (sparse or array_like) must have an integer or floating dtype; complex is left
+    to ``check_real_matrix`` ("must be real"). Returns ``A`` (array_like as an ndarray)."""
+    if not sp.issparse(A):
+        A = np.asarray(A)
+    kind = A.dtype.kind
+    if kind not in "iufc":
+        raise TypeError(f"`{name}` must be a numeric matrix (integer or floating point "
+                        f"entries); got dtype {A.dtype}")
+    return A
+
+
 def prepare(A, *, name="A"):
     """Validate ``A`` once and return a :class:`PreparedMatrix` for repeated solves.
 
     Parameters
     ----------
     A : sparse matrix/array, 2-D ndarray or PreparedMatrix
-        Square real matrix with every diagonal entry stored and positive. Converted to CSR
+        Square real matrix (integer or floating dtype; boolean, complex and object matrices
+        are a TypeError) with every diagonal entry stored and positive. Converted to CSR
         float64 (a copy), duplicates summed, column indices sorted.
     name : str
         Argument name used in error messages.
@@ -116,7 +147,7 @@ def prepare(A, *, name="A"):
     if isinstance(A, LinearOperator):
         raise TypeError(f"`{name}` must be an explicit matrix (sparse or dense), not a "
                         "LinearOperator: SOR needs its entries")
-    M = sp.csr_array(check_real_matrix(name, A), copy=True)
+    M = sp.csr_array(check_real_matrix(name, _check_numeric_matrix(name, A)), copy=True)
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"`{name}` must be square; got shape {M.shape}")
     n = M.shape[0]
@@ -192,10 +223,11 @@ def _common(A, b, omega, x0, rtol, maxiter, atol):
     return P, bb, x, omega, rtol, maxiter, atol
 
 
-def _finish(messages, x, status, nit, residual, ref, omega, nsweeps, hist, t0):
+def _finish(messages, x, status, nit, residual, ref, omega, nsweeps, hist, t0, message=None):
     res = SolveResult(
         x=x, nit=int(nit), converged=status == 0, success=status == 0, status=int(status),
-        message=messages[int(status)], residual=float(residual),
+        message=messages[int(status)] if message is None else message,
+        residual=float(residual),
         relres=float(residual / ref) if ref > 0 else float(residual), ref_norm=float(ref),
         omega=float(omega), nsweeps=int(nsweeps), time=time.perf_counter() - t0)
     if hist is not None:
@@ -205,19 +237,33 @@ def _finish(messages, x, status, nit, residual, ref, omega, nsweeps, hist, t0):
 
 def _sor_prepared(P, b, x, omega, sweep_code, norm_code, rtol, atol, divtol, maxiter,
                   return_history=False, K=None):
-    """Fused SOR on validated input (x is overwritten). Used by :func:`sor` and the tuner."""
+    """Fused SOR on validated input (x is overwritten). Used by :func:`sor` and the tuner.
+
+    The resumable kernel runs a few milliseconds of sweeps per call (``_chunks.pieces``);
+    between calls Python can deliver KeyboardInterrupt. Same iterates as one call.
+    """
     t0 = time.perf_counter()
     K = _kernels.kernels if K is None else K
     n = P.n
     w1 = np.empty(n)
     w2 = np.empty(n)
-    hist = np.empty(maxiter + 1 if return_history else 0)
-    out = np.zeros(4)
-    st = K.sor_solve(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, w1, w2, w2,
-                     omega, sweep_code, norm_code, rtol, atol, divtol, maxiter, hist, out)
-    nit = int(out[0])
-    h = hist[:nit + 1].copy() if return_history else None
-    return _finish(_SOR_MESSAGES, x, st, nit, out[1], out[3], omega, out[2], h, t0)
+    state = np.zeros(8)
+    step = _chunks.pieces((2 if sweep_code == 2 else 1) * P.nnz + 4 * n)
+    parts = []
+    k = 0
+    while True:
+        hist = np.empty(min(step, maxiter - k) + 1) if return_history else _NO_HIST
+        st = K.sor_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, w1, w2,
+                       omega, sweep_code, norm_code, rtol, atol, divtol, maxiter, k + step,
+                       hist, k, state)
+        end = int(state[0])
+        if return_history:     # a pause at k = end has ||r_k|| still to compute
+            parts.append(hist[:end - k + (1 if st >= 0 else 0)])
+        if st >= 0:
+            break
+        k = end
+    h = np.concatenate(parts) if return_history else None
+    return _finish(_SOR_MESSAGES, x, st, state[0], state[1], state[3], omega, state[2], h, t0)
 
 
 def _sor_loop(rn, ref, rtol, atol, divtol, maxiter, sweep_once, current_x, callback):
@@ -287,7 +333,8 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     Each iteration is one sweep ``x <- x + W^{-1}(b - A x)`` with ``W = D/omega + L``
     (forward), ``D/omega + U`` (backward) or a forward then a backward half (symmetric).
     The exact residual ``b - A x_k`` is obtained inside the next sweep at no extra
-    matrix-vector product (specs/sor.md 2.3).
+    matrix-vector product (numfit's SOR guide, docs/sor.md). The compiled sweeps run in
+    pieces of a few milliseconds, so Ctrl-C interrupts a long solve promptly.
 
     Parameters
     ----------
@@ -300,6 +347,8 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
         Starting guess (default zeros).
     rtol, atol : float
         Converged iff ``||b - A x_k||_2 < max(rtol * ref, atol)``, tested before every sweep.
+        A tolerance below what double precision reaches (``rtol=0``) runs to ``maxiter``
+        (``status=1``) with a finite ``x`` and its true residual.
     maxiter : int
         Hard cap on the number of sweeps.
     sweep : {"forward", "backward", "symmetric"}
@@ -310,7 +359,9 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     callback : callable, optional
         ``callback(info)`` after every iteration k = 1..nit with ``info.nit``, ``info.x``
         (read-only) and ``info.residual``; returning True stops (``status=3``). With a
-        callback the sweeps run unfused (same iteration counts).
+        callback the sweeps run unfused (same iteration counts). An exception raised by the
+        callback (KeyboardInterrupt included) propagates; ``A``, ``b`` and ``x0`` are left
+        unchanged.
     return_history : bool
         Add ``residual_history`` = ``||r_0||, ..., ||r_nit||``.
     ordering : {"natural", "multicolor"}
@@ -383,30 +434,131 @@ def _check_symmetric(P, check_symmetry):
             raise ValueError(msg)
 
 
+class _Stagnation:
+    """Stopping test of PCG for a tolerance below what double precision reaches.
+
+    The recursively updated residual ``r_k`` of CG keeps decreasing after the true residual
+    ``b - A x_k`` has reached the level of the accumulated rounding errors, and the gap
+    between the two does not shrink (Greenbaum, *Estimating the attainable accuracy of
+    recursively computed residual methods*, SIAM J. Matrix Anal. Appl. 18, 1997). Once
+    ``||r_k|| < GATE * s`` (``s = ||b|| + ||A||_inf ||x_0||``, the scale of that rounding
+    divided by eps) the true residual is computed every ``EVERY`` iterations; the solve
+    stagnated when the updated residual has drifted below half the true one (so the true
+    residual is within 2x of the rounding gap) and the best true residual has not halved in
+    ``WINDOW`` iterations. The iterate with the smallest true residual is kept.
+    """
+
+    GATE = 1e-8
+    EVERY = 16
+    WINDOW = 32
+
+    def __init__(self, bnorm, anorm, x0norm):
+        self.gate = self.GATE * (bnorm + anorm * x0norm)
+        self.bnorm, self.anorm = bnorm, anorm
+        self.next_check = None                   # None: not yet below the gate
+        self.best = math.inf
+        self.best_k = -1
+        self.best_x = None
+        self.prog, self.prog_k = math.inf, 0
+        self.drift = False
+
+    def due(self, k, rn):
+        """True when the true residual is to be checked at iteration k (at the loop top)."""
+        if self.next_check is None:
+            if not rn < self.gate:
+                return False
+            self.next_check = k
+        return k >= self.next_check
+
+    def check(self, k, rn, rt, x):
+        """Record the true residual ``rt`` of ``x`` (iteration k, updated residual ``rn``);
+        True when the solve stagnated."""
+        self.next_check = k + self.EVERY
+        if rt < self.best:
+            self.best, self.best_k, self.best_x = rt, k, x.copy()
+        if rt <= 0.5 * self.prog:
+            self.prog, self.prog_k = rt, k
+        self.drift = bool(rn <= 0.5 * rt)
+        return self.drift and k - self.prog_k >= self.WINDOW
+
+    def breakdown_is_stagnation(self, k, rn, rt, x):
+        """After a breakdown (status 2) below the gate: True when it came from the rounding
+        floor (underflow of r'z or p'Ap with the updated residual far below the true one),
+        not from an indefinite ``A``. ``rt`` is the true residual of ``x`` (nan if x is not
+        finite)."""
+        if self.next_check is None:
+            return False
+        if math.isfinite(rt) and rt < self.best:
+            self.best, self.best_k, self.best_x = rt, k, x.copy()
+        return self.best_x is not None and (self.drift or (math.isfinite(rt)
+                                                           and rn <= 0.5 * rt))
+
+    def message(self, thresh, xnorm):
+        floor = np.finfo(float).eps * (self.bnorm + self.anorm * xnorm)
+        return (f"stagnated: the true residual stopped decreasing at ||b - A x|| = "
+                f"{self.best:.3g} (iteration {self.best_k}) above the target "
+                f"max(rtol*ref, atol) = {thresh:.3g}: the tolerance is below what double "
+                f"precision reaches for this system (eps*(||b|| + ||A||_inf ||x||) = "
+                f"{floor:.2g}); x is the iterate with the smallest true residual seen")
+
+
 def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
-                      return_history=False, K=None):
+                      return_history=False, K=None, callback=None):
+    """SSOR-PCG on validated input (x is overwritten): the resumable compiled kernel in pieces
+    of a few milliseconds, the stagnation test between them (same iterates as one call)."""
+    if callback is not None:
+        return _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
+                               callback, return_history)
     t0 = time.perf_counter()
     K = _kernels.kernels if K is None else K
     n = P.n
-    r, z, p, q = (np.empty(n) for _ in range(4))
-    hist = np.empty(maxiter + 1 if return_history else 0)
-    out = np.zeros(4)
-    st = K.ssor_cg(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z, p, q,
-                   omega, order_code, norm_code, rtol, atol, maxiter, hist, out)
-    nit = int(out[0])
-    h = hist[:nit + 1].copy() if return_history else None
-    return _finish(_CG_MESSAGES, x, st, nit, out[1], out[3], omega, 0, h, t0)
+    r, z, p, q, w = (np.empty(n) for _ in range(5))
+    state = np.zeros(8)
+    step = _chunks.pieces(2 * P.nnz + 10 * n)
+    stag = _Stagnation(float(np.linalg.norm(b)), P.norm_inf(), float(np.linalg.norm(x)))
+    parts = []
+    k, status = 0, None
+    while status is None:
+        kstop = k + step if stag.next_check is None else min(k + step, stag.next_check)
+        pause = stag.gate if stag.next_check is None else -1.0
+        hist = np.empty(max(min(kstop, maxiter) - k, 0) + 1) if return_history else _NO_HIST
+        st = K.ssor_cg_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z,
+                           p, q, omega, order_code, norm_code, rtol, atol, maxiter, kstop,
+                           pause, hist, k, state)
+        end = int(state[0])
+        if return_history:     # hist[0] is ||r_k|| of the pause before (or of x0)
+            parts.append(hist[(1 if parts else 0):end - k + 1])
+        k = end
+        if st >= 0:
+            status = st
+            if st == 2:
+                rt = K.residual(P.indptr, P.indices, P.data, b, x, w) \
+                    if np.all(np.isfinite(x)) else math.nan
+                if stag.breakdown_is_stagnation(k, state[1], rt, x):
+                    status = 4
+        elif stag.due(k, state[1]):
+            rt = K.residual(P.indptr, P.indices, P.data, b, x, w)
+            if stag.check(k, state[1], rt, x):
+                status = 4
+    h = np.concatenate(parts) if return_history else None
+    if status == 4:
+        x[:] = stag.best_x
+        msg = stag.message(state[4], float(np.linalg.norm(x)))
+        return _finish(_CG_MESSAGES, x, 4, k, stag.best, state[3], omega, 0, h, t0, msg)
+    return _finish(_CG_MESSAGES, x, status, k, state[5], state[3], omega, 0, h, t0)
 
 
 def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, current_x,
-              callback):
+              callback, stag=None):
     """Preconditioned CG driven from Python (the callback paths of SSOR-CG).
 
     ``x`` is updated in place; ``r`` is its residual with norm ``rn``. The operations are
     hooks so that each caller keeps its own arithmetic: ``precond(r)`` -> z,
     ``matvec(p)`` -> A p, ``residual(x)`` -> (a fresh b - A x, its norm), ``dot``, ``norm``,
     ``current_x()`` (the iterate shown to ``callback``). Converged only when the exact
-    residual meets ``thresh``. Returns ``(status, nit, final_residual, history)``.
+    residual meets ``thresh``. ``stag`` (a :class:`_Stagnation`) adds status 4 with the
+    stagnation test of the compiled path (at the same place of the loop). Returns
+    ``(status, nit, final_residual, history)``; with status 4, ``x`` holds the best iterate.
     """
     hist = [rn]
     z = precond(r)
@@ -414,6 +566,9 @@ def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, c
     p = z.copy()
     k, status, final = 0, None, rn
     while status is None:
+        if stag is not None and stag.due(k, rn) and stag.check(k, rn, residual(x)[1], x):
+            status = 4
+            break
         if rn <= thresh:
             q, rt = residual(x)
             if rt <= thresh:
@@ -450,6 +605,14 @@ def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, c
         if callback is not None and callback(Result(nit=k, x=current_x(), residual=rn)):
             rt = residual(x)[1]
             status, final = (0 if rt <= thresh else 3), rt
+    if status == 2 and stag is not None:
+        finite = bool(np.isfinite(norm(x)))
+        rt = residual(x)[1] if finite else math.nan
+        if stag.breakdown_is_stagnation(k, rn, rt, x):
+            status = 4
+    if status == 4:
+        x[...] = stag.best_x
+        final = stag.best
     return status, k, final, hist
 
 
@@ -481,11 +644,14 @@ def _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter, 
         xv.flags.writeable = False
         return xv
 
+    thresh = max(rtol * ref, atol)
+    stag = _Stagnation(float(np.linalg.norm(b)), P.norm_inf(), float(np.linalg.norm(x)))
     status, k, final, hist = _pcg_loop(
-        x, r, rn, max(rtol * ref, atol), maxiter, precond, matvec, residual,
-        lambda u, v: float(u @ v), lambda v: float(np.sqrt(v @ v)), current_x, callback)
+        x, r, rn, thresh, maxiter, precond, matvec, residual,
+        lambda u, v: float(u @ v), lambda v: float(np.sqrt(v @ v)), current_x, callback, stag)
     h = np.asarray(hist) if return_history else None
-    return _finish(_CG_MESSAGES, x, status, k, final, ref, omega, 0, h, t0)
+    msg = stag.message(thresh, float(np.linalg.norm(x))) if status == 4 else None
+    return _finish(_CG_MESSAGES, x, status, k, final, ref, omega, 0, h, t0, msg)
 
 
 def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", order="fb",
@@ -497,6 +663,15 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     ``"bf"`` swaps L and U). Warm start from ``x0``; converged iff
     ``||r_k||_2 <= max(rtol * ref, atol)`` with ``ref = ||b||`` (as SciPy ``cg``); the true
     residual is checked once when the recurrence residual passes.
+
+    A tolerance below what double precision reaches (``rtol=0``, ``rtol=1e-300``, or just
+    too small for the conditioning of ``A``) ends with ``status=4``, ``converged=False``:
+    once the recurrence residual is below ``1e-8 (||b|| + ||A||_inf ||x0||)`` the true
+    residual is computed every 16 iterations, and the solve stops when the recurrence
+    residual has drifted below half the true one and the best true residual has not halved
+    in 32 iterations (Greenbaum, SIAM J. Matrix Anal. Appl. 18, 1997); ``x`` is the iterate
+    with the smallest true residual and ``residual`` that residual. The compiled loop runs in
+    pieces of a few milliseconds, so Ctrl-C interrupts it promptly.
 
     Parameters
     ----------
@@ -515,7 +690,8 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         ``max|A - A^T| > 1e-12 max|A|`` raises (True), warns ("warn") or is not checked.
     callback : callable, optional
         ``callback(info)`` after each iteration (``info.nit, info.x, info.residual``; the
-        recurrence residual); returning True stops.
+        recurrence residual); returning True stops. An exception raised by the callback
+        (KeyboardInterrupt included) propagates; ``A``, ``b`` and ``x0`` are left unchanged.
     return_history : bool
         Add ``residual_history`` (recurrence residual norms).
     ordering : {"natural", "multicolor"}
@@ -528,6 +704,9 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     Returns
     -------
     SolveResult
+        ``status`` 0 converged, 1 maxiter, 2 breakdown (``A`` or the preconditioner not
+        positive definite, or a non-finite residual), 3 callback stop, 4 stagnated (the
+        tolerance is below what double precision reaches).
 
     Examples
     --------
@@ -537,6 +716,9 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     >>> r = nf.ssor_cg(A, np.ones(100), omega=1.5)
     >>> r.converged, r.nit < 20
     (True, True)
+    >>> r0 = nf.ssor_cg(A, np.ones(100), omega=1.5, rtol=0.0)     # below double precision
+    >>> r0.status, r0.converged, bool(r0.residual < 1e-12)
+    (4, False, True)
     >>> rc = nf.ssor_cg(A, np.ones(100), omega=1.5, ordering="multicolor")
     >>> rc.converged, bool(np.allclose(rc.x, r.x, atol=1e-6))
     (True, True)
@@ -551,11 +733,8 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     _check_callback(callback)
     _check_symmetric(P, check_symmetry)
     oc = 0 if order == "fb" else 1
-    if callback is not None:
-        return _ssor_cg_python(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
-                               callback, bool(return_history))
     return _ssor_cg_prepared(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
-                             bool(return_history))
+                             bool(return_history), callback=callback)
 
 
 def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=True,
@@ -567,7 +746,9 @@ def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=Tru
     A : sparse matrix/array, 2-D ndarray or PreparedMatrix
         Pass a :class:`PreparedMatrix` (from :func:`prepare`) to skip re-validation.
     x : ndarray, shape (n,), float64, C-contiguous, writeable
-        Updated in place.
+        Updated in place. The compiled sweeps run in pieces of a few milliseconds; if Ctrl-C
+        (KeyboardInterrupt) stops the call, ``x`` holds the iterate after a whole number of
+        sweeps.
     b : array_like, shape (n,)
     omega : float in (0, 2)
     iterations : int >= 0
@@ -616,6 +797,12 @@ def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=Tru
     omega = check_float("omega", omega, lo=0.0, hi=2.0, lo_open=True, hi_open=True)
     iterations = check_int("iterations", iterations, lo=0)
     sweep = check_option("sweep", sweep, _SWEEPS)
-    _kernels.kernels.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, bb, x, omega,
-                           iterations, _SWEEP_CODE[sweep])
+    K = _kernels.kernels
+    step = _chunks.pieces((2 if sweep == "symmetric" else 1) * P.nnz + P.n)
+    done = 0
+    while done < iterations:
+        m = min(step, iterations - done)
+        K.sweep(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, bb, x, omega, m,
+                _SWEEP_CODE[sweep])
+        done += m
     return x
