@@ -1,4 +1,5 @@
-"""Command line: ``python -m numfit demo`` and ``python -m numfit bench``."""
+"""Command line: ``python -m numfit demo``, ``python -m numfit bench`` and
+``python -m numfit config``."""
 import argparse
 import os
 import subprocess
@@ -27,10 +28,16 @@ def main(argv=None):
                         "(several minutes)")
     d.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)   # the default now
     d.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
+    sub.add_parser("config", help="print numfit's version, kernel backends, dependency "
+                   "versions and whether a GPU is visible")
     b = sub.add_parser("bench", help="run the benchmark suite (needs a source checkout)")
     b.add_argument("--quick", action="store_true", help="CI quick mode")
     b.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
     args = p.parse_args(argv)
+    if args.cmd == "config":
+        from . import show_config
+        show_config()
+        return 0
     if args.cmd == "demo":
         from ._demo import SECTIONS, run
         unknown = [s for s in args.only or () if s not in SECTIONS]

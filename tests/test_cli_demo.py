@@ -142,3 +142,9 @@ def test_bench_outside_a_source_checkout_says_where_the_suite_lives(monkeypatch,
                         lambda p: False if str(p).endswith("benchmarks") else real_isdir(p))
     assert cli.main(["bench", "--quick"]) == 2
     assert "benchmarks/ folder" in capsys.readouterr().err
+
+
+def test_config_command_prints_the_backends(capsys):
+    assert cli.main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("numfit ") and "autoknots" in out and "GPU:" in out
