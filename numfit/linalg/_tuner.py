@@ -1,5 +1,6 @@
 """RelaxationTuner: choose omega online across a sequence of systems (Khodak et al., *Learning
 to Relax*, ICLR 2024; the method and its defaults in numfit's SOR guide, docs/sor.md)."""
+import copy
 import math
 
 import numpy as np
@@ -7,8 +8,8 @@ import numpy as np
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option
 from ._policies import BinnedTsallisINF, ChebCB, TsallisINF, _is_policy, make_grid
-from ._sor import (_NORM_CODE, _SWEEP_CODE, _SWEEPS, _as_vector, _check_symmetric,
-                   _sor_prepared, _ssor_cg_prepared, prepare)
+from ._sor import (_NORM_CODE, _SWEEP_CODE, _SWEEPS, _as_vector, _check_callback,
+                   _check_symmetric, _sor_prepared, _sor_unfused, _ssor_cg_prepared, prepare)
 
 __all__ = ["RelaxationTuner", "auto_grid", "lanczos_beta"]
 
@@ -73,7 +74,8 @@ class RelaxationTuner:
     """Pick the relaxation factor online over a sequence of linear systems.
 
     Each :meth:`solve` asks the policy for an omega, solves with it (SOR or SSOR-PCG) and
-    feeds the iteration count back: bandit feedback only, no extra matrix work.
+    feeds the iteration count back: bandit feedback only, no extra matrix work. A solve that
+    raises (KeyboardInterrupt included) leaves the tuner exactly as it was before the call.
 
     Parameters
     ----------
@@ -214,15 +216,70 @@ class RelaxationTuner:
                 best, best_cost = float(self.grid[a]), c.mean()
         return best
 
-    def _run(self, P, b, x, omega, maxiter, rtol=None, atol=None):
+    def _run(self, P, b, x, omega, maxiter, rtol=None, atol=None, callback=None):
         rtol = self.rtol if rtol is None else rtol
         atol = self.atol if atol is None else atol
         if self.solver == "sor":
-            return _sor_prepared(P, b, x, omega, _SWEEP_CODE[self.sweep],
-                                 _NORM_CODE[self.norm], rtol, atol, self.divtol, maxiter)
+            args = (P, b, x, omega, _SWEEP_CODE[self.sweep], _NORM_CODE[self.norm], rtol,
+                    atol, self.divtol, maxiter)
+            if callback is not None:
+                return _sor_unfused(*args, callback, False)
+            return _sor_prepared(*args)
         oc = 0 if self.order == "fb" else 1
         return _ssor_cg_prepared(P, b, x, omega, oc, _NORM_CODE[self.norm], rtol, atol,
-                                 maxiter)
+                                 maxiter, callback=callback)
+
+    def _generators(self):
+        """The random generators of the tuner and its policy (restored, never copied)."""
+        found = {}
+
+        def visit(obj, depth):
+            if isinstance(obj, (np.random.Generator, np.random.RandomState)):
+                found[id(obj)] = obj
+            elif depth < 3 and not isinstance(obj, (type, np.ndarray)):
+                if isinstance(obj, (list, tuple)):
+                    items = obj
+                elif isinstance(obj, dict):
+                    items = obj.values()
+                else:
+                    items = getattr(obj, "__dict__", {}).values()
+                for item in items:
+                    visit(item, depth + 1)
+
+        visit(self.rng, 0)
+        visit(self.policy, 0)
+        return list(found.values())
+
+    def _snapshot(self):
+        """Everything :meth:`solve` may change: policy state, grid, history lengths and the
+        states of the random generators."""
+        gens = self._generators()
+        pol = self.policy
+        return dict(
+            policy=pol,
+            policy_copy=None if pol is None else copy.deepcopy(
+                pol, memo={id(g): g for g in gens}),
+            grid=self.grid, grid_info=self.grid_info,
+            hist={k: len(v) for k, v in self._hist.items()},
+            rngs=[(g, g.bit_generator.state if isinstance(g, np.random.Generator)
+                   else g.get_state()) for g in gens])
+
+    def _restore(self, snap):
+        for g, state in snap["rngs"]:
+            if isinstance(g, np.random.Generator):
+                g.bit_generator.state = state
+            else:
+                g.set_state(state)
+        pol, saved = snap["policy"], snap["policy_copy"]
+        if pol is not None and hasattr(pol, "__dict__"):
+            vars(pol).clear()                    # in place: references to it stay valid
+            vars(pol).update(vars(saved))
+        else:
+            pol = saved
+        self.policy = pol
+        self.grid, self.grid_info = snap["grid"], snap["grid_info"]
+        for key, n in snap["hist"].items():
+            del self._hist[key][n:]
 
     # ------------------------------------------------------------------ public
     @property
@@ -245,7 +302,7 @@ class RelaxationTuner:
             converged=np.asarray(h["converged"], dtype=bool),
             backstop=np.asarray(h["backstop"], dtype=bool))
 
-    def solve(self, A, b, context=None, x0=None):
+    def solve(self, A, b, context=None, x0=None, *, callback=None):
         """Choose omega, solve ``A x = b``, learn from the iteration count.
 
         Parameters
@@ -255,11 +312,25 @@ class RelaxationTuner:
         context : float, optional
             Required by contextual policies; recorded only for "tsallis".
         x0 : array_like, shape (n,), optional
+        callback : callable, optional
+            ``callback(info)`` after every iteration (``info.nit`` counted from the first
+            solve through the backstop solve, ``info.x`` read-only, ``info.residual``), as in
+            :func:`numfit.sor` / :func:`numfit.ssor_cg` (the iterations then run from Python,
+            with the same counts). Returning True stops the solve (``status=3``): such a
+            solve is not learned from (``cost`` is nan) and leaves the tuner as before the
+            call.
 
         Returns
         -------
         SolveResult
             The solver's result plus ``omega, arm, probability, cost, backstop, t``.
+
+        Notes
+        -----
+        Any exception raised during the call (a bad ``A``, a KeyboardInterrupt, an
+        exception from ``callback`` or from a policy) leaves the tuner exactly as it was
+        before it: policy state, grid, history and random generator states. Only completed
+        solves change the tuner.
         """
         P = prepare(A)
         bb = _as_vector("b", b, P.n)
@@ -268,6 +339,21 @@ class RelaxationTuner:
             context = check_float("context", context)
         if self.solver == "ssor_cg":
             _check_symmetric(P, self.check_symmetry)
+        _check_callback(callback)
+        snap = self._snapshot()
+        try:
+            r, learned = self._solve(P, bb, x, context, callback)
+        except BaseException:
+            self._restore(snap)
+            raise
+        if not learned:
+            self._restore(snap)
+            r["t"] = self.t
+        return r
+
+    def _solve(self, P, bb, x, context, callback):
+        """The body of :meth:`solve` on validated input; changes the tuner (rolled back by
+        the caller on any exception). Returns ``(result, learned)``."""
         if self.policy is None:
             self.grid, self.grid_info = auto_grid(P)
             self._build_policy()
@@ -276,7 +362,11 @@ class RelaxationTuner:
         arm = int(self.policy.arm)
         prob = float(self.policy.probabilities[arm])
         cap = self._cap()
-        r = self._run(P, bb, x, omega, cap)
+        r = self._run(P, bb, x, omega, cap, callback=callback)
+        if r.status == 3:
+            r.update(omega=float(omega), arm=arm, probability=prob, cost=math.nan,
+                     backstop=False)
+            return r, False
         cost = r.nit if r.status == 0 else cap
         self.policy.update(cost)
         used_backstop = False
@@ -285,9 +375,14 @@ class RelaxationTuner:
             xb = r.x if np.all(np.isfinite(r.x)) else xstart
             first, ref = r.nit, r.ref_norm
             safe = self._safe()
+            cb = None if callback is None else _Offset(callback, first)
             # keep the original target ||r|| < max(rtol*ref, atol) (ref of the first start)
             r = self._run(P, bb, xb, safe, self.maxiter, rtol=0.0,
-                          atol=max(self.atol, self.rtol * ref))
+                          atol=max(self.atol, self.rtol * ref), callback=cb)
+            if r.status == 3:
+                r.update(nit=first + r.nit, omega=float(omega), arm=arm, probability=prob,
+                         cost=math.nan, backstop=True, safe_omega=safe)
+                return r, False
             r["nit"] = first + r.nit
             r["ref_norm"] = ref
             r["relres"] = r.residual / ref if ref > 0 else r.residual
@@ -304,4 +399,15 @@ class RelaxationTuner:
         h["backstop"].append(used_backstop)
         r.update(omega=float(omega), arm=arm, probability=prob, cost=float(cost),
                  backstop=used_backstop, t=self.t)
-        return r
+        return r, True
+
+
+class _Offset:
+    """A solver callback seen with ``nit`` counted from an earlier solve (the backstop)."""
+
+    def __init__(self, callback, offset):
+        self.callback, self.offset = callback, offset
+
+    def __call__(self, info):
+        info["nit"] = info.nit + self.offset
+        return self.callback(info)
