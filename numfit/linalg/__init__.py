@@ -1,13 +1,14 @@
-"""numfit.linalg: SOR, SSOR-PCG, bandit-tuned relaxation, system sequences (specs/sor.md) and
-sketch-and-project solvers (:func:`sketch_solve`, specs/alsketch.md).
+"""numfit.linalg: SOR, SSOR-PCG, bandit-tuned relaxation, system sequences (numfit's SOR guide,
+docs/sor.md) and sketch-and-project solvers (:func:`sketch_solve`, Gower and Richtarik 2015).
 
 Solvers: :func:`sor`, :func:`ssor_cg`, :func:`sor_sweep` (in place), :func:`prepare`
 (``ordering="multicolor"``: multicolour ordering from :func:`greedy_coloring`, GPU-capable).
 Policies: :class:`TsallisINF`, :class:`BinnedTsallisINF`, :class:`ChebCB`; the driver
-:class:`RelaxationTuner`. Sequences: :func:`shifted_laplacian_sequence`, :class:`HeatEquation2D`.
+:class:`RelaxationTuner` (policy size limits: ``MAX_ARMS``, ``MAX_STATE_BYTES``). Sequences:
+:func:`shifted_laplacian_sequence`, :class:`HeatEquation2D`.
 """
-from ._policies import (BinnedTsallisINF, ChebCB, ContextRangeWarning, TsallisINF, make_grid,
-                        tsallis_probabilities)
+from ._policies import (MAX_ARMS, MAX_STATE_BYTES, BinnedTsallisINF, ChebCB,
+                        ContextRangeWarning, TsallisINF, make_grid, tsallis_probabilities)
 from ._multicolor import greedy_coloring
 from ._sequences import (HeatEquation2D, LinearSystem, laplacian_2d,
                          shifted_laplacian_sequence)

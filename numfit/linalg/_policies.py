@@ -1,8 +1,13 @@
-"""Online parameter policies over a grid of relaxation factors (specs/sor.md section 4).
+"""Online parameter policies over a grid of relaxation factors (Khodak et al., *Learning to
+Relax*, ICLR 2024; numfit's SOR guide, docs/sor.md).
 
 Protocol: ``omega = policy.select(context)``, solve, ``policy.update(cost)`` with ``cost`` the
 (capped) iteration count; raw loss ``max(cost - 1, 0)``. Each policy draws exactly one
 ``rng.random()`` per round and samples by inverse CDF.
+
+Size parameters are checked against documented limits before anything is allocated:
+:data:`MAX_ARMS` grid points for a generated grid, ``BinnedTsallisINF.MAX_BINS`` bins,
+``ChebCB.MAX_M`` Chebyshev features, and at most :data:`MAX_STATE_BYTES` of policy state.
 """
 import math
 import warnings
@@ -13,7 +18,29 @@ from .._errors import NumfitWarning
 from .._validation import as_rng, check_float, check_int, check_option
 
 __all__ = ["TsallisINF", "BinnedTsallisINF", "ChebCB", "ContextRangeWarning",
-           "tsallis_probabilities", "make_grid"]
+           "tsallis_probabilities", "make_grid", "MAX_ARMS", "MAX_STATE_BYTES"]
+
+MAX_ARMS = 10_000
+"""Largest number of points of a generated grid (``make_grid("log", d=...)``)."""
+MAX_STATE_BYTES = 1 << 30
+"""Largest state a policy may allocate (1 GiB)."""
+
+
+def _nbytes(n):
+    """``n`` bytes in binary units, 3 significant digits."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024.0
+    raise AssertionError  # pragma: no cover
+
+
+def _check_state(who, option, value, nbytes, what):
+    """Raise if a policy would allocate more than :data:`MAX_STATE_BYTES`."""
+    if nbytes > MAX_STATE_BYTES:
+        raise ValueError(f"`{option}`={value} would make {who} allocate {_nbytes(nbytes)} "
+                         f"for {what}, above the limit of {_nbytes(MAX_STATE_BYTES)} "
+                         f"(numfit.linalg.MAX_STATE_BYTES); pass a smaller `{option}`")
 
 
 class ContextRangeWarning(NumfitWarning):
@@ -24,13 +51,20 @@ class ContextRangeWarning(NumfitWarning):
 def make_grid(grid, *, name="grid", omega_hi=1.95, d=20):
     """Return the omega grid as a validated float array.
 
-    ``"paper"``: ``linspace(1, 1.95, 20)``; ``"log"``: ``d`` points clustering towards 2 on
-    ``[1, omega_hi]`` (specs/sor.md 4.7); an array: strictly increasing, in (0, 2), d >= 2.
+    ``"paper"``: ``linspace(1, 1.95, 20)``; ``"log"``: ``d`` points
+    (``2 <= d <= MAX_ARMS``, 10000) clustering towards 2 on ``[1, omega_hi]``,
+    ``omega_i = 2 - (2 - 1) ((2 - omega_hi) / (2 - 1))^(i / (d - 1))`` (numfit's SOR guide,
+    docs/sor.md); an array: strictly increasing, in (0, 2), d >= 2.
     """
     if isinstance(grid, str):
         grid = check_option(name, grid, ("paper", "log"))
         if grid == "paper":
             return np.linspace(1.0, 1.95, 20)
+        d = check_int("d", d, lo=2)
+        if d > MAX_ARMS:
+            raise ValueError(f"`d` must be <= {MAX_ARMS} (numfit.linalg.MAX_ARMS: every "
+                             f"policy round costs O(d)); got {d}, a grid of "
+                             f"{_nbytes(8.0 * d)}; pass a smaller `d`")
         lo, hi = 1.0, float(omega_hi)
         i = np.arange(d)
         return 2.0 - (2.0 - lo) * ((2.0 - hi) / (2.0 - lo)) ** (i / (d - 1))
@@ -291,6 +325,7 @@ class BinnedTsallisINF(_Policy, _ContextMixin):
         Declared context range ``[c_lo, c_hi]``, split into ``bins`` equal bins; a context is
         assigned to the nearest centre (ties to the lower bin).
     bins : int
+        ``1 <= bins <= BinnedTsallisINF.MAX_BINS`` (4096): one Tsallis-INF learner each.
     out_of_range : "clip" or "raise"
     rng : None, int or Generator
         Shared by the bins.
@@ -307,11 +342,21 @@ class BinnedTsallisINF(_Policy, _ContextMixin):
     (1, 2)
     """
 
+    MAX_BINS = 4096
+    """Largest number of context bins."""
+
     def __init__(self, grid="paper", context_range=None, bins=5, *, out_of_range="clip",
                  rng=None, **tsallis_kw):
         self.grid = make_grid(grid)
         self._init_range(context_range, out_of_range)
         self.bins = check_int("bins", bins, lo=1)
+        if self.bins > self.MAX_BINS:
+            size = _nbytes(self.bins * (24.0 * self.grid.size + 2048.0))
+            raise ValueError(f"`bins` must be <= {self.MAX_BINS} (BinnedTsallisINF.MAX_BINS); "
+                             f"got {self.bins}: one learner per bin would take ~{size}; pass "
+                             "a smaller `bins`")
+        _check_state("BinnedTsallisINF", "bins", self.bins,
+                     self.bins * 24.0 * self.grid.size, "the per-bin learners")
         self.rng = as_rng(rng)
         lo, hi = self.context_range
         self.centres = lo + (hi - lo) * (np.arange(self.bins) + 0.5) / self.bins
@@ -417,7 +462,9 @@ class ChebCB(_Policy, _ContextMixin):
     context_range : (float, float)
         Declared context range ``[c_lo, c_hi]``.
     m : int
-        Number of Chebyshev features (degree <= m - 1).
+        Number of Chebyshev features (degree <= m - 1), ``1 <= m <= ChebCB.MAX_M`` (64): the
+        policy keeps a Gram matrix of ``m x m`` per arm (``8 d m^2`` bytes, at most
+        ``numfit.linalg.MAX_STATE_BYTES``) and refits with ``O(d m^3)`` work per round.
     out_of_range : "clip" or "raise"
     rng : None, int or Generator
 
@@ -435,13 +482,24 @@ class ChebCB(_Policy, _ContextMixin):
     (2, True)
     """
 
+    MAX_M = 64
+    """Largest number of Chebyshev features."""
+
     def __init__(self, grid="paper", context_range=None, *, m=6, out_of_range="clip",
                  rng=None):
         self.grid = make_grid(grid)
         self._init_range(context_range, out_of_range)
-        self.m = check_int("m", m, lo=1)
-        self.rng = as_rng(rng)
+        m = check_int("m", m, lo=1)
         d = self.grid.size
+        gram = 8.0 * d * m * m
+        if m > self.MAX_M:
+            raise ValueError(f"`m` must be <= {self.MAX_M} (ChebCB.MAX_M); got {m}: ChebCB "
+                             f"would allocate {_nbytes(gram)} for the per-arm Gram matrices "
+                             f"({d} arms x {m} x {m} float64) and refit them with O(d m^3) "
+                             "work per round; pass a smaller `m` (default 6)")
+        _check_state("ChebCB", "m", m, gram, f"the per-arm Gram matrices ({d} arms)")
+        self.m = m
+        self.rng = as_rng(rng)
         self.n = np.zeros(d, dtype=np.int64)
         self.G = np.zeros((d, self.m, self.m))
         self.h = np.zeros((d, self.m))
