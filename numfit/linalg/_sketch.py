@@ -1,10 +1,14 @@
-"""Sketch-and-project solvers for consistent linear systems (specs/alsketch.md section 4).
+"""Sketch-and-project solvers for consistent linear systems (Gower and Richtarik, *Randomized
+iterative methods for linear systems*, SIAM J. Matrix Anal. Appl. 36, 2015).
 
 :func:`sketch_solve` validates its input and drives the compiled kernels of
 ``numfit._core._sketch`` (Cython; Numba twin ``_nb_sketch``, chosen by ``NUMFIT_KERNELS``)
 through :class:`SketchRunner`, which the AL-sketch optimizer (``numfit.optimize``) reuses for
 its Newton-KKT systems. Random numbers are drawn here, in fixed chunks, and passed to the
 kernels, which own no random state: the iterates depend only on the seed, not on the kernel.
+A chunk of sketches is handed to the kernel in pieces of about ``_chunks.CHUNK_WORK`` nonzero
+visits (the kernels carry their state in ``istate``/``fstate``, so the iterates are those of
+one call), so that Ctrl-C reaches Python within milliseconds.
 """
 import math
 
@@ -15,6 +19,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator
 from .. import _backend, _kernelselect
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option, check_real_matrix
+from . import _chunks
 
 __all__ = [
     "SKETCHES",
@@ -228,14 +233,18 @@ class SketchRunner:
                                     callback)
         incr = 1 if self.incr else 0
         r = np.ascontiguousarray(r)
+        sub = _chunks.pieces(self._step_work(check_every))
         while steps < max_steps:
             draws = self.draw()
             m = min(self.chunk, max_steps - steps)
-            draws = tuple(d[:m] for d in draws)
-            hbuf = np.empty(m // check_every + 2)
-            done = self._call(draws, b, z, r, incr, check_every, istate, fstate, hbuf)
-            steps += int(done)
-            hist.extend(hbuf[: int(istate[4])].tolist())
+            for lo in range(0, m, sub):      # the kernel in pieces: Ctrl-C between them
+                part = tuple(d[lo:min(lo + sub, m)] for d in draws)
+                hbuf = np.empty(part[0].shape[0] // check_every + 2)
+                done = self._call(part, b, z, r, incr, check_every, istate, fstate, hbuf)
+                steps += int(done)
+                hist.extend(hbuf[: int(istate[4])].tolist())
+                if istate[2] >= 0:
+                    break
             if istate[2] == 0:
                 status = "converged"
                 break
@@ -263,6 +272,26 @@ class SketchRunner:
         if not math.isfinite(res):
             status = "nonfinite"
         return {"status": status, "steps": steps, "residual": res, "history": hist}
+
+    def _step_work(self, check_every):
+        """Nonzero visits of one compiled step (for the pieces of a chunk)."""
+        N, n, k = self.N, self.n, self.k
+        nnz, nnz_m = self.ax.shape[0], self.mx.shape[0]
+        row, row_m = nnz / N, nnz_m / N
+        check = (N if self.incr else nnz) / check_every
+        s = self.sketch
+        if s in ("kaczmarz", "kaczmarz_rownorm"):
+            work = 2 * row + (row_m if self.incr else 0)
+        elif s == "gaussian":
+            work = nnz + N + 2 * n + (nnz_m if self.incr else 0)
+        elif s == "block_kaczmarz":
+            work = (k * k / 2 + 2 * k) * row + k ** 3 / 3 + (k * row_m if self.incr else 0)
+        elif s == "block_gaussian":
+            work = (nnz_m + N * k / 2 + 2 * N) * k + k ** 3 / 3 + nnz + \
+                (nnz_m if self.incr else nnz)
+        else:
+            work = 2 * N + nnz_m + k ** 3 / 3 + nnz + (nnz_m if self.incr else nnz)
+        return work + check + 1
 
     @staticmethod
     def _stalled(hist, target, checks_left):
@@ -534,6 +563,9 @@ def _xp_matrix(xp, A):
     if spmod.issparse(A):
         if A.dtype.kind == "c":
             raise TypeError(f"`A` must be real; got dtype {A.dtype}")
+        if A.dtype.kind not in "iuf":
+            raise TypeError(f"`A` must be a real matrix (integer or floating point entries); "
+                            f"got dtype {A.dtype}")
         M = spmod.csr_matrix(A).astype(np.float64)
         vals = M.data
     else:
@@ -542,8 +574,9 @@ def _xp_matrix(xp, A):
         M = xp.asarray(A)
         if M.dtype.kind == "c":
             raise TypeError(f"`A` must be real; got dtype {M.dtype}")
-        if M.dtype.kind not in "biuf":
-            raise TypeError(f"`A` must be a real matrix; got dtype {M.dtype}")
+        if M.dtype.kind not in "iuf":
+            raise TypeError(f"`A` must be a real matrix (integer or floating point entries); "
+                            f"got dtype {M.dtype}")
         if M.ndim != 2:
             raise ValueError(f"`A` must be 2-D; got shape {M.shape}")
         M = xp.ascontiguousarray(M, dtype=xp.float64)
@@ -628,7 +661,8 @@ def _validate_matrix(A, sketch):
             raise ValueError(f"`A` must be a 2-D operator with at least one row and column; "
                              f"got shape {A.shape}")
         return aslinearoperator(A)
-    M = check_real_matrix("A", A)
+    from ._sor import _check_numeric_matrix
+    M = check_real_matrix("A", _check_numeric_matrix("A", A))
     if sp.issparse(M):
         M = sp.csr_array(M, dtype=np.float64)
     if not np.all(np.isfinite(M.data if sp.issparse(M) else M)):
@@ -662,6 +696,7 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
     Parameters
     ----------
     A : (N, n) array_like, sparse matrix or LinearOperator
+        Integer or floating entries (boolean, complex and object matrices are a TypeError).
         A LinearOperator is accepted by the Gaussian types only (``rmatvec`` must give
         ``A^T s``).
     b : (N,) array_like
@@ -688,7 +723,9 @@ def sketch_solve(A, b, sketch="kaczmarz", rtol=1e-8, maxiter=None, rng=None, blo
         (``r -= c (A A^T)_{:,i}``) and recomputed exactly every 1000 updates.
     callback : callable or None
         ``callback(x)`` after every chunk of steps; returning True or raising StopIteration
-        stops the run (status 3).
+        stops the run (status 3). Any other exception (KeyboardInterrupt included)
+        propagates; ``A``, ``b`` and ``x0`` are left unchanged (``rng``, if a Generator, has
+        advanced by the sketches drawn).
 
     Returns
     -------
