@@ -339,3 +339,82 @@ def test_bad_redshifts(z, exc, match):
 def test_bad_table_name():
     with pytest.raises(ValueError, match="`name` must be one of 'comoving_distance'"):
         Cosmology().table("distance")
+
+
+# ============================================================================ physical ranges
+def reduced_by_quad(c, which, x):
+    """∫_0^x g / x by scipy.integrate.quad over consecutive pieces (x sorted, > 0), each to
+    epsrel 1e-13: an independent reference for the tables' ordinates."""
+    g = c._integrand(which)
+    edges = np.concatenate(([0.0], x))
+    pieces = [integrate.quad(lambda t: float(g(np.array([t]))[0]), a, b, epsabs=0.0,
+                             epsrel=1e-13, limit=400)[0] for a, b in zip(edges[:-1], edges[1:])]
+    return np.cumsum(pieces) / x
+
+
+def worst_table_error(c, n=600):
+    """max over both distance tables of |table - quad| / (rtol |quad|) on a dense z grid
+    (log-spaced from 1e-7 and uniform to zmax)."""
+    z = np.unique(np.concatenate((np.geomspace(1e-7, c.zmax, n // 2),
+                                  np.linspace(0.0, c.zmax, n // 2)[1:])))
+    x = np.log1p(z)
+    worst = 0.0
+    for which in ("comoving_distance", "lookback_time"):
+        ref = reduced_by_quad(c, which, x)
+        worst = max(worst, float(np.max(np.abs(c.table(which)(x) - ref) / ref)) / c.rtol)
+    return worst
+
+
+@pytest.mark.parametrize("kw, what", [
+    (dict(Tcmb0=100.0), r"Or0=154\.7"),
+    (dict(Tcmb0=1e4), r"Or0=1\.547e\+10"),
+    (dict(H0=0.05, Tcmb0=2.7255), r"Or0=167\.3"),
+    (dict(Tcmb0=2.7255, Neff=1e5), r"Or0=1\.146"),
+])
+def test_radiation_above_matter_today_is_refused(kw, what):
+    """A radiation density above the matter density today (matter-radiation equality in
+    the future) was accepted and failed later: Tcmb0=100 K with a DiscontinuityError of the
+    distance table, Tcmb0=1e4 K after minutes."""
+    import time
+    t = time.perf_counter()
+    with pytest.raises(ValueError, match=r"radiation density " + what + r".*>= Om0=0\.3.*"
+                                         r"matter-radiation equality"):
+        Cosmology(**kw)
+    assert time.perf_counter() - t < 1.0
+
+
+def test_radiation_below_matter_is_tabulated_to_rtol():
+    c = Cosmology(Tcmb0=20.0)                 # Or0 = 0.25 < Om0 = 0.3: z_eq = 0.2
+    assert 0.2 < c.Or0 < 0.3
+    assert worst_table_error(c) <= 1.0
+
+
+@pytest.mark.parametrize("kw", [
+    # E² = 0 at z = -0.0008 (the expansion stops just after today): Or0 = 155, Om0 = 200
+    dict(Om0=200.0, Ob0=0.05, Tcmb0=100.0),
+    # a bounce at z = 1.14797 just above zmax (1e-4 in ln(1+z))
+    dict(Om0=0.05, Ode0=1.35, zmax=math.expm1(math.log1p(1.1479724154126625) - 1e-4)),
+])
+def test_backgrounds_near_a_zero_of_e2_are_tabulated_to_rtol(kw):
+    """1/E has a branch point just outside [0, zmax]: fixed 16-point Gauss-Legendre panels
+    lost digits there and AutoKnots saw the quadrature's noise (DiscontinuityError)."""
+    c = Cosmology(**kw)
+    assert worst_table_error(c) <= 1.0
+    for which in ("comoving_distance", "lookback_time"):
+        assert c.table(which).converged
+
+
+def test_cumulative_near_a_branch_point():
+    """∫ dt / sqrt(t + d) with the branch point d = 1e-9 before 0: to rounding."""
+    d = 1e-9
+    x = np.array([1e-12, 3e-9, 1e-6, 0.01, 0.3, 2.0])
+
+    def g(t):
+        return 1.0 / np.sqrt(t + d)
+
+    want = 2.0 * (np.sqrt(x + d) - np.sqrt(d))
+    got = B._cumulative(g, x)
+    assert np.max(np.abs(got / want - 1.0)) < 1e-13
+    # one point at a time (the widest panels) and all at once agree
+    one = np.array([B._cumulative(g, np.array([v]))[0] for v in x])
+    assert np.max(np.abs(one / want - 1.0)) < 1e-13

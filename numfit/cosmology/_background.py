@@ -3,9 +3,11 @@
 Every quantity that needs an integral or an ODE (comoving distance, lookback time, linear
 growth factor and growth rate) is an AutoKnots table built lazily, on first use, over the
 declared range ``0 <= z <= zmax`` in the variable ``x = ln(1 + z)``, to a stated relative
-tolerance ``rtol``.  The table's ordinates are computed by composite Gauss–Legendre
-quadrature (distances) or by an ODE solve at rtol 1e-12 (growth), both accurate to about
-1e-13, so the tables' error is AutoKnots' interpolation error.  ``exact=True`` bypasses the
+tolerance ``rtol``.  The table's ordinates are computed by adaptive composite Gauss–Legendre
+quadrature (distances: every panel's 16-point value agrees with the sum over its halves to
+1e-14, also next to a zero of E² just outside the range) or by an ODE solve at rtol 1e-12
+(growth), both accurate to about 1e-13, so the tables' error is AutoKnots' interpolation
+error.  ``exact=True`` bypasses the
 tables with ``scipy.integrate.quad`` per redshift (slow; for checks).
 """
 import math
@@ -23,6 +25,18 @@ __all__ = ["Cosmology"]
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
 _PANEL = 0.05            # widest Gauss–Legendre panel in x = ln(1+z)
+# A panel is accepted when its 16-point value and the sum of 16-point values over its two
+# halves agree to _QUAD_RTOL (relative: the integrands are positive, so the cumulative sums
+# inherit it) plus the rounding noise of the integrand itself (see _cumulative); otherwise it
+# is halved.  Smooth panels pass at once; next to a branch point of 1/E at distance d (a zero
+# of E² just outside the range) the panels shrink geometrically to ~d, one halving per level.
+_QUAD_RTOL = 1e-14
+_QUAD_MAX_LEVEL = 60     # panels down to _PANEL / 2**60 ~ 4e-20 (x is at least ~1e-16 apart)
+_QUAD_MAX_PANELS = 1_000_000
+_EPS = float(np.finfo(np.float64).eps)
+# relative rounding error of the integrands per unit of cond(E²) = sum|terms| / E²: the four
+# terms of E² each to a few ulps, their sum, the square root and e^t (a generous bound)
+_NOISE_PER_COND = 8.0 * _EPS
 _A_INIT = 1e-6           # scale factor where the growth ODE starts (Meszaros growing mode)
 _TABLES = {
     "comoving_distance": "chi(z) / (D_H ln(1+z))",
@@ -31,11 +45,35 @@ _TABLES = {
 }
 
 
-def _cumulative(g, x):
-    """``∫_0^{x_i} g(t) dt`` for every ``x_i >= 0`` by composite 16-point Gauss–Legendre.
+def _gauss16(g, lo, h):
+    """16-point Gauss–Legendre values of ``∫ g`` over the panels ``[lo, lo + h]``, with the
+    nodes and the integrand there."""
+    t = lo[:, None] + 0.5 * h[:, None] * (_GL_NODES + 1.0)
+    gt = g(t)
+    return 0.5 * h * (gt @ _GL_WEIGHTS), t, gt
 
-    ``x`` may be unsorted and repeat; panels are at most ``_PANEL`` wide and end at every
-    ``x_i``, so each integral is a sum of panel integrals accurate to rounding.
+
+def _noise16(noise, t, gt, h):
+    """The Gauss–Legendre sums of ``|g| noise``: the rounding error a panel value carries."""
+    return 0.5 * h * ((np.abs(gt) * noise(t)) @ _GL_WEIGHTS)
+
+
+def _cumulative(g, x, noise=None):
+    """``∫_0^{x_i} g(t) dt`` for every ``x_i >= 0`` by adaptive composite 16-point
+    Gauss–Legendre, for a positive integrand ``g``.
+
+    ``x`` may be unsorted and repeat; panels are at most ``_PANEL`` wide, end at every
+    ``x_i`` and are halved until their 16-point value agrees with the sum over their halves
+    to ``_QUAD_RTOL`` plus twice the rounding noise of g on the panel (``noise(t)``: a bound
+    on the relative error of ``g(t)``; where E² cancels, g itself is no more accurate), so
+    each integral is a sum of panel integrals accurate to ~1e-14 or g's own accuracy,
+    whichever points share a call.
+
+    Raises
+    ------
+    CosmologyError
+        A panel not resolved after ``_QUAD_MAX_LEVEL`` halvings, or more than
+        ``_QUAD_MAX_PANELS`` panels (g singular on the range or noisier than ``noise``).
     """
     x = np.asarray(x, dtype=np.float64)
     xs, inv = np.unique(x, return_inverse=True)
@@ -47,10 +85,33 @@ def _cumulative(g, x):
     k = np.arange(owner.size) - np.repeat(first, npan)
     h = gaps[owner] / npan[owner]
     lo = edges[owner] + k * h
-    t = lo[:, None] + 0.5 * h[:, None] * (_GL_NODES + 1.0)
-    panel = 0.5 * h * (g(t) @ _GL_WEIGHTS)
-    per_gap = np.bincount(owner, weights=panel, minlength=len(gaps))
-    return np.cumsum(per_gap)[inv].reshape(x.shape)
+    whole = _gauss16(g, lo, h)[0]
+    per_gap = np.zeros(len(gaps))
+    for _ in range(_QUAD_MAX_LEVEL):
+        h2 = 0.5 * h
+        (left, tl, gl), (right, tr, gr) = _gauss16(g, lo, h2), _gauss16(g, lo + h2, h2)
+        both = left + right
+        diff = np.abs(whole - both)
+        ok = diff <= _QUAD_RTOL * np.abs(both)
+        if noise is not None and not ok.all():      # g's own rounding error, where needed
+            i = np.flatnonzero(~ok)
+            floor = 2.0 * (_noise16(noise, tl[i], gl[i], h2[i])
+                           + _noise16(noise, tr[i], gr[i], h2[i]))
+            ok[i] = diff[i] <= _QUAD_RTOL * np.abs(both[i]) + floor
+        per_gap += np.bincount(owner[ok], weights=both[ok], minlength=len(gaps))
+        if ok.all():
+            return np.cumsum(per_gap)[inv].reshape(x.shape)
+        bad = ~ok                     # halve the rest: [left half, right half] per panel
+        if 2 * int(bad.sum()) > _QUAD_MAX_PANELS:
+            break
+        owner = np.repeat(owner[bad], 2)
+        lo = np.stack((lo[bad], lo[bad] + h2[bad]), axis=1).ravel()
+        h = np.repeat(h2[bad], 2)
+        whole = np.stack((left[bad], right[bad]), axis=1).ravel()
+    t_bad = float(lo[np.flatnonzero(~ok)[0]])
+    raise CosmologyError(f"the distance quadrature does not converge near "
+                         f"z = {math.expm1(t_bad):.6g} (panels of width {float(h.min()):.3g} "
+                         "in ln(1+z)): the integrand 1/E(z) is not smooth there")
 
 
 class Cosmology:
@@ -80,9 +141,13 @@ class Cosmology:
         Dark-energy equation of state ``w(a) = w0 + wa (1 - a)``; ``-1, 0`` is Λ.
     Tcmb0 : float, optional
         CMB temperature today [K].  ``0`` (default) leaves radiation out; ``> 0`` adds
-        photons and ``Neff`` massless neutrino species (as astropy does).
+        photons and ``Neff`` massless neutrino species (as astropy does), a density
+        ``Or0 = 2.47e-5 (Tcmb0 / 2.7255 K)⁴ (1 + 0.2271 Neff) / h²``, which must stay below
+        the matter density, ``Or0 < Om0`` (matter–radiation equality in the past,
+        ``z_eq = Om0 / Or0 - 1 > 0``; about 3400 for the measured 2.7255 K). At
+        ``H0 = 70`` and ``Om0 = 0.3`` that allows ``Tcmb0`` up to about 21 K.
     Neff : float, optional
-        Effective number of massless neutrino species, ``>= 0``.
+        Effective number of massless neutrino species, ``>= 0`` (bounded through ``Or0``).
     zmax : float, optional
         Upper end of the tables' redshift range, ``0 < zmax <= 1e4``.
     rtol : float, optional
@@ -93,9 +158,15 @@ class Cosmology:
     Raises
     ------
     ValueError
-        A parameter out of range or non-finite.
+        A parameter out of range or non-finite: ``H0 <= 0``, ``Om0 <= 0``, ``Ob0`` outside
+        ``[0, Om0]``, ``Tcmb0 < 0``, ``Neff < 0``, radiation at or above matter today
+        (``Or0 >= Om0``), ``zmax`` outside ``(0, 1e4]`` or ``rtol`` outside
+        ``[1e-12, 1e-2]``.
     CosmologyError
         ``E(z)**2 <= 0`` somewhere on ``[0, zmax]`` (no expanding background there).
+        A zero of ``E²`` just outside the range (the expansion stopping shortly after
+        today, or a bounce just above ``zmax``) is allowed: the tables then resolve the
+        steep ``1/E`` near that end, with more evaluations.
 
     See Also
     --------
@@ -144,6 +215,14 @@ class Cosmology:
         Ogamma0 = const.photon_density0(H0, Tcmb0)
         Onu0 = Ogamma0 * const.NU_PER_SPECIES * Neff
         Or0 = Ogamma0 + Onu0
+        if Or0 >= Om0:
+            raise ValueError(
+                f"`Tcmb0`={Tcmb0:g} K with Neff={Neff:g} and H0={H0:g} km/s/Mpc gives a "
+                f"radiation density Or0={Or0:.4g} (Or0 ∝ Tcmb0⁴ (1 + 0.2271 Neff) / h²) >= "
+                f"Om0={Om0:g}: radiation would dominate matter today, with matter-radiation "
+                f"equality in the future (z_eq = Om0/Or0 - 1 = {Om0 / Or0 - 1.0:.3g}). The "
+                "supported backgrounds have z_eq > 0 (the measured Tcmb0 = 2.7255 K gives "
+                "z_eq ≈ 3400 for Om0 h² ≈ 0.14); lower Tcmb0 or Neff, or raise H0 or Om0")
         if Ode0 is None:
             Ode0 = 1.0 - Om0 - Or0
             Ok0 = 0.0
@@ -159,6 +238,7 @@ class Cosmology:
         self._name = name
         self._tables = {}
         self._check_positive(0.0, zmax, "the tables' range")
+        self._check_conditioning()
 
     # ----------------------------------------------------------------- parameters
     H0 = property(lambda self: self._p["H0"], doc="Hubble constant [km/s/Mpc].")
@@ -247,6 +327,35 @@ class Cosmology:
         de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
             * np.exp(-3.0 * p["wa"] * (1.0 - a))
         return ((p["Or0"] / a + p["Om0"]) / a + p["Ok0"]) / (a * a) + de
+
+    def _e2_cond_a(self, a):
+        """cond(E²) = (sum of |terms|) / E² at scale factors a: the relative rounding error
+        of E² is a few ulps times this (1 when every density is positive)."""
+        p = self._p
+        de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
+            * np.exp(-3.0 * p["wa"] * (1.0 - a))
+        terms = ((abs(p["Or0"]) / a + abs(p["Om0"])) / a + abs(p["Ok0"])) / (a * a) \
+            + np.abs(de)
+        return terms / self._e2_a(a)
+
+    def _integrand_noise(self, t):
+        """Bound on the relative rounding error of the distance integrands at t = ln(1+z)."""
+        return _NOISE_PER_COND * self._e2_cond_a(np.exp(-t))
+
+    def _check_conditioning(self):
+        """CosmologyError where E² cancels so much that the tables cannot reach rtol."""
+        x = np.linspace(0.0, math.log1p(self._zmax), 4097)
+        cond = self._e2_cond_a(np.exp(-x))
+        i = int(np.argmax(cond))
+        noise = _NOISE_PER_COND * float(cond[i])
+        if noise > 0.1 * self._rtol:
+            p = self._p
+            raise CosmologyError(
+                f"E(z)^2 at z = {math.expm1(x[i]):.6g} is a sum of terms {cond[i]:.3g} times "
+                f"larger than itself (Om0={p['Om0']:g}, Ode0={p['Ode0']:g}, Ok0={p['Ok0']:g}, "
+                f"Or0={p['Or0']:.3g} cancel), so E is computed only to ~{noise:.2g}, above "
+                f"rtol/10 = {0.1 * self._rtol:.2g}: the tables cannot promise rtol={self._rtol:g}; "
+                "raise rtol or lower zmax")
 
     def _check_positive(self, z0, z1, what):
         """Raise CosmologyError unless E² > 0 on [z0, z1] (dense scan plus a local refine)."""
@@ -379,7 +488,7 @@ class Cosmology:
         out = np.empty_like(x)
         small = x == 0.0
         out[small] = g(np.zeros(1))[0]
-        out[~small] = _cumulative(g, x[~small]) / x[~small]
+        out[~small] = _cumulative(g, x[~small], self._integrand_noise) / x[~small]
         return out
 
     def _growth_values(self, x):
