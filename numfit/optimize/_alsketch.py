@@ -800,7 +800,8 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         residual ``theta*kappa*||grad L||`` with the descent test as safeguard and a direct or
         MINRES fallback when the sketch stalls.
     rng : None, int or Generator
-        Seed of the sketches (runs are reproducible from it).
+        Seed of the sketches (runs are reproducible from it). A Generator is advanced by a
+        run that returns and restored to its state at the call when the run raises.
     callback : callable or None
         ``callback(intermediate_result)`` (or ``callback(x)``) after each iteration; raise
         StopIteration to stop.
@@ -982,8 +983,17 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         raise ValueError("theory needs ||B||_F; pass hess (finite-difference Hessians are "
                          "assembled only for n <= 2000)")
     prob.check_at_x0(x, lam)
-    return _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb,
-                  warm_start)
+    # a Generator passed in is advanced by a run that returns and given back unchanged by one
+    # that raises (a user function's exception, KeyboardInterrupt in the callback), so a
+    # retry is bit-identical to an undisturbed run
+    state = gen.bit_generator.state if gen is rng else None
+    try:
+        return _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb,
+                      warm_start)
+    except BaseException:
+        if state is not None:
+            gen.bit_generator.state = state
+        raise
 
 
 def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, warm_start):
