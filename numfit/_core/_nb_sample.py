@@ -1,4 +1,6 @@
-"""Numba kernels: exact samplers for weighted least squares (specs/wls.md §3, §5).
+"""Numba kernels: exact samplers for weighted least squares (Nouy and Michel, *Weighted
+least-squares approximation with determinantal point processes and generalized volume
+sampling*, arXiv:2312.14057; numfit's WLS guide, docs/wls.md).
 
 All randomness comes from a ``numpy.random.Generator`` passed in by the front end; Numba
 reproduces NumPy's streams bit for bit, so the same seed gives the same points.
@@ -17,8 +19,8 @@ from numba import njit
 
 from ._nb_basis import _point_features
 
-__all__ = ["draw_1d", "draw_rho", "dpp_chain", "jacobi_tridiag", "hermite_tridiag",
-           "hermite_cdf"]
+__all__ = ["draw_1d", "draw_rho", "dpp_chain", "dpp_chain_steps", "jacobi_tridiag",
+           "hermite_tridiag", "hermite_cdf"]
 
 LEGENDRE, CHEBYSHEV, HERMITE = 0, 1, 2
 _SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -164,16 +166,45 @@ def dpp_chain(rng, fam, beta, pmax, indices, max_prop, out, qt, counts, info):
     classical Gram-Schmidt twice and appended to ``qt``. Fills out (m, d).
     ``info`` (float64, length 2) receives [step k of a failure, largest ratio seen at it].
     """
+    cont = np.zeros(3)
+    return dpp_chain_steps(rng, fam, beta, pmax, indices, max_prop, out, qt, counts, info,
+                           cont, -1.0, 0.0)
+
+
+@njit(cache=True, nogil=True)
+def dpp_chain_steps(rng, fam, beta, pmax, indices, max_prop, out, qt, counts, info, cont,
+                    budget, base):
+    """:func:`dpp_chain` in pieces of about ``budget`` work (``budget < 0``: no limit), so
+    that the front end can run a large DPP in short calls (Ctrl-C). A candidate tested at
+    step k counts ``base + k m`` (drawing it, then k dot products of length m); the call
+    pauses before the candidate that would start beyond the budget (at least one is tested).
+
+    ``cont`` (float64, length 3, zeros at the start) carries the chain between calls: [0] the
+    step k being drawn (rows < k of out and qt are done), [1] candidates already tested at
+    step k, [2] the largest acceptance ratio seen at step k. Returns 0 when all m points are
+    drawn, -1 when paused (call again with the same arrays and rng), or the status of
+    :func:`dpp_chain`. Consecutive calls consume the rng exactly as one call.
+    """
     m = indices.shape[0]
     d = indices.shape[1]
     tab = np.empty((d, pmax.max() + 1))
     v = np.empty(m)
     r = np.empty(m)
     x = np.empty(d)
-    for k in range(m):
-        best = 0.0
+    k = int(cont[0])
+    used = int(cont[1])
+    best = cont[2]
+    spent = 0.0
+    while k < m:
         accepted = False
-        for _ in range(max_prop):
+        while used < max_prop:
+            if budget >= 0.0 and spent > 0.0 and spent >= budget:
+                cont[0] = k
+                cont[1] = used
+                cont[2] = best
+                return -1
+            used += 1
+            spent += base + k * m
             st = _draw_point(rng, fam, beta, indices, max_prop, counts, x)
             if st != 0:
                 info[0] = k
@@ -221,6 +252,12 @@ def dpp_chain(rng, fam, beta, pmax, indices, max_prop, out, qt, counts, info):
             info[0] = k
             info[1] = best
             return 1
+        k += 1
+        used = 0
+        best = 0.0
+    cont[0] = k
+    cont[1] = 0
+    cont[2] = 0.0
     return 0
 
 

@@ -159,8 +159,16 @@ def _choose_dpp(space, dpp_sampler):
     return "chain"
 
 
+_CHUNK_WORK = 1 << 21
+"""Work per compiled sampler call (about 2e6 basis-recurrence / dot-product steps, a few
+ms): long i.i.d. draws and chain-rule DPPs run in pieces so that Ctrl-C reaches Python; the
+pieces consume the generator exactly as one call, so the points are the same."""
+
+
 class _Draws:
-    """Counts and the DPP sampler shared by the methods."""
+    """Counts and the DPP sampler shared by the methods. The compiled samplers are called
+    in pieces of about ``_CHUNK_WORK`` (points for i.i.d. draws, candidates for the chain
+    rule): same points, and KeyboardInterrupt arrives between two pieces."""
 
     def __init__(self, space, max_prop, dpp_sampler):
         self.space, self.max_prop = space, max_prop
@@ -169,13 +177,43 @@ class _Draws:
         self.n_tri = 0
 
     def rho(self, rng, n):
-        return K.draw_rho(rng, self.space, n, self.max_prop, self.counts)
+        from .._core import _nb_sample as S
+        space = self.space
+        per_point = 32 * space.dim * (int(space.pmax.max()) + 2)
+        step = max(1, _CHUNK_WORK // per_point)
+        if n <= step:
+            return K.draw_rho(rng, space, n, self.max_prop, self.counts)
+        out = np.empty((n, space.dim))
+        for lo in range(0, n, step):
+            st = S.draw_rho(rng, space._code, space.beta, space.indices, self.max_prop,
+                            out[lo:lo + step], self.counts)
+            if st:
+                K._raise(st, "sampling from the optimal density", space.m,
+                         max_prop=self.max_prop)
+        return out
 
     def dpp(self, rng):
-        if self.dpp_kind == "tridiagonal":
+        if self.dpp_kind == "tridiagonal":      # O(m) draws and one LAPACK call: short
             self.n_tri += self.space.m
             return K.dpp_tridiagonal(rng, self.space)
-        return K.dpp_chain(rng, self.space, self.max_prop, self.counts)
+        from .._core import _nb_sample as S
+        space = self.space
+        m = space.m
+        # work of a candidate at step k: drawing it and its features (base), then k
+        # vectorised dot products of length m (about 4 per unit of _CHUNK_WORK)
+        base = 4.0 * (m * space.dim + 8 * space.dim * (int(space.pmax.max()) + 2))
+        out = np.empty((m, space.dim))
+        qt = np.empty((m, m))
+        info = np.zeros(2)
+        cont = np.zeros(3)
+        st = -1
+        while st == -1:
+            st = S.dpp_chain_steps(rng, space._code, space.beta, space.pmax, space.indices,
+                                   self.max_prop, out, qt, self.counts, info, cont,
+                                   4.0 * _CHUNK_WORK, base)
+        if st:
+            K._raise(st, "projection DPP (chain rule)", m, info, self.max_prop)
+        return out
 
     @property
     def n_proposals(self):
