@@ -1,4 +1,5 @@
-"""Numba twins of the sketch-and-project kernels in ``_sketch.pyx`` (specs/alsketch.md section 4).
+"""Numba twins of the sketch-and-project kernels in ``_sketch.pyx`` (Gower and Richtarik,
+SIAM J. Matrix Anal. Appl. 36, 2015).
 
 Same names, arguments, outputs and status codes as the Cython module; the tests check that both
 give the same iterates for the same pre-drawn random numbers, and that both agree with the

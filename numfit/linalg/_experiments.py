@@ -1,5 +1,6 @@
-"""The shifted-Laplacian experiment of specs/sor.md 7.1 (paper section 2-3), shared by the tests,
-the benchmarks, the docs script and the demo.
+"""The shifted-Laplacian experiment of Khodak et al., *Learning to Relax* (ICLR 2024, sections
+2-3; numfit's SOR guide, docs/sor.md), shared by the tests, the benchmarks, the docs script and
+the demo.
 
 For every instance the SOR iteration count of each baseline omega (paper grid together with
 1.0, 1.2, ..., 1.8) is computed once; the learners then play on the same instances. Solves are

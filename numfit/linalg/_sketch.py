@@ -70,7 +70,7 @@ class SketchResult(Result):
 
 
 def default_block_size(N):
-    """k = min(N, max(2, round(sqrt(N)))) (spec 4)."""
+    """k = min(N, max(2, round(sqrt(N))))."""
     return int(min(N, max(2, round(math.sqrt(N)))))
 
 
@@ -203,7 +203,7 @@ class SketchRunner:
         max_steps : int
         check_every : int, steps between stopping tests
         stall : bool
-            Stop early when the residual at the checks stalls (spec 4 "Fallback"): after 3
+            Stop early when the residual at the checks stalls (the AL-sketch fallback): after 3
             checks, gamma = (R_j / R_{j-3})^(1/3) >= 1 or R_j gamma^(checks left) > target.
         callback : callable or None
             Called with a copy of z after every chunk; returning True or raising

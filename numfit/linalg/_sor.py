@@ -758,7 +758,8 @@ def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=Tru
     ordering : {"natural", "multicolor"}
         ``"multicolor"``: multicolour sweeps (see :func:`numfit.sor`); ``x`` may then also be
         a CuPy float64 array (with ``A`` a ``cupyx.scipy.sparse`` matrix, a SciPy matrix or a
-        :class:`PreparedMatrix`), updated in place on the GPU.
+        :class:`PreparedMatrix`), updated in place on the GPU. The sweeps run on a renumbered
+        copy written back to ``x`` at the end, so an interrupted call leaves ``x`` unchanged.
 
     Returns
     -------
