@@ -4,8 +4,8 @@ docs/sor.md) and sketch-and-project solvers (:func:`sketch_solve`, Gower and Ric
 Solvers: :func:`sor`, :func:`ssor_cg`, :func:`sor_sweep` (in place), :func:`prepare`
 (``ordering="multicolor"``: multicolour ordering from :func:`greedy_coloring`, GPU-capable).
 Policies: :class:`TsallisINF`, :class:`BinnedTsallisINF`, :class:`ChebCB`; the driver
-:class:`RelaxationTuner` (policy size limits: ``MAX_ARMS``, ``MAX_STATE_BYTES``). Sequences:
-:func:`shifted_laplacian_sequence`, :class:`HeatEquation2D`.
+:class:`RelaxationTuner`; the policies' size limits :data:`MAX_ARMS`, :data:`MAX_STATE_BYTES`.
+Sequences: :func:`shifted_laplacian_sequence`, :class:`HeatEquation2D`.
 """
 from ._policies import (MAX_ARMS, MAX_STATE_BYTES, BinnedTsallisINF, ChebCB,
                         ContextRangeWarning, TsallisINF, make_grid, tsallis_probabilities)
@@ -17,9 +17,9 @@ from ._sor import PreparedMatrix, SolveResult, prepare, sor, sor_sweep, ssor_cg
 from ._tuner import RelaxationTuner, auto_grid, lanczos_beta
 
 __all__ = [
-    "BinnedTsallisINF", "ChebCB", "ContextRangeWarning", "HeatEquation2D", "LinearSystem",
-    "PreparedMatrix", "RelaxationTuner", "SketchResult", "SolveResult", "TsallisINF", "auto_grid",
-    "greedy_coloring", "lanczos_beta", "laplacian_2d", "make_grid", "prepare",
-    "shifted_laplacian_sequence", "sketch_solve", "sor", "sor_sweep", "ssor_cg",
-    "tsallis_probabilities",
+    "MAX_ARMS", "MAX_STATE_BYTES", "BinnedTsallisINF", "ChebCB", "ContextRangeWarning",
+    "HeatEquation2D", "LinearSystem", "PreparedMatrix", "RelaxationTuner", "SketchResult",
+    "SolveResult", "TsallisINF", "auto_grid", "greedy_coloring", "lanczos_beta", "laplacian_2d",
+    "make_grid", "prepare", "shifted_laplacian_sequence", "sketch_solve", "sor", "sor_sweep",
+    "ssor_cg", "tsallis_probabilities",
 ]
