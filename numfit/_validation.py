@@ -3,16 +3,22 @@
 Messages follow one pattern: name the parameter, say what is allowed and what was given,
 e.g. ``"`rtol` must be a finite float in (0, 1); got -1.0"``.
 """
+import math
 import numbers
 import operator
 
 import numpy as np
 
 __all__ = ["check_float", "check_int", "check_option", "check_real_matrix", "check_real_array",
-           "as_rng"]
+           "check_points", "as_rng"]
 
 
 def _fmt(value):
+    if isinstance(value, numbers.Rational) and not isinstance(value, (bool, np.bool_)) \
+            and abs(value) > 10 ** 30:
+        # a huge int or Fraction: sign and order of magnitude (str() of >4300 digits raises)
+        digits = int(math.log10(abs(value.numerator)) - math.log10(value.denominator))
+        return f"{'-' if value < 0 else ''}~1e{digits} ({type(value).__name__})"
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -29,7 +35,10 @@ def check_float(name, value, *, lo=None, hi=None, lo_open=False, hi_open=False, 
                 or np.iscomplexobj(value):
             raise TypeError(f"`{name}` must be a real scalar; got an array of shape {value.shape}")
         value = value.reshape(()).item()
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:               # a Python int or Fraction beyond the float range
+        v = -math.inf if value < 0 else math.inf
     if lo is not None and hi is not None:
         rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
         what = f"in {rng}"
@@ -66,7 +75,7 @@ def check_int(name, value, *, lo=None, hi=None):
             what = f">= {lo}"
         else:
             what = f"<= {hi}"
-        raise ValueError(f"`{name}` must be an integer {what}; got {v}")
+        raise ValueError(f"`{name}` must be an integer {what}; got {_fmt(v)}")
     return v
 
 
@@ -127,6 +136,40 @@ def check_real_array(name, value, *, lo=None, lo_open=False, unit=""):
         where = "" if x.ndim == 0 else f" at index {idx if len(idx) > 1 else idx[0]}"
         raise ValueError(f"`{name}` must be finite{bound}; got {float(x[idx])!r}{where}")
     return x
+
+
+def check_points(name, x):
+    """Return query points ``x`` as a float64 ndarray of the same shape, or raise.
+
+    Real numbers only, as NumPy's ufuncs take them: bool, int, uint and float arrays and
+    scalars, and sequences or object arrays of ``numbers.Real`` (``Fraction``). ``None``,
+    strings, bytes, complex numbers, datetimes and other objects raise ``TypeError`` naming
+    ``name``; NaN and inf pass (the caller decides what they mean).
+    """
+    if x is None:
+        raise TypeError(f"`{name}` must be a real number or an array of real numbers; "
+                        "got None")
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:            # ragged nested sequences
+        raise ValueError(f"`{name}` must be a real number or an array of real numbers; "
+                         f"could not make an array of it: {exc}") from None
+    kind = arr.dtype.kind
+    if kind in "biuf":
+        return np.asarray(arr, dtype=np.float64)
+    if kind == "c":
+        raise TypeError(f"`{name}` must be real; got complex values")
+    if kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
+        return arr.astype(np.float64)
+    if arr.ndim == 0:
+        text = repr(x)
+        what = f"{type(x).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+    elif kind == "O":
+        bad = next(v for v in arr.flat if not isinstance(v, numbers.Real))
+        what = f"an array holding {type(bad).__name__} {bad!r:.40}"
+    else:
+        what = f"an array of dtype {arr.dtype}"
+    raise TypeError(f"`{name}` must be a real number or an array of real numbers; got {what}")
 
 
 def as_rng(rng):

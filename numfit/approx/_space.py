@@ -5,7 +5,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._backend import array_namespace, asarray, is_cupy
-from .._validation import check_float, check_int, check_option
+from .._validation import check_float, check_int, check_option, check_points
 from . import _gpu as G
 from . import _kernels as K
 
@@ -323,8 +323,9 @@ class PolynomialSpace:
 
     # -- coordinates -----------------------------------------------------------------
     def _as_points(self, x, name="x"):
-        """(N, d) float64 user coordinates; d = 1 also accepts scalars and (N,)."""
-        a = np.asarray(x, dtype=np.float64)
+        """(N, d) float64 user coordinates; d = 1 also accepts scalars and (N,). Real
+        numbers only: None, strings, complex numbers and objects raise TypeError."""
+        a = check_points(name, x)
         if self.dim == 1 and a.ndim <= 1:
             a = a.reshape(-1, 1)
         elif a.ndim == 1 and a.shape[0] == self.dim:

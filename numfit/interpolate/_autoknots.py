@@ -20,6 +20,8 @@ from ._spline import AutoKnotsSpline
 __all__ = ["autoknots"]
 
 _EPS = np.finfo(float).eps
+_TINY = np.finfo(float).smallest_normal
+_MAX_KNOTS = 10 ** 8
 _MAX_ITER = 10_000
 _CLOSURE_MARGIN = 1e-8
 _MAPS = MAPS
@@ -151,11 +153,27 @@ class _Evaluator:
             except Exception:
                 out = None
             if out is not None and out.ndim in (1, 2) and out.shape[0] == xs.size \
-                    and out.dtype != object:
+                    and out.dtype != object and self._rows_are_points(out, xs):
                 self.vectorized = True
                 return self._check(out, xs, 0)
             self.vectorized = False
         return self(xs, 0)
+
+    def _rows_are_points(self, out, xs):
+        """Whether the probe's ``(n, ...)`` result has one row per point: an ``(n, n)``
+        result is also what a per-point vector f of n components written with NumPy
+        (``np.array([g1(x), ..., gn(x)])``, ``(m, n)`` for an array) returns. Only then is f
+        called once more, on the first point as a ``(1,)`` array: ``(1, n)`` is one row per
+        point, ``(n, 1)`` the per-point convention (the call counts in ``n_calls``)."""
+        n = xs.size
+        if out.ndim != 2 or out.shape[1] != n or n == 1:
+            return True
+        self.n_calls += 1
+        try:
+            one = np.asarray(self.f(xs[:1].copy(), *self.args))
+        except Exception:
+            return False
+        return one.shape == (1, n)
 
     def __call__(self, xs, rnd):
         if self.vectorized:
@@ -420,9 +438,13 @@ def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
         raise ValueError(f"`a` must be < `b`; got a={a!r}, b={b!r}")
     if not math.isfinite(b - a):
         raise ValueError(f"`b - a` overflows; got a={a!r}, b={b!r}")
-    if b - a <= 100 * _EPS * max(abs(a), abs(b)):
-        raise ValueError(f"`a` and `b` are too close to bisect in floating point; "
-                         f"got a={a!r}, b={b!r}")
+    if b - a <= 100 * _EPS * max(abs(a), abs(b)) or b - a < _TINY:
+        # (below the smallest normal double the spacing of doubles is no longer relative:
+        # 100 * eps * max(|a|, |b|) underflows and bisection stalls after a few levels)
+        raise ValueError(f"`a` and `b` are too close to bisect in floating point: b - a "
+                         f"must exceed 100 units in the last place of max(|a|, |b|) and "
+                         f"{_TINY:.4g} (the smallest normal double); got a={a!r}, b={b!r}. "
+                         "Rescale x")
     rtol = check_float("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     if rtol < 1e-14:
         warnings.warn(f"rtol={rtol:g} is below 1e-14: rounding will likely trip the "
@@ -436,9 +458,13 @@ def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
     kind = check_option("kind", kind, ("cubic", "chebyshev"))
     if n_init is None:
         n_init = 6 if kind == "cubic" else None
+        max_knots = check_int("max_knots", max_knots, lo=n_init or 2, hi=_MAX_KNOTS)
     else:
         n_init = check_int("n_init", n_init, lo=4 if kind == "cubic" else 2)
-    max_knots = check_int("max_knots", max_knots, lo=n_init or 2, hi=10**8)
+        max_knots = check_int("max_knots", max_knots, lo=2, hi=_MAX_KNOTS)
+        if n_init > max_knots:
+            raise ValueError(f"`n_init` must be an integer <= `max_knots` ({max_knots}); got "
+                             f"{n_init}")
     if vectorized is not None and not isinstance(vectorized, (bool, np.bool_)):
         raise TypeError(f"`vectorized` must be None, True or False; got {vectorized!r}")
     if verify is not None and not isinstance(verify, (bool, np.bool_)):
