@@ -5,7 +5,7 @@ import numpy as np
 
 from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
-from .._validation import check_int
+from .._validation import check_float, check_int, check_points
 from . import _gpu, _kernels
 from ._tablebase import TableBase, info_property
 
@@ -19,6 +19,7 @@ _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "closure_rounds", "closure_flag
 _OPTION_KEYS = ("rtol", "atol", "knots_map", "space", "refine", "extrapolate", "vectorized",
                 "verify")
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_MAX_DEGREE = 15          # the evaluation kernels take pieces of degree <= 15
 
 
 def _readonly(a):
@@ -185,9 +186,11 @@ class AutoKnotsSpline(TableBase):
         Parameters
         ----------
         x : array_like or cupy.ndarray
-            Points; the result has shape ``x.shape`` (plus ``(m,)`` for vector f). A CuPy
-            array is evaluated on its GPU and the result is a CuPy array (the breakpoints
-            and coefficients are copied to each device once); see :doc:`/gpu`.
+            Real points (floats, ints or bools; ``None``, strings, complex numbers and
+            other objects raise ``TypeError``); the result has shape ``x.shape`` (plus
+            ``(m,)`` for vector f). A CuPy array is evaluated on its GPU and the result is
+            a CuPy array (the breakpoints and coefficients are copied to each device once);
+            see :doc:`/gpu`.
         nu : int, optional
             Derivative order: 0..3 in linear space, 0..2 in log-log space (chain rule).
         extrapolate : bool, optional
@@ -202,10 +205,7 @@ class AutoKnotsSpline(TableBase):
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
         if is_cupy(x):                                     # pragma: no cover - needs CuPy
             return self._call_xp(array_namespace(x), x, nu, extrapolate)
-        xa = np.asarray(x)
-        if np.iscomplexobj(xa):
-            raise TypeError("`x` must be real; got complex values")
-        xa = np.asarray(xa, dtype=np.float64)
+        xa = check_points("x", x)
         q = np.ascontiguousarray(xa.ravel())
         if self._space == "linear":
             out = self._eval_t(q, nu, extrapolate)
@@ -238,14 +238,16 @@ class AutoKnotsSpline(TableBase):
     def derivative(self, nu=1):
         """The ``nu``-th derivative as a spline on the same knots (linear space).
 
-        In log-log space this returns a picklable callable ``x -> s(x, nu)``.
+        Any order ``nu >= 0``: above the degree it is the zero spline (``PPoly``
+        semantics). In log-log space this returns a picklable callable ``x -> s(x, nu)``
+        (``nu`` in 0..2).
         """
         if self._space != "linear":
             return _LogLogDerivative(self, _check_nu(nu, 2))
         nu = _check_nu(nu, None)
         c = self._c3.copy()
         K = c.shape[0] - 1
-        for _ in range(nu):
+        for _ in range(min(nu, K + 1)):          # K + 1 steps already give zero
             # d/ds sum_j c[j] s^(K-j): row j moves down one place, times its power
             new = np.zeros_like(c)
             for j in range(K):
@@ -255,11 +257,27 @@ class AutoKnotsSpline(TableBase):
         return self._derived(c, values, f"derivative(nu={nu})")
 
     def antiderivative(self, nu=1):
-        """The ``nu``-th antiderivative, zero at ``a`` (``PPoly`` semantics), linear space."""
+        """The ``nu``-th antiderivative, zero at ``a`` (``PPoly`` semantics), linear space.
+
+        Each order raises the degree by one; the evaluation kernels take degree 15 at
+        most, so ``nu <= 15 - k`` for a spline of degree ``k`` (12 for the cubic).
+
+        Raises
+        ------
+        ValueError
+            If ``nu`` is negative or above that limit.
+        """
         if self._space != "linear":
             raise NotImplementedError("antiderivative() is not available in log-log space; "
                                       "use integrate(lo, hi)")
+        K0 = self._c3.shape[0] - 1
+        hi = _MAX_DEGREE - K0
         nu = _check_nu(nu, None)
+        if nu > hi:
+            raise ValueError(f"`nu` must be an integer in [0, {hi}]; got {nu} (the "
+                             f"antiderivative of order nu of this degree-{K0} spline has "
+                             f"degree {K0} + nu, and splines are evaluated up to degree "
+                             f"{_MAX_DEGREE})")
         c = self._c3
         h = np.diff(self._t)[:, None]
         for _ in range(nu):
@@ -278,8 +296,10 @@ class AutoKnotsSpline(TableBase):
 
     def _eval_c(self, c, x):
         out = np.empty((x.size, c.shape[2]))
-        _kernels.kernels.evaluate(self._t, np.ascontiguousarray(c), self._lookup_table(),
-                                  np.ascontiguousarray(x, dtype=np.float64), 0, True, out)
+        st = _kernels.kernels.evaluate(self._t, np.ascontiguousarray(c), self._lookup_table(),
+                                       np.ascontiguousarray(x, dtype=np.float64), 0, True, out)
+        if st != 0:  # pragma: no cover - the degree is checked before
+            raise RuntimeError(f"evaluation kernel failed with status {st}")
         return out
 
     def integrate(self, a, b, extrapolate=None):
@@ -337,8 +357,17 @@ class AutoKnotsSpline(TableBase):
         return self.solve(0.0, discontinuity, extrapolate)
 
     def solve(self, y=0.0, discontinuity=True, extrapolate=None):
-        """Real solutions of ``s(x) == y`` (``PPoly.solve`` semantics)."""
+        """Real solutions of ``s(x) == y`` (``PPoly.solve`` semantics).
+
+        Raises
+        ------
+        TypeError
+            If ``y`` is not a real number.
+        ValueError
+            If ``y`` is NaN or infinite.
+        """
         self._require_scalar_linear("solve()")
+        y = check_float("y", y)
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
         return self.to_ppoly().solve(y, discontinuity=discontinuity, extrapolate=extrapolate)
 
@@ -376,10 +405,15 @@ class AutoKnotsSpline(TableBase):
             raise ValueError("'knots' must be a 1-D strictly increasing finite array of >= 2")
         if values.shape[:1] != (n,) or values.ndim not in (1, 2) or u.shape != (n,):
             raise ValueError("'values' and 'u' must have one row per knot")
+        if not (np.all(np.diff(u) > 0) and np.all(np.isfinite(u))):
+            raise ValueError("'u' must be strictly increasing and finite (the knot map of "
+                             "increasing knots)")
         m_shape = values.shape[1:]
-        if c.ndim != 2 + len(m_shape) or c.shape[1:] != (n - 1,) + m_shape or c.shape[0] < 1:
+        if c.ndim != 2 + len(m_shape) or c.shape[1:] != (n - 1,) + m_shape or \
+                not 1 <= c.shape[0] <= _MAX_DEGREE + 1:
             raise ValueError(f"'coefficients' must have shape (k+1, {n - 1}"
-                             f"{', ' + str(m_shape[0]) if m_shape else ''}); got {c.shape}")
+                             f"{', ' + str(m_shape[0]) if m_shape else ''}) with degree "
+                             f"k <= {_MAX_DEGREE}; got {c.shape}")
         if not (np.all(np.isfinite(c)) and np.all(np.isfinite(values))):
             raise ValueError("'coefficients' and 'values' must be finite")
         if info["space"] not in ("linear", "loglog"):
