@@ -166,7 +166,9 @@ class Cosmology:
         ``E(z)**2 <= 0`` somewhere on ``[0, zmax]`` (no expanding background there).
         A zero of ``E²`` just outside the range (the expansion stopping shortly after
         today, or a bounce just above ``zmax``) is allowed: the tables then resolve the
-        steep ``1/E`` near that end, with more evaluations.
+        steep ``1/E`` near that end, with more evaluations. Also raised where the terms of
+        ``E²`` cancel so much (``sum |terms| / E² > rtol / (80 eps)``, about 56 at
+        ``rtol = 1e-12``) that ``E`` itself is not computed to ``rtol / 10``.
 
     See Also
     --------
