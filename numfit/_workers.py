@@ -359,9 +359,17 @@ class MapWrapper:
 
     def _pool_map(self, func, iterable):
         """``Pool.map``'s chunking; results in input order, so the first failing item in
-        input order raises, as in serial evaluation."""
+        input order raises, as in serial evaluation.
+
+        Unlike ``ProcessPoolExecutor.map`` this cancels no future on an error: the pool is
+        terminated then (``close``), and on Python < 3.12 a cancelled future makes the
+        executor's manager thread fail while it marks the pending futures broken."""
         items = list(iterable)
-        return self._pool.map(func, items, chunksize=_chunksize(len(items), self.n_workers))
+        size = _chunksize(len(items), self.n_workers)
+        call = _ChunkCall(func)
+        futures = [self._pool.submit(call, items[i:i + size])
+                   for i in range(0, len(items), size)]
+        return [y for fut in futures for y in fut.result()]
 
     def __call__(self, func, iterable):
         if self._map is None:
@@ -423,7 +431,6 @@ class MapWrapper:
             ex.shutdown(wait=True)
             return
         procs = _executor_processes(ex)
-        ex.shutdown(wait=False, cancel_futures=True)
         for p in procs.values():
             if p.exitcode is None:
                 p.terminate()
@@ -432,7 +439,9 @@ class MapWrapper:
             if p.exitcode is None:
                 p.kill()
                 p.join()
-        ex.shutdown(wait=True)
+        # with its workers gone the executor's manager thread marks the pool broken, fails
+        # the pending futures and ends; wait for it, so that every worker is reaped here
+        ex.shutdown(wait=True, cancel_futures=True)
 
     def __exit__(self, *exc):
         self.close(force=exc[0] is not None)
