@@ -5,7 +5,7 @@ import numpy as np
 
 from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
-from .._validation import check_float, check_int, check_points
+from .._validation import check_float, check_int
 from . import _gpu, _kernels
 from ._tablebase import TableBase, info_property
 
@@ -205,7 +205,7 @@ class AutoKnotsSpline(TableBase):
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
         if is_cupy(x):                                     # pragma: no cover - needs CuPy
             return self._call_xp(array_namespace(x), x, nu, extrapolate)
-        xa = check_points("x", x)
+        xa = self._query_points(x)
         q = np.ascontiguousarray(xa.ravel())
         if self._space == "linear":
             out = self._eval_t(q, nu, extrapolate)
