@@ -443,14 +443,18 @@ class _Stagnation:
     recursively computed residual methods*, SIAM J. Matrix Anal. Appl. 18, 1997). Once
     ``||r_k|| < GATE * s`` (``s = ||b|| + ||A||_inf ||x_0||``, the scale of that rounding
     divided by eps) the true residual is computed every ``EVERY`` iterations; the solve
-    stagnated when the updated residual has drifted below half the true one (so the true
+    stagnates when the updated residual has drifted below half the true one (so the true
     residual is within 2x of the rounding gap) and the best true residual has not halved in
-    ``WINDOW`` iterations. The iterate with the smallest true residual is kept.
+    ``WINDOW`` iterations. PCG is then restarted from the true residual (which clears the
+    gap, as the compiled solver does when the updated residual passes the target); after
+    ``PATIENCE`` restarts in a row that did not lower the best true residual by 10% the
+    solve stops (status 4) with the iterate of smallest true residual.
     """
 
     GATE = 1e-8
     EVERY = 16
     WINDOW = 32
+    PATIENCE = 3
 
     def __init__(self, bnorm, anorm, x0norm):
         self.gate = self.GATE * (bnorm + anorm * x0norm)
@@ -461,6 +465,9 @@ class _Stagnation:
         self.best_x = None
         self.prog, self.prog_k = math.inf, 0
         self.drift = False
+        self.restart_best = math.inf
+        self.restarts = 0
+        self.idle = 0
 
     def due(self, k, rn):
         """True when the true residual is to be checked at iteration k (at the loop top)."""
@@ -480,6 +487,22 @@ class _Stagnation:
             self.prog, self.prog_k = rt, k
         self.drift = bool(rn <= 0.5 * rt)
         return self.drift and k - self.prog_k >= self.WINDOW
+
+    def restart(self, k):
+        """After :meth:`check` found stagnation at iteration k: True to restart PCG from the
+        true residual, False to stop (``PATIENCE`` restarts in a row did not lower the best
+        true residual by 10%)."""
+        if self.best < 0.9 * self.restart_best:
+            self.restart_best = self.best
+            self.idle = 0
+        else:
+            self.idle += 1
+            if self.idle >= self.PATIENCE:
+                return False
+        self.restarts += 1
+        self.prog, self.prog_k = self.best, k
+        self.drift = False
+        return True
 
     def breakdown_is_stagnation(self, k, rn, rt, x):
         """After a breakdown (status 2) below the gate: True when it came from the rounding
@@ -517,14 +540,22 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     step = _chunks.pieces(2 * P.nnz + 10 * n)
     stag = _Stagnation(float(np.linalg.norm(b)), P.norm_inf(), float(np.linalg.norm(x)))
     parts = []
-    k, status = 0, None
+    k, status, restart = 0, None, False
     while status is None:
-        kstop = k + step if stag.next_check is None else min(k + step, stag.next_check)
-        pause = stag.gate if stag.next_check is None else -1.0
+        if restart:
+            # restart PCG from b - A x: with the threshold at the updated residual (below the
+            # true one: drift) for one iteration, the kernel takes its own restart branch
+            thresh, state[4] = state[4], state[1]
+            kstop, pause = k + 1, -1.0
+        else:
+            kstop = k + step if stag.next_check is None else min(k + step, stag.next_check)
+            pause = stag.gate if stag.next_check is None else -1.0
         hist = np.empty(max(min(kstop, maxiter) - k, 0) + 1) if return_history else _NO_HIST
         st = K.ssor_cg_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z,
                            p, q, omega, order_code, norm_code, rtol, atol, maxiter, kstop,
                            pause, hist, k, state)
+        if restart:
+            state[4], restart = thresh, False
         end = int(state[0])
         if return_history:     # hist[0] is ||r_k|| of the pause before (or of x0)
             parts.append(hist[(1 if parts else 0):end - k + 1])
@@ -539,7 +570,10 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
         elif stag.due(k, state[1]):
             rt = K.residual(P.indptr, P.indices, P.data, b, x, w)
             if stag.check(k, state[1], rt, x):
-                status = 4
+                if stag.restart(k):
+                    restart = True
+                else:
+                    status = 4
     h = np.concatenate(parts) if return_history else None
     if status == 4:
         x[:] = stag.best_x
@@ -566,9 +600,16 @@ def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, c
     p = z.copy()
     k, status, final = 0, None, rn
     while status is None:
-        if stag is not None and stag.due(k, rn) and stag.check(k, rn, residual(x)[1], x):
-            status = 4
-            break
+        if stag is not None and stag.due(k, rn):
+            q, rt = residual(x)
+            if stag.check(k, rn, rt, x):
+                if not stag.restart(k):
+                    status = 4
+                    break
+                r, rn = q, rt                    # restart from the true residual
+                z = precond(r)
+                rz = dot(r, z)
+                p = z.copy()
         if rn <= thresh:
             q, rt = residual(x)
             if rt <= thresh:
@@ -667,11 +708,13 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     A tolerance below what double precision reaches (``rtol=0``, ``rtol=1e-300``, or just
     too small for the conditioning of ``A``) ends with ``status=4``, ``converged=False``:
     once the recurrence residual is below ``1e-8 (||b|| + ||A||_inf ||x0||)`` the true
-    residual is computed every 16 iterations, and the solve stops when the recurrence
-    residual has drifted below half the true one and the best true residual has not halved
-    in 32 iterations (Greenbaum, SIAM J. Matrix Anal. Appl. 18, 1997); ``x`` is the iterate
-    with the smallest true residual and ``residual`` that residual. The compiled loop runs in
-    pieces of a few milliseconds, so Ctrl-C interrupts it promptly.
+    residual is computed every 16 iterations; when the recurrence residual has drifted below
+    half the true one and the best true residual has not halved in 32 iterations, PCG
+    restarts from the true residual, and after 3 restarts in a row that did not lower the
+    best true residual by 10% the solve stops (Greenbaum, SIAM J. Matrix Anal. Appl. 18,
+    1997). ``x`` is then the iterate with the smallest true residual and ``residual`` that
+    residual. The compiled loop runs in pieces of a few milliseconds, so Ctrl-C interrupts it
+    promptly.
 
     Parameters
     ----------
