@@ -40,6 +40,8 @@ __all__ = [
     "ssor_cg",
     "dask_map",
     "show_config",
+    "save",
+    "load",
 ]
 
 # public name -> the module (relative to numfit) that defines it; imported on first access
@@ -55,6 +57,7 @@ _LAZY = {
     "ALSketchStatus": ".optimize", "alsketch": ".optimize", "minimize_alsketch": ".optimize",
     "dask_map": "._workers",
     "show_config": "._config",
+    "save": "._io", "load": "._io",
 }
 _SUBPACKAGES = ("approx", "cosmology", "interpolate", "linalg", "optimize")
 

@@ -5,6 +5,8 @@ lists the keys, the same pretty ``repr``) without importing SciPy when numfit is
 importing :mod:`scipy.optimize` costs more than the rest of numfit, and ``import numfit``
 imports no SciPy at all. The ``repr`` borrows SciPy's formatter on first use.
 """
+from ._io import SaveMixin
+
 __all__ = ["Result"]
 
 
@@ -13,11 +15,12 @@ def _plain_repr(d):                                         # pragma: no cover -
     return "\n".join(f"{str(k).rjust(w)}: {v!r}" for k, v in d.items())
 
 
-class Result(dict):
+class Result(SaveMixin, dict):
     """Rich result: a ``dict`` subclass whose keys are also attributes.
 
     Every numfit result carries ``success``, ``status`` and ``message`` plus the counts of the
-    routine that made it. It pickles like a ``dict``.
+    routine that made it. It pickles like a ``dict``, and ``save(path)`` writes it to a
+    ``.npz`` file that :func:`numfit.load` reads back.
     """
 
     def __getattr__(self, name):

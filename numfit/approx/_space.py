@@ -5,6 +5,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._backend import array_namespace, asarray, is_cupy
+from .._io import SaveMixin
 from .._validation import check_float, check_int, check_option, check_points
 from . import _gpu as G
 from . import _kernels as K
@@ -110,7 +111,7 @@ def order_indices(ind):
     return np.ascontiguousarray(ind[np.lexsort(keys)])
 
 
-class PolynomialSpace:
+class PolynomialSpace(SaveMixin):
     """Span of tensor products of orthonormal polynomials on a box or under a Gaussian.
 
     Parameters

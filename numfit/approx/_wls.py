@@ -6,6 +6,7 @@ import scipy.linalg as sla
 from scipy.special import roots_hermitenorm, roots_legendre
 
 from .._backend import array_namespace, device_key, is_cupy
+from .._io import SaveMixin
 from .._result import Result
 from .._validation import check_int
 from .._workers import MapWrapper
@@ -19,7 +20,7 @@ __all__ = ["wls", "WLSResult", "PolynomialExpansion", "best_approximation", "qua
 _CHUNK = 8192
 
 
-class PolynomialExpansion:
+class PolynomialExpansion(SaveMixin):
     """``f(x) = sum_j coef[j] phi_{indices[j]}(x)`` in a :class:`PolynomialSpace`.
 
     Calling it with points of shape (N, d) (or (N,) and scalars when d = 1) returns (N,) values

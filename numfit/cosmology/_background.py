@@ -17,6 +17,7 @@ from scipy import integrate
 from scipy.optimize import minimize_scalar
 
 from .._errors import CosmologyError, RedshiftRangeError
+from .._io import SaveMixin
 from .._validation import check_float, check_real_array
 from ..interpolate import autoknots
 from . import _constants as const
@@ -114,7 +115,7 @@ def _cumulative(g, x, noise=None):
                          "in ln(1+z)): the integrand 1/E(z) is not smooth there")
 
 
-class Cosmology:
+class Cosmology(SaveMixin):
     r"""A homogeneous background: ΛCDM, curved or flat, with w0–wa dark energy.
 
     .. math::

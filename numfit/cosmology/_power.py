@@ -34,6 +34,7 @@ import math
 
 import numpy as np
 
+from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots, autoknots2d
 from ._background import Cosmology
@@ -379,7 +380,7 @@ class _SigmaQuadrature:
 
 
 # =========================================================================== LinearPower
-class LinearPower:
+class LinearPower(SaveMixin):
     r"""Linear matter power spectrum with an Eisenstein–Hu transfer function, and σ(R).
 
     .. math::

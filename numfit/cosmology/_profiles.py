@@ -52,6 +52,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy.special import gammainc, gammaln
 
+from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots
 from . import _halos
@@ -173,7 +174,7 @@ def _m3d_quad(rho, X, grid):
 
 
 # ============================================================================ projection
-class ProjectedProfile:
+class ProjectedProfile(SaveMixin):
     """The line-of-sight projection of a dimensionless density ``ρ̂(x)``, tabulated lazily.
 
     Made by :func:`project_profile` (which caches and returns shared instances); see there
@@ -541,7 +542,7 @@ def _einasto_m(x, alpha):
 
 
 # ============================================================================ halo classes
-class HaloProfile:
+class HaloProfile(SaveMixin):
     r"""A spherical halo ``ρ(r) = ρ_s ρ̂(r / r_s)`` of mass ``M_Δ`` and concentration ``c``.
 
     Base class of :class:`NFWProfile`, :class:`HernquistProfile` and

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .._io import SaveMixin
 from .._result import Result
 from .._validation import check_float, check_points
 
@@ -53,7 +54,7 @@ def info_property(name, doc):
     return property(lambda self: self._info[name], doc=doc)
 
 
-class TableBase:
+class TableBase(SaveMixin):
     """Mixin of the AutoKnots table classes (``_FORMAT``, ``_VERSION``, ``_OPTION_KEYS``,
     ``_COUNT_KEYS`` set by each; ``_x`` the breakpoints, ``_info`` a :class:`Result`)."""
 

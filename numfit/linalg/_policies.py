@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .._errors import NumfitWarning
+from .._io import SaveMixin
 from .._validation import as_rng, check_float, check_int, check_option
 
 __all__ = ["TsallisINF", "BinnedTsallisINF", "ChebCB", "ContextRangeWarning",
@@ -148,7 +149,7 @@ def tsallis_probabilities(a, eta, *, tol=1e-12, max_newton=50, max_bisect=200):
     return p, best, steps
 
 
-class _Policy:
+class _Policy(SaveMixin):
     _expect_update = False
 
     def _check_select(self):

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .._io import SaveMixin
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option
 from ._policies import BinnedTsallisINF, ChebCB, TsallisINF, _is_policy, make_grid
@@ -70,7 +71,7 @@ def auto_grid(A, steps=50):
                   "kind": kind}
 
 
-class RelaxationTuner:
+class RelaxationTuner(SaveMixin):
     """Pick the relaxation factor online over a sequence of linear systems.
 
     Each :meth:`solve` asks the policy for an omega, solves with it (SOR or SSOR-PCG) and
