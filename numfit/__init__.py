@@ -39,6 +39,7 @@ __all__ = [
     "sor",
     "ssor_cg",
     "dask_map",
+    "WorkerDiedError",
     "show_config",
     "save",
     "load",
@@ -55,7 +56,7 @@ _LAZY = {
     "RelaxationTuner": ".linalg", "TsallisINF": ".linalg", "sketch_solve": ".linalg",
     "sor": ".linalg", "ssor_cg": ".linalg",
     "ALSketchStatus": ".optimize", "alsketch": ".optimize", "minimize_alsketch": ".optimize",
-    "dask_map": "._workers",
+    "dask_map": "._workers", "WorkerDiedError": "._workers",
     "show_config": "._config",
     "save": "._io", "load": "._io",
 }

@@ -266,3 +266,61 @@ def test_inequality_where_the_tables_differ(lin):
     assert lin != "spline" and (lin == 3) is False
     with pytest.raises(TypeError):
         hash(lin)
+
+
+# --------------------------------------------------------------------------- other kinds
+@pytest.mark.parametrize("bad", [None, "0.5", [0.1, "a"], 1 + 2j])
+def test_chebyshev_and_2d_tables_accept_only_real_points(bad):
+    c = nf.autoknots(np.sin, 0.0, 3.0, rtol=1e-8, kind="chebyshev")
+    with pytest.raises(TypeError, match="`x`"):
+        c(bad)
+    t = nf.autoknots2d(lambda x, y: 2 + np.sin(x) * y, (0, 1), (0, 1), rtol=1e-5)
+    with pytest.raises(TypeError, match="`x`"):
+        t(bad, 0.5)
+    with pytest.raises(TypeError, match="`y`"):
+        t(0.5, bad)
+
+
+def test_scalar_points_give_0d_arrays():
+    for s in (nf.autoknots(np.sin, 0.0, 3.0, rtol=1e-8),
+              nf.autoknots(np.sin, 0.0, 3.0, rtol=1e-8, kind="chebyshev")):
+        out = s(0.5)
+        assert isinstance(out, np.ndarray) and out.shape == ()
+    t = nf.autoknots2d(lambda x, y: 2 + np.sin(x) * y, (0, 1), (0, 1), rtol=1e-5)
+    assert t(0.5, 0.5).shape == ()
+
+
+def test_chebyshev_antiderivative_order_is_capped():
+    from numfit.interpolate._chebtable import MAX_ANTIDERIVATIVE
+    c = nf.autoknots(np.cos, 0.0, 1.0, rtol=1e-10, kind="chebyshev")
+    with pytest.raises(ValueError, match=r"`nu` must be an integer in \[0, 16\]"):
+        c.antiderivative(MAX_ANTIDERIVATIVE + 1)
+    # the largest order still integrates: the 2nd antiderivative of cos is 1 - cos
+    assert c.antiderivative(2)(0.7) == pytest.approx(1 - np.cos(0.7), rel=1e-8)
+
+
+def test_too_narrow_interval_for_cubic_coefficients_is_named():
+    b = 1e-200
+
+    def f(x):
+        return np.cos(x / b)
+
+    with pytest.raises(ValueError, match="coefficients overflow.*Rescale"):
+        nf.autoknots(f, 0.0, b, rtol=1e-6)
+    s = nf.autoknots(lambda t: f(t * b), 0.0, 1.0, rtol=1e-6)     # the rescaled table
+    assert s.converged and abs(s(1 / 3) - np.cos(1 / 3)) < 1e-6
+
+
+def test_rtol_may_be_positional_and_nothing_else():
+    s = nf.autoknots(np.exp, 0.0, 1.0, 1e-6)
+    assert s.rtol == 1e-6 and s == nf.autoknots(np.exp, 0.0, 1.0, rtol=1e-6)
+    with pytest.raises(TypeError, match="positional"):
+        nf.autoknots(np.exp, 0.0, 1.0, 1e-6, 1e-9)
+    t = nf.autoknots2d(lambda x, y: 2 + x * y, (0, 1), (0, 1), 1e-5)
+    assert t.rtol == 1e-5
+
+
+def test_worker_died_error_is_public():
+    from concurrent.futures.process import BrokenProcessPool
+    assert issubclass(nf.WorkerDiedError, BrokenProcessPool)
+    assert "WorkerDiedError" in nf.__all__

@@ -268,6 +268,13 @@ class _Mesh:
         st = self.K.notaknot(self.t, self.y, self.c, np.empty(n), np.empty((n, m)))
         if st != 0:  # pragma: no cover - n >= 4 always
             raise RuntimeError(f"spline fit kernel failed with status {st}")
+        if not np.isfinite(self.c).all() and np.isfinite(self.y).all():
+            h = float(np.min(np.diff(self.t)))
+            raise ValueError(
+                "autoknots: the cubic's coefficients overflow double precision: the knot "
+                f"spacing in the knot variable is {h:.3g}, and f's derivatives per unit of it "
+                "(up to the third) are not representable. Rescale the variable, e.g. "
+                "tabulate g(t) = f(a + t (b - a)) on [0, 1]")
 
     def insert(self, idx, xm, um, tm, ym, Fm, passed, ratio=None):
         """Insert one point in each interval ``idx``; both halves of interval ``idx[k]`` are
@@ -295,7 +302,7 @@ class _Mesh:
         return self.F if self.F.shape[0] else self.y
 
 
-def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
+def autoknots(f, a, b, rtol=1e-8, *, atol=0.0, knots="linear", space="linear",
               refine="closure", refine_ns=1.0, n_refine=1, n_init=None, max_knots=1_000_000,
               vectorized=None, workers=None, kind="cubic", extrapolate=False,
               loglog_criterion="absolute", vector_norm="max", args=(), verify=None,
@@ -317,6 +324,8 @@ def autoknots(f, a, b, *, rtol=1e-8, atol=0.0, knots="linear", space="linear",
         Tolerances: at each tested midpoint ``|f - s| <= rtol |f| + atol`` and over each
         interval ``|I_f - I_s| <= rtol |I_f| + atol h`` (paper: rtol = delta, atol =
         delta * epsilon). ``0 < rtol < 1``; ``atol >= 0`` (needed where f crosses 0).
+        ``rtol`` may be given by position (``autoknots(f, a, b, 1e-6)``); every other
+        option is keyword-only.
     knots : {"linear", "log", "asinh"}, optional
         Knot map: bisection is arithmetic in ``U(x)`` (``x``, ``ln x`` or ``asinh x``).
     space : {"linear", "loglog"}, optional

@@ -173,7 +173,7 @@ class _Axis:
         self.vstate = {}             # end intervals the verification passed (kept across passes)
 
 
-def autoknots2d(f, x_range, y_range, *, rtol=1e-8, atol=0.0, kind="cubic", x_knots="linear",
+def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_knots="linear",
                 y_knots="linear", log_f=False, n_init=None, max_evals=None, vectorized=None,
                 workers=None, callback=None, progress=False, args=()):
     """Tabulate ``f(x, y)`` on a rectangle by a bicubic spline on an adaptive tensor grid.
@@ -193,7 +193,8 @@ def autoknots2d(f, x_range, y_range, *, rtol=1e-8, atol=0.0, kind="cubic", x_kno
         The rectangle ``[xa, xb] x [ya, yb]``, finite, ``xa < xb``, ``ya < yb``.
     rtol, atol : float, optional
         The tolerance ``|f - s| <= rtol |f| + atol`` (with ``log_f``: on ``ln f``,
-        ``|ln f - S| <= rtol + atol / f``).
+        ``|ln f - S| <= rtol + atol / f``). ``rtol`` may be given by position; every
+        other option is keyword-only.
     kind : {"cubic"}, optional
         Tensor-product not-a-knot bicubic spline.
     x_knots, y_knots : {"linear", "log", "asinh"}, optional

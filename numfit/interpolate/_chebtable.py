@@ -19,6 +19,7 @@ _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "ve
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
                "n_extrapolated", "n_margin")
+MAX_ANTIDERIVATIVE = 16     # antiderivative orders accepted (the cubic kind allows 12)
 _EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
 _C2V = {}
 
@@ -230,15 +231,18 @@ class AutoKnotsChebyshev(TableBase):
         Returns
         -------
         ndarray or cupy.ndarray
+            A 0-d array for a scalar ``x``, as SciPy's splines return.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (``None``, strings, complex values).
         """
         nu = check_int("nu", nu, lo=0, hi=3)
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)
         if is_cupy(x):                                     # pragma: no cover - needs CuPy
             return self._call_xp(array_namespace(x), x, nu, extrapolate)
-        xa = np.asarray(x)
-        if np.iscomplexobj(xa):
-            raise TypeError("`x` must be real; got complex values")
-        xa = np.asarray(xa, dtype=np.float64)
+        xa = self._query_points(x)
         q = np.ascontiguousarray(xa.ravel())
         uq = self._to_u(np, q, extrapolate)
         out = self._eval_u(uq, 0, extrapolate)
@@ -293,11 +297,13 @@ class AutoKnotsChebyshev(TableBase):
                                   vals if self._vector else vals[:, 0], info)
 
     def antiderivative(self, nu=1):
-        """The ``nu``-th antiderivative, zero at ``a`` (linear space and knot map)."""
+        """The ``nu``-th antiderivative, zero at ``a`` (linear space and knot map);
+        ``0 <= nu <= 16``: each order raises every piece's degree by one, and repeated
+        integration beyond that loses the table's accuracy to cancellation."""
         if self._nonlinear():
             raise NotImplementedError("antiderivative() needs space='linear' and "
                                       "knots='linear'; use integrate(lo, hi)")
-        nu = check_int("nu", nu, lo=0)
+        nu = check_int("nu", nu, lo=0, hi=MAX_ANTIDERIVATIVE)
         off, coef = self._off, self._coef
         for _ in range(nu):
             off, coef = _antiderivative_tables(self._u, off, coef)

@@ -200,6 +200,13 @@ class AutoKnotsSpline(TableBase):
         Returns
         -------
         ndarray or cupy.ndarray
+            Shape ``x.shape`` (plus ``(m,)`` for vector f): a 0-d array for a scalar ``x``,
+            as SciPy's splines return.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` is not real numbers (``None``, strings, complex values).
         """
         nu = _check_nu(nu, 3 if self._space == "linear" else 2)
         extrapolate = self.extrapolate if extrapolate is None else bool(extrapolate)

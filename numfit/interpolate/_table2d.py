@@ -3,7 +3,7 @@ import numpy as np
 
 from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, check_points
 from . import _gpu, _kernels
 from ._maps import MAPS as _MAPS
 from ._maps import to_knot_variable
@@ -174,7 +174,13 @@ class AutoKnots2D(TableBase):
         Returns
         -------
         ndarray or cupy.ndarray
-            Shape of the broadcast points (plus ``(m,)`` for vector f).
+            Shape of the broadcast points (plus ``(m,)`` for vector f); a 0-d array for
+            scalar ``x`` and ``y``.
+
+        Raises
+        ------
+        TypeError
+            If ``x`` or ``y`` is not real numbers (``None``, strings, complex values).
         """
         dx = check_int("dx", dx, lo=0, hi=2)
         dy = check_int("dy", dy, lo=0, hi=2)
@@ -184,10 +190,7 @@ class AutoKnots2D(TableBase):
         if is_cupy(x) or is_cupy(y):                         # pragma: no cover - needs CuPy
             return self._call_xp(array_namespace(x if is_cupy(x) else y), x, y, dx, dy,
                                  grid, bool(extrapolate))
-        xa, ya = np.asarray(x), np.asarray(y)
-        if np.iscomplexobj(xa) or np.iscomplexobj(ya):
-            raise TypeError("`x` and `y` must be real; got complex values")
-        xa, ya = np.asarray(xa, dtype=np.float64), np.asarray(ya, dtype=np.float64)
+        xa, ya = check_points("x", x), check_points("y", y)
         if grid:
             if xa.ndim > 1 or ya.ndim > 1:
                 raise ValueError("grid=True needs 1-D `x` and `y`")
