@@ -1,5 +1,6 @@
 """Numba twins of the sketch-and-project kernels in ``_sketch.pyx`` (Gower and Richtarik,
-SIAM J. Matrix Anal. Appl. 36, 2015).
+SIAM J. Matrix Anal. Appl. 36, 2015; Strohmer and Vershynin, J. Fourier Anal. Appl. 15, 2009;
+docs/alsketch.md).
 
 Same names, arguments, outputs and status codes as the Cython module; the tests check that both
 give the same iterates for the same pre-drawn random numbers, and that both agree with the

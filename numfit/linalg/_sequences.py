@@ -1,5 +1,5 @@
 """Seeded sequences of SPD systems (the experiments of Khodak et al., *Learning to Relax*,
-ICLR 2024, section 5; docs/sor.md): shifted 2-D Laplacians and the
+ICLR 2024: §2-3 and App. G.2; docs/sor.md): shifted 2-D Laplacians and the
 Crank-Nicolson 2-D heat equation with time-varying diffusivity."""
 import math
 from collections import namedtuple
@@ -31,7 +31,7 @@ def laplacian_2d(m):
 
 def shifted_laplacian_sequence(T, m=10, variance="low", rng=None, c0=-0.15, width=0.6,
                                beta=None):
-    """Yield ``T`` systems ``(A0 + c I) x = b`` (paper section 2 / spec 7.1).
+    """Yield ``T`` systems ``(A0 + c I) x = b`` (Khodak et al., ICLR 2024, §2-3).
 
     Per instance, in this order: ``B ~ Beta(2, 6)`` ("low"), ``Beta(1/2, 3/2)`` ("high") or
     ``Beta(*beta)``; ``c = c0 + width * B``; ``z ~ N(0, I_n)`` redrawn until
