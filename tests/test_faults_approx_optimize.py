@@ -251,3 +251,51 @@ def test_wls_keyboard_interrupt_in_f_propagates():
         nf.wls(f, V, rng=2, vectorized=False)
     assert info.value is f.raised
     assert nf.wls(scalar_target, V, rng=2, vectorized=False).success
+
+
+def test_wls_restores_a_generator_when_f_raises():
+    """A Generator passed as rng is put back to its state at the call when f raises, so a
+    retry draws the same design (and equals a run that never failed)."""
+    import numfit as nf
+    V = nf.PolynomialSpace("legendre", 8)
+    calls = {"n": 0}
+
+    def flaky(x):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("transient failure")
+        return np.exp(x)
+
+    rng = np.random.default_rng(11)
+    with pytest.raises(RuntimeError, match="transient"):
+        nf.wls(flaky, V, rng=rng, vectorized=True)
+    retry = nf.wls(flaky, V, rng=rng, vectorized=True)
+    fresh = nf.wls(np.exp, V, rng=np.random.default_rng(11), vectorized=True)
+    assert np.array_equal(retry.sample.points, fresh.sample.points)
+    assert np.array_equal(retry.coef, fresh.coef)
+
+
+def test_interrupted_sample_points_leaves_the_generator_as_it_was(monkeypatch):
+    """Ctrl-C in the second DPP batch: the caller's generator (bit state and spawn counter)
+    is as before the call, so the next call equals an uninterrupted one."""
+    import numfit as nf
+    from numfit.approx import _sample
+    V = nf.PolynomialSpace("legendre", 8)
+    real_dpp = _sample._Draws.dpp
+    calls = {"n": 0}
+
+    def dpp(self, rng):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_dpp(self, rng)
+
+    rng = np.random.default_rng(5)
+    monkeypatch.setattr(_sample._Draws, "dpp", dpp)
+    with pytest.raises(KeyboardInterrupt):
+        nf.sample_points(V, rng=rng)
+    monkeypatch.setattr(_sample._Draws, "dpp", real_dpp)
+    assert rng.bit_generator.seed_seq.n_children_spawned == 0
+    again = nf.sample_points(V, rng=rng)
+    fresh = nf.sample_points(V, rng=np.random.default_rng(5))
+    assert np.array_equal(again.points, fresh.points)

@@ -1,4 +1,7 @@
-"""Weighted least squares with optimal, DPP and volume sampling (specs/wls.md).
+"""Weighted least squares with optimal, DPP and volume sampling.
+
+Nouy & Michel, *Weighted least-squares approximation with determinantal point processes and
+generalized volume sampling*, arXiv:2312.14057; see docs/wls.md.
 
 ``PolynomialSpace`` describes V_m, ``sample_points`` draws a weighted design without
 evaluating f, and ``wls`` evaluates f once per point and solves one weighted least-squares

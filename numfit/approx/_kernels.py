@@ -1,7 +1,7 @@
 """Thin wrappers over the Numba kernels: allocate outputs, map status codes.
 
-Kernels live in ``numfit/_core/_nb_basis.py`` and ``_nb_sample.py`` (the spec asks for Numba
-here: the samplers take a ``numpy.random.Generator``, which Cython cannot). Pure-NumPy
+Kernels live in ``numfit/_core/_nb_basis.py`` and ``_nb_sample.py`` (Numba here: the
+samplers take a ``numpy.random.Generator``, which Cython cannot). Pure-NumPy
 references of every kernel are in ``numfit/approx/_reference.py``.
 """
 import numpy as np

@@ -4,7 +4,7 @@
 - The rejection samplers written out in Python, consuming the Generator in the same order as
   the Numba kernels, so the two must agree bit for bit.
 - Inverse-CDF samplers with the CDF by Gauss quadrature (Legendre/Chebyshev) or by the
-  spec's expansion in c_{j,k} (Hermite), for distribution comparisons.
+  direct expansion in c_{j,k} = int phi_j^2 phi_k dmu (Hermite), for distribution comparisons.
 """
 import math
 from functools import lru_cache
@@ -76,7 +76,8 @@ def draw_rho_ref(rng, family, indices, n):
 
 
 def dpp_chain_ref(rng, family, indices):
-    """Chain rule with rejection from rho_m, as in specs/wls.md §3.3 (NumPy linear algebra)."""
+    """Chain rule with rejection from rho_m, as in docs/wls.md, "Projection DPP (chain
+    rule)" (NumPy linear algebra)."""
     indices = np.asarray(indices)
     m = len(indices)
     q = np.zeros((m, 0))
@@ -89,7 +90,8 @@ def dpp_chain_ref(rng, family, indices):
             v = features_ref(family, indices, x[None])[0]
             r = v - q @ (q.T @ v)
             r = r - q @ (q.T @ r)
-            # the spec's ratio ||r||^2 / ||v||^2 (the kernel computes 1 - ||Q^T v||^2 / ||v||^2)
+            # the chain-rule acceptance ratio ||r||^2 / ||v||^2 (the kernel computes
+            # 1 - ||Q^T v||^2 / ||v||^2)
             ratio = min(max(r @ r / (v @ v), 0.0), 1.0) if v @ v > 0 else 0.0
             if u < ratio:
                 break
@@ -99,7 +101,8 @@ def dpp_chain_ref(rng, family, indices):
 
 
 def jacobi_tridiag_ref(rng, m, a, b):
-    """Killip-Nenciu Jacobi matrix (specs/wls.md §3.3), dense, for eigvalsh."""
+    """Killip-Nenciu Jacobi matrix (Killip & Nenciu 2004, Thm 2, a = b = 0; docs/wls.md),
+    dense, for eigvalsh."""
     alpha = {-2: -1.0, -1: -1.0, 2 * m - 1: -1.0}
     for k in range(2 * m - 1):
         if k % 2 == 0:
@@ -130,7 +133,7 @@ def _gauss(q):
 def cdf_1d_ref(family, j, t):
     """F_j(t) = int phi_j^2 dmu_1 up to t (vectorised over t)."""
     t = np.asarray(t, dtype=np.float64)
-    if family == "hermite":       # spec §3.1: expansion in c_{j,k} (fine for small j)
+    if family == "hermite":       # direct expansion in c_{j,k} (fine for small j)
         c = _hermite_c(j)
         g = np.exp(-t * t / 2) / math.sqrt(2 * math.pi)
         return ndtr(t) - g * sum(c[k] * phi_ref(family, k - 1, t) / math.sqrt(k)

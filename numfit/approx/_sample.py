@@ -289,6 +289,21 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
     >>> bool(abs(smp.weights * V.christoffel(smp.points) - V.m).max() < 1e-9)
     True
     """
+    out, children, _ = draw_sample(space, n, method, delta, rng, eta=eta,
+                                   max_redraws=max_redraws, max_batches=max_batches,
+                                   max_proposals=max_proposals, dpp_sampler=dpp_sampler,
+                                   max_points=max_points)
+    children.commit()
+    return out
+
+
+def draw_sample(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, eta=0.01,
+                max_redraws=1000, max_batches=None, max_proposals=10_000, dpp_sampler="auto",
+                max_points=None):
+    """:func:`sample_points` as a transaction on a caller's generator: returns
+    ``(sample, children, state)``. A failure restores ``rng``'s bit-generator state; on
+    success the caller restores ``state`` if its own later step fails, or calls
+    ``children.commit()`` (advancing ``rng``'s spawn counter as ``rng.spawn`` would have)."""
     space = check_space(space)
     method = check_option("method", method, METHODS)
     delta = check_delta("delta", delta)
@@ -311,6 +326,19 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
         max_points = check_int("max_points", max_points, lo=1)
     nc_float = _check_size(m, n, method, delta, eta, max_batches, max_points)
     rng = as_rng(rng)
+    state = rng.bit_generator.state
+    children = _Children(rng)
+    try:
+        out = _sample(space, m, n, method, delta, rng, children, eta, max_redraws,
+                      max_batches, max_proposals, dpp_sampler, nc_float)
+    except BaseException:
+        rng.bit_generator.state = state      # a failed or interrupted draw leaves rng as it was
+        raise
+    return out, children, state
+
+
+def _sample(space, m, n, method, delta, rng, children, eta, max_redraws, max_batches,
+            max_proposals, dpp_sampler, nc_float):
     draws = _Draws(space, max_proposals, dpp_sampler)
     nc = int(math.ceil(nc_float)) if math.isfinite(nc_float) else nc_float
     info = dict(n_batches=0, n_redraws=0, status=0, message="")
@@ -333,9 +361,9 @@ def sample_points(space, n=None, method="repeated_dpp", delta=0.5, rng=None, *, 
     else:
         if n is None:
             cap = max_batches if max_batches is not None else int(math.ceil(nc / m))
-            t, info = _repeated_adaptive(space, draws, rng, delta, cap, nc)
+            t, info = _repeated_adaptive(space, draws, children, delta, cap, nc)
         else:
-            t, info = _repeated_fixed(space, draws, rng, n)
+            t, info = _repeated_fixed(space, draws, children, n)
         is_dpp = np.ones(len(t), bool)
     return _finish(space, t, is_dpp, method, delta, eta, draws, info)
 
@@ -398,11 +426,32 @@ def _iid_conditioned(space, draws, rng, n, delta, max_redraws, nc):
     return best, dict(n_batches=0, n_redraws=max_redraws, status=2, message=msg)
 
 
+class _Children:
+    """The children ``rng.spawn`` would make, one at a time, with ``rng``'s spawn counter
+    advanced only by :meth:`commit`: a draw that fails (or is interrupted) leaves ``rng``
+    as it was once its bit-generator state is restored (NumPy's counter cannot be reset)."""
+
+    def __init__(self, rng):
+        self.rng, self.k = rng, 0
+
+    def spawn1(self):
+        ss = self.rng.bit_generator.seed_seq
+        seq = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key +
+                                     (ss.n_children_spawned + self.k,), pool_size=ss.pool_size)
+        self.k += 1
+        return np.random.Generator(type(self.rng.bit_generator)(seq))
+
+    def commit(self):
+        if self.k:
+            self.rng.spawn(self.k)
+        self.k = 0
+
+
 def _repeated_adaptive(space, draws, rng, delta, cap, nc):
     m = space.m
     parts, s = [], np.zeros((m, m))
     for b in range(1, cap + 1):
-        child = rng.spawn(1)[0]
+        child = rng.spawn1()
         t = draws.dpp(child)
         parts.append(t)
         phi, w = _weights_phi(space, t)
@@ -422,9 +471,9 @@ def _repeated_fixed(space, draws, rng, n):
     full, r = divmod(n, m)
     parts = []
     for _ in range(full):
-        parts.append(draws.dpp(rng.spawn(1)[0]))
+        parts.append(draws.dpp(rng.spawn1()))
     if r:
-        child = rng.spawn(1)[0]
+        child = rng.spawn1()
         t = draws.dpp(child)
         parts.append(t[np.sort(child.choice(m, size=r, replace=False))])
     return np.concatenate(parts), dict(n_batches=full + (r > 0), n_redraws=0, status=0,

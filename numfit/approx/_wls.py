@@ -12,7 +12,7 @@ from .._validation import check_int
 from .._workers import MapWrapper
 from . import _gpu as G
 from . import _kernels as K
-from ._sample import WeightedSample, n_iid, sample_points
+from ._sample import WeightedSample, draw_sample, n_iid
 from ._space import check_space
 
 __all__ = ["wls", "WLSResult", "PolynomialExpansion", "best_approximation", "quadrature"]
@@ -324,7 +324,9 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
     method, n, delta, rng
         As in :func:`sample_points`; default "repeated_dpp" (DPP batches until stable).
     vectorized : bool or None
-        None probes f on the first two points as a batch (counted in ``n_evals``).
+        None probes f on the first two points as a batch (counted in ``n_evals``); an
+        exception from that probe is read as "f is not vectorised", and f is then called
+        per point, where an exception propagates with the point named.
     workers : None, int or map-like callable
         Parallel per-point evaluation when f is not vectorised (SciPy convention).
     sample : WeightedSample, optional
@@ -337,7 +339,14 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
         the expansion's results are CuPy arrays (see :doc:`/gpu`). The sampling itself
         always runs on the CPU.
     **sampling_options
-        ``eta``, ``max_redraws``, ``max_batches``, ``max_proposals``, ``dpp_sampler``.
+        ``eta``, ``max_redraws``, ``max_batches``, ``max_proposals``, ``dpp_sampler``,
+        ``max_points`` (the largest design :func:`sample_points` may draw).
+
+    Notes
+    -----
+    Nothing is left half-updated when f raises (or Ctrl-C arrives): a ``sample`` passed in
+    is untouched, and a ``numpy.random.Generator`` passed as ``rng`` is restored to its state
+    at the call, so a retry draws the same design.
 
     Returns
     -------
@@ -357,12 +366,23 @@ def wls(f, space, method="repeated_dpp", n=None, delta=0.5, rng=None, *, vectori
     if vectorized is False:
         mapper.check_picklable(f)
     if sample is None:
-        sample = sample_points(space, n=n, method=method, delta=delta, rng=rng,
-                               **sampling_options)
-    elif not isinstance(sample, WeightedSample):
+        sample, children, state = draw_sample(space, n=n, method=method, delta=delta, rng=rng,
+                                              **sampling_options)
+        try:
+            out = _fit(ev, f, space, sample, vectorized)
+        except BaseException:
+            children.rng.bit_generator.state = state     # a retry draws the same design
+            raise
+        children.commit()
+        return out
+    if not isinstance(sample, WeightedSample):
         raise TypeError(f"`sample` must be a WeightedSample; got {type(sample).__name__}")
-    elif sample.space != space:
+    if sample.space != space:
         raise ValueError("`sample` was drawn for a different space")
+    return _fit(ev, f, space, sample, vectorized)
+
+
+def _fit(ev, f, space, sample, vectorized):
     if is_cupy(sample.points) or is_cupy(sample.weights):  # pragma: no cover - needs CuPy
         return _wls_xp(array_namespace(sample.points, sample.weights), f, space, sample,
                        vectorized)

@@ -2,7 +2,7 @@
 
 Vitenti, de Simoni, Penna-Lima, Barroso, *AutoKnots: Adaptive Knot Allocation for Spline
 Interpolation*, Astronomy and Computing (2025), arXiv:2412.13423. Implemented from the paper
-and the numfit specification (clean room).
+(clean room: NumCosmo, the authors' implementation, is GPL and was not consulted).
 """
 import math
 import sys
