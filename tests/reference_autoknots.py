@@ -43,7 +43,7 @@ def ref_interval_integrals(t, c):
 
 
 def ref_round_tests(t, c, y, F, idx, tm, ym, Fm, rtol, atol, mode, norm, simpson):
-    """K5: pass flags, one interval at a time, straight from the spec's formulas."""
+    """K5: pass flags, one interval at a time, straight from the paper's formulas (Vitenti et al. 2025, section 2)."""
     from scipy.interpolate import PPoly
     p = PPoly(c, t)
     out = []

@@ -1,4 +1,4 @@
-"""Bad input (specs/autoknots.md 8): one test each, clear messages naming the argument."""
+"""Bad input (docs/autoknots.md, errors): one test each, clear messages naming the argument."""
 import math
 import warnings
 

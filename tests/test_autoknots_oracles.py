@@ -1,4 +1,5 @@
-"""The test oracles of specs/autoknots.md section 6 (numbers marked there)."""
+"""Oracles of AutoKnots: the knot counts of Vitenti et al. (2025) and numfit's reference values
+(independent re-implementation), as listed in docs/results/autoknots.md."""
 import warnings
 
 import numpy as np
@@ -64,7 +65,7 @@ def test_line(mode):
 
 
 # ------------------------------------------------------------------------ 2. damped sine
-COUNTS = {  # spec 6.2 (rtol 1e-4 / 1e-6 / 1e-8)
+COUNTS = {  # reference counts (rtol 1e-4 / 1e-6 / 1e-8)
     ("linear", "sigma"): (53, 167, 443), ("log", None): (51, 141, 435),
     ("asinh", None): (49, 137, 421), ("linear", "closure"): (55, 141, 441),
     ("log", "closure"): (56, 148, 444), ("asinh", "closure"): (53, 143, 433),
@@ -87,7 +88,7 @@ def test_damped_sine_all_modes(knots, refine, use_kernels):
             expected = COUNTS[knots, refine][k]
             assert s.verify_failed == 0 and s.verify_evals == (0 if refine == "sigma" else 4)
             if refine == "sigma" or s.slow_reopened == 0:
-                assert n == expected          # the spec's counts (plus the verification's)
+                assert n == expected          # the reference counts (plus the verification's)
             else:                             # passes that fell too little were re-tested
                 assert expected < n <= 1.1 * expected
         assert_invariants(s)
@@ -95,16 +96,16 @@ def test_damped_sine_all_modes(knots, refine, use_kernels):
 
 def test_damped_sine_largest_ratio():
     s = nf.autoknots(damped, 0.1, 5.0, rtol=1e-8, knots="asinh", refine=None)
-    assert 0.4 < error_ratio(s, damped) < 0.5      # spec: 0.45
+    assert 0.4 < error_ratio(s, damped) < 0.5      # reference: 0.45
 
 
 # ------------------------------------------------------------------------ 3. hidden pair
 def test_hidden_pair_closure():
     s = nf.autoknots(hidden_pair, 0.0, 1.0, rtol=1e-8, atol=1e-8)
     assert s.converged
-    assert error_ratio(s, hidden_pair) < 0.2                       # spec 0.09
+    assert error_ratio(s, hidden_pair) < 0.2                       # reference 0.09
     assert s.closure_rounds >= 2 and s.closure_failed >= 2
-    # spec: 70 flagged, 4 failed, 1411 knots; the re-tests of slowly falling passes (5)
+    # reference: 70 flagged, 4 failed, 1411 knots; the re-tests of slowly falling passes (5)
     # add 3% and a third closure round
     assert s.slow_reopened >= 1 and s.closure_failed >= 4
     assert 1411 < len(s.knots) - s.verify_evals <= 1.05 * 1411

@@ -1,4 +1,4 @@
-"""Invariants (spec 2.6, 6.8) under hypothesis, and equivalence of evaluation modes."""
+"""Invariants of the AutoKnots tables under hypothesis, and equivalence of evaluation modes."""
 import math
 import pickle
 from concurrent.futures import ThreadPoolExecutor

@@ -1,4 +1,4 @@
-"""Bad input for PolynomialSpace, sample_points and wls (specs/wls.md §8)."""
+"""Bad input for PolynomialSpace, sample_points and wls (clear messages naming the argument)."""
 import math
 
 import numpy as np

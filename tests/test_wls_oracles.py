@@ -1,4 +1,5 @@
-"""Oracles of specs/wls.md §6 (1-D Legendre, Runge's function) and §6.16 invariants.
+"""Oracles of WLS (Nouy & Michel, arXiv:2312.14057; docs/wls.md): 1-D Legendre, Runge's
+function, and invariants.
 
 Monte-Carlo tests use fixed seeds and tolerances of about 4 standard errors (binomial for
 probabilities), so a correct implementation fails with probability ~1e-4 per assertion only
@@ -133,7 +134,7 @@ def test_dpp_marginal_is_optimal_density(kind):
     rng = np.random.default_rng(0)
     one = X[np.arange(len(X)), rng.integers(0, 10, len(X)), 0]
     assert stats.kstest(one, lambda t: R.mixture_cdf_ref("legendre", 10, t)).pvalue > 1e-3
-    # spec measured 0.1434, 0.3326, 0.5000, 0.6682, 0.8584 (3000 DPPs)
+    # reference (independent Monte Carlo) 0.1434, 0.3326, 0.5000, 0.6682, 0.8584 (3000 DPPs)
     emp = [np.mean(one <= t) for t in (-0.9, -0.5, 0.0, 0.5, 0.9)]
     exact = [0.1418, 0.3323, 0.5, 0.6677, 0.8582]
     assert all(abs(e - p) < 4 * math.sqrt(p * (1 - p) / len(one)) for e, p in zip(emp, exact))
@@ -191,7 +192,7 @@ def test_expected_gram_is_identity(method, n):
 
 def test_volume_sampling_is_unbiased():
     # m = 5, n = 8: mean coef (0.2739, -0.0007, -0.2108, -0.0003, 0.1421) +- 0.0012 in the
-    # spec; measured here (0.2742, -0.0005, -0.2099, 0.0001, 0.1424)
+    # reference; measured here (0.2742, -0.0005, -0.2099, 0.0001, 0.1424)
     V = legendre(5)
     a_star, _ = best_approximation(runge, V)
     runs = 20_000
@@ -209,7 +210,7 @@ def test_volume_sampling_is_unbiased():
 
 # -- 10, 11. single DPP --------------------------------------------------------------------
 def test_single_dpp_error_ratio_is_m_plus_one():
-    # E||f - I_x f||^2 / e_m^2 = m + 1 for every f; spec 2e4 runs: 11.05 (median 4.43)
+    # E||f - I_x f||^2 / e_m^2 = m + 1 for every f; reference 2e4 runs: 11.05 (median 4.43)
     m = 10
     V = legendre(m)
     a_star, em2 = runge_best(m)
@@ -269,7 +270,7 @@ def test_samples_to_stability_repeated_dpp_vs_iid():
 
 
 def test_error_ratio_at_two_m():
-    # spec (m = 10, n = 2m), mean (median): iid 5.6e4 (3.6), volume 2.74 (1.94),
+    # reference (m = 10, n = 2m), mean (median): iid 5.6e4 (3.6), volume 2.74 (1.94),
     # repeated_dpp 1.86 (1.48)
     m = 10
     V = legendre(m)
