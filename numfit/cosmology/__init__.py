@@ -3,12 +3,14 @@
 Background distances and growth (:class:`Cosmology`), halo lensing profiles with
 physical parameters (:class:`NFWProfile`, :class:`HernquistProfile`, :class:`EinastoProfile`
 and the generic :func:`project_profile`), the Eisenstein–Hu linear power spectrum with
-σ(R) (:class:`LinearPower`), and the closed-form dimensionless NFW/Hernquist projections.
+σ(R) (:class:`LinearPower`), any tabulated or callable P(k, z)
+with σ(R, z), σ(M, z) and d ln σ/d ln R (:class:`PowerSpectrum`), and the closed-form dimensionless NFW/Hernquist projections.
 Units: Mpc, Gyr, M_sun, km/s/Mpc, k in 1/Mpc (no factors of h).
 """
 from .._errors import CosmologyError, RedshiftRangeError
 from ._background import Cosmology
 from ._power import LinearPower, eisenstein_hu, eisenstein_hu_nowiggle
+from ._spectrum import KRangeWarning, PowerSpectrum
 from ._profiles import (
     EinastoProfile,
     HaloProfile,
@@ -33,6 +35,8 @@ __all__ = [
     "CosmologyError",
     "RedshiftRangeError",
     "LinearPower",
+    "PowerSpectrum",
+    "KRangeWarning",
     "eisenstein_hu",
     "eisenstein_hu_nowiggle",
     "HaloProfile",

@@ -725,6 +725,41 @@ class LinearPower(SaveMixin):
             return float(out)
         return np.asarray(out, dtype=np.float64)
 
+    def power_spectrum(self, *, k_range=None, rtol=None, R_range=None, window="tophat"):
+        """This spectrum as a :class:`~numfit.cosmology.PowerSpectrum` source.
+
+        ``P(k) = power(k)`` at z = 0 is tabulated by AutoKnots on ``k_range`` and the
+        PowerSpectrum's tables (σ, ``d ln σ / d ln R``, either window) are built from it;
+        redshifts enter through this object's cosmology (``σ(R, z) = σ(R) D(z)``).
+
+        Parameters
+        ----------
+        k_range : (float, float), optional
+            Default ``(kmin, kmax)`` of this object.
+        rtol : float, optional
+            Default this object's ``rtol`` (at least 1e-10).
+        R_range : (float, float), optional
+            Default ``(Rmin, Rmax)`` of this object.
+        window : {"tophat", "gaussian"}, optional
+
+        Returns
+        -------
+        PowerSpectrum
+
+        Examples
+        --------
+        >>> from numfit.cosmology import LinearPower
+        >>> lp = LinearPower(rtol=1e-6)
+        >>> ps = lp.power_spectrum(R_range=(1.0, 50.0))
+        >>> bool(abs(ps.sigma(8 / 0.7) / lp.sigma(8 / 0.7, exact=True) - 1) < 1e-6)
+        True
+        """
+        from ._spectrum import PowerSpectrum
+        return PowerSpectrum(self, k_range=k_range or (self._kmin, self._kmax),
+                             rtol=max(self._rtol, 1e-10) if rtol is None else rtol,
+                             R_range=R_range or (self._Rmin, self._Rmax), window=window,
+                             cosmology=self._cosmo)
+
     def lagrangian_radius(self, M):
         """``R(M) = (3 M / (4 π ρ̄_m0))^(1/3)`` [Mpc] for masses ``M`` [M_sun].
 
