@@ -1,5 +1,4 @@
-"""SOR / SSOR-CG kernels and front ends against the pure SciPy reference (specs/sor.md 2, 3, 7.2,
-7.4)."""
+"""SOR / SSOR-CG kernels and front ends against the pure SciPy reference (docs/sor.md)."""
 import pickle
 
 import numpy as np

@@ -404,3 +404,181 @@ def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, 
     out[2] = 0.0
     out[3] = state[3]
     return st
+
+
+# ---------------------------------------------------------------- SSOR-PCG, Eisenstat form
+# (Eisenstat, SIAM J. Sci. Stat. Comput. 2(1), 1981; the derivation is in ``_sor.pyx`` and
+# docs/sor.md)
+@_jit
+def _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta, order):
+    """ph = zh + beta ph, t = Uh^{-1} ph ("fb"; "bf": Lh); returns t'(2U + D)t = p'Ap."""
+    n = rh.shape[0]
+    cz = (2.0 - omega) / omega
+    tat = 0.0
+    for ii in range(n):
+        if order == 0:
+            i = n - 1 - ii
+            d = diag_pos[i]
+            lo, hi, step = indptr[i + 1] - 1, d, -1       # nearest column (i + 1) last
+        else:
+            i = ii
+            d = diag_pos[i]
+            lo, hi, step = indptr[i], d, 1
+        di = data[d]
+        phi = cz * di * rh[i] + beta * ph[i]
+        ph[i] = phi
+        acc = phi
+        s = 0.0
+        for p in range(lo, hi, step):
+            a = data[p]
+            tj = t[indices[p]]
+            acc -= a * tj
+            s += a * tj
+        ti = acc * (omega / di)
+        t[i] = ti
+        tat += ti * (2.0 * s + di * ti)
+    return tat
+
+
+@_jit
+def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, omega, alpha,
+                order):
+    """u = Lh^{-1}(ph + K t) ("fb"; "bf": Uh); per row x += alpha t, rh -= alpha (t + u),
+    r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
+    n = rh.shape[0]
+    cz = (2.0 - omega) / omega
+    kf = 1.0 - 2.0 / omega
+    iw = 1.0 / omega
+    rr = 0.0
+    rz = 0.0
+    for ii in range(n):
+        if order == 0:
+            i = ii
+            d = diag_pos[i]
+            lo, hi, step = indptr[i], d, 1
+        else:
+            i = n - 1 - ii
+            d = diag_pos[i]
+            lo, hi, step = indptr[i + 1] - 1, d, -1       # nearest column (i + 1) last
+        di = data[d]
+        ti = t[i]
+        acc = ph[i] + kf * di * ti
+        sr = 0.0
+        for p in range(lo, hi, step):
+            j = indices[p]
+            a = data[p]
+            acc -= a * u[j]
+            sr += a * rh[j]
+        c = omega / di
+        ui = acc * c
+        u[i] = ui
+        x[i] += alpha * ti
+        rhi = rh[i] - alpha * (ti + ui)
+        rh[i] = rhi
+        ri = sr + rhi * (di * iw)
+        rr += ri * ri
+        rz += cz * di * rhi * rhi
+    return rr, rz
+
+
+@_jit
+def _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, order):
+    """rh = Lh^{-1} r ("fb"; "bf": Uh), ph = 0; returns rh' N^{-1} rh."""
+    n = r.shape[0]
+    cz = (2.0 - omega) / omega
+    rz = 0.0
+    for ii in range(n):
+        if order == 0:
+            i = ii
+            d = diag_pos[i]
+            lo, hi = indptr[i], d
+        else:
+            i = n - 1 - ii
+            d = diag_pos[i]
+            lo, hi = d + 1, indptr[i + 1]
+        acc = r[i]
+        for p in range(lo, hi):
+            acc -= data[p] * rh[indices[p]]
+        v = acc * (omega * inv_diag[i])
+        rh[i] = v
+        ph[i] = 0.0
+        rz += cz * data[d] * v * v
+    return rz
+
+
+@_jit
+def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u, omega,
+                    order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
+    """Resumable SSOR-PCG in Eisenstat's form (see ``_sor.pyx``): the iterates of
+    :func:`ssor_cg_run` up to rounding; state[7] is the pending beta."""
+    n = b.shape[0]
+    keep = hist.shape[0] > 0
+    if state[6] == 0.0:
+        k = 0
+        rn = residual(indptr, indices, data, b, x, r)
+        ref = rn if norm_code == 0 else _norm2(b)
+        state[3] = ref
+        thresh = max(rtol * ref, atol)
+        state[4] = thresh
+        if keep:
+            hist[0 - h0] = rn
+        rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, order)
+        beta = 0.0
+        state[6] = 1.0
+    else:
+        k = int(state[0])
+        rn = state[1]
+        rz = state[2]
+        thresh = state[4]
+        beta = state[7]
+    while True:
+        if k >= kstop or rn < pause:
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            state[7] = beta
+            return -1
+        if rn <= thresh:
+            rt = residual(indptr, indices, data, b, x, r)
+            if rt <= thresh:
+                state[0] = k
+                state[1] = rn
+                state[5] = rt
+                return 0
+            rn = rt
+            rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega,
+                              order)
+            beta = 0.0
+        if not math.isfinite(rn):
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
+            return 2
+        if k >= maxiter:
+            state[0] = k
+            state[1] = rn
+            state[5] = residual(indptr, indices, data, b, x, r)
+            return 1
+        if not (rz > 0.0):
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
+            return 2
+        pap = _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta,
+                         order)
+        if not (pap > 0.0):
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            state[5] = rn
+            state[7] = 0.0
+            return 2
+        alpha = rz / pap
+        rr, rz_new = _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u,
+                                 omega, alpha, order)
+        rn = math.sqrt(rr)
+        k += 1
+        if keep:
+            hist[k - h0] = rn
+        beta = rz_new / rz
+        rz = rz_new

@@ -595,3 +595,255 @@ cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const doubl
     out[2] = 0
     out[3] = state[3]
     return st
+
+
+# ------------------------------------------------------------------ SSOR-PCG, Eisenstat form
+# Eisenstat, "Efficient implementation of a class of preconditioned conjugate gradient
+# methods", SIAM J. Sci. Stat. Comput. 2(1), 1981; numfit's SOR guide, docs/sor.md.
+# With Dt = D/w, Lh = Dt + L, Uh = Dt + U ("fb"; "bf" swaps L and U):
+# M = Lh Dt^{-1} Uh / (2 - w), A = Lh + Uh + K with K = (1 - 2/w) D. PCG on A with M equals PCG
+# on Ah = Lh^{-1} A Uh^{-1} with the diagonal preconditioner N^{-1} = (2 - w)/w D, where
+# rh = Lh^{-1} r, p = Uh^{-1} ph, z = Uh^{-1} zh, and r'z = rh'zh, p'Ap = ph'Ah ph: the same
+# alpha, beta and iterates x in exact arithmetic. Ah ph = t + Lh^{-1}(ph + K t), t = Uh^{-1} ph
+# (= p): one solve with each triangle per iteration instead of two solves and a product.
+# x is kept in the original variables (x += alpha t), and the residual r = Lh rh that the
+# stopping test needs is formed row by row in the second solve from the rows of rh already
+# updated; p'Ap = t'(2U + D)t (A symmetric) is known after the first solve, so the updates of
+# x and rh, ||r|| and the new r'z all ride along the second solve: per iteration one pass
+# over each triangle (two gathers in the second) instead of two solves and a product.
+
+cdef inline double _eis_first(const itype[::1] indptr, const itype[::1] indices,
+                              const double[::1] data, const itype[::1] diag_pos,
+                              const double[::1] inv_diag, const double[::1] rh,
+                              double[::1] ph, double[::1] t, double omega, double beta,
+                              int order) noexcept nogil:
+    """ph = zh + beta ph, t = Uh^{-1} ph ("fb"; "bf": Lh); returns t'(2U + D)t = p'Ap.
+
+    The solve accumulates ``ph_i - sum a_ij t_j`` from ``ph_i``, the nearest column last, and
+    the sum ``U t`` in a second accumulator, so that the chain from one row to the next is a
+    load, a multiply-subtract and one multiplication."""
+    cdef isize n = rh.shape[0], i, p, d
+    cdef double s, acc, a, tj, ti, di, phi, tat = 0.0
+    cdef double cz = (2.0 - omega) / omega
+    if order == 0:
+        for i in range(n - 1, -1, -1):
+            d = diag_pos[i]
+            di = data[d]
+            phi = cz * di * rh[i] + beta * ph[i]
+            ph[i] = phi
+            acc = phi
+            s = 0.0
+            for p in range(indptr[i + 1] - 1, d, -1):       # nearest column (i + 1) last
+                a = data[p]
+                tj = t[indices[p]]
+                acc -= a * tj
+                s += a * tj
+            ti = acc * (omega / di)
+            t[i] = ti
+            tat += ti * (2.0 * s + di * ti)
+    else:
+        for i in range(n):
+            d = diag_pos[i]
+            di = data[d]
+            phi = cz * di * rh[i] + beta * ph[i]
+            ph[i] = phi
+            acc = phi
+            s = 0.0
+            for p in range(indptr[i], d):
+                a = data[p]
+                tj = t[indices[p]]
+                acc -= a * tj
+                s += a * tj
+            ti = acc * (omega / di)
+            t[i] = ti
+            tat += ti * (2.0 * s + di * ti)
+    return tat
+
+
+cdef inline void _eis_second(const itype[::1] indptr, const itype[::1] indices,
+                             const double[::1] data, const itype[::1] diag_pos,
+                             const double[::1] inv_diag, double[::1] x, double[::1] rh,
+                             const double[::1] ph, const double[::1] t, double[::1] u,
+                             double omega, double alpha, int order,
+                             double* out) noexcept nogil:
+    """u = Lh^{-1}(ph + K t) ("fb"; "bf": Uh) and, per row, x += alpha t,
+    rh -= alpha (t + u) and r = Lh rh (the residual in the original variables, from the rows
+    of rh already updated); out[0] = ||r||^2, out[1] = rh' N^{-1} rh."""
+    cdef isize n = rh.shape[0], i, ii, p, d, lo, hi, j
+    cdef double acc, sr, a, ti, ui, di, ri, rhi, c, rr = 0.0, rz = 0.0
+    cdef double cz = (2.0 - omega) / omega, kf = 1.0 - 2.0 / omega, iw = 1.0 / omega
+    for ii in range(n):
+        if order == 0:
+            i = ii
+            d = diag_pos[i]
+            lo = indptr[i]
+            hi = d
+        else:
+            i = n - 1 - ii
+            d = diag_pos[i]
+            lo = d + 1
+            hi = indptr[i + 1]
+        di = data[d]
+        ti = t[i]
+        acc = ph[i] + kf * di * ti
+        sr = 0.0
+        if order == 0:
+            for p in range(lo, hi):
+                j = indices[p]
+                a = data[p]
+                acc -= a * u[j]
+                sr += a * rh[j]
+        else:
+            for p in range(hi - 1, lo - 1, -1):     # nearest column (i + 1) last
+                j = indices[p]
+                a = data[p]
+                acc -= a * u[j]
+                sr += a * rh[j]
+        c = omega / di
+        ui = acc * c
+        u[i] = ui
+        x[i] += alpha * ti
+        rhi = rh[i] - alpha * (ti + ui)
+        rh[i] = rhi
+        ri = sr + rhi * (di * iw)
+        rr += ri * ri
+        rz += cz * di * rhi * rhi
+    out[0] = rr
+    out[1] = rz
+
+
+cdef inline double _eis_restart(const itype[::1] indptr, const itype[::1] indices,
+                                const double[::1] data, const itype[::1] diag_pos,
+                                const double[::1] inv_diag, const double[::1] r,
+                                double[::1] rh, double[::1] ph, double omega,
+                                int order) noexcept nogil:
+    """rh = Lh^{-1} r ("fb"; "bf": Uh), ph = 0; returns rh' N^{-1} rh."""
+    cdef isize n = r.shape[0], i, ii, p, d, lo, hi
+    cdef double acc, v, rz = 0.0, cz = (2.0 - omega) / omega
+    for ii in range(n):
+        if order == 0:
+            i = ii
+            d = diag_pos[i]
+            lo = indptr[i]
+            hi = d
+        else:
+            i = n - 1 - ii
+            d = diag_pos[i]
+            lo = d + 1
+            hi = indptr[i + 1]
+        acc = r[i]
+        for p in range(lo, hi):
+            acc -= data[p] * rh[indices[p]]
+        v = acc * (omega * inv_diag[i])
+        rh[i] = v
+        ph[i] = 0.0
+        rz += cz * data[d] * v * v
+    return rz
+
+
+cdef int _ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
+                          const double[::1] data, const itype[::1] diag_pos,
+                          const double[::1] inv_diag, const double[::1] b, double[::1] x,
+                          double[::1] r, double[::1] rh, double[::1] ph, double[::1] t,
+                          double[::1] u, double omega, int order, int norm_code, double rtol,
+                          double atol, isize maxiter, isize kstop, double pause,
+                          double[::1] hist, isize h0, double* state) noexcept nogil:
+    """Body of :func:`ssor_cg_eis_run` (``state``: a pointer to its 8 slots)."""
+    cdef isize n = b.shape[0], i, k
+    cdef bint keep = hist.shape[0] > 0
+    cdef double rn, ref, thresh, rz, pap, alpha, beta, rt
+    cdef double acc[2]
+    if state[6] == 0.0:
+        k = 0
+        rn = residual(indptr, indices, data, b, x, r)
+        ref = rn if norm_code == 0 else _norm2(b)
+        state[3] = ref
+        thresh = rtol * ref
+        if atol > thresh:
+            thresh = atol
+        state[4] = thresh
+        if keep:
+            hist[0 - h0] = rn
+        rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, order)
+        beta = 0.0
+        state[6] = 1.0
+    else:
+        k = <isize>state[0]
+        rn = state[1]
+        rz = state[2]
+        thresh = state[4]
+        beta = state[7]
+    while True:
+        if k >= kstop or rn < pause:
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            state[7] = beta
+            return -1
+        if rn <= thresh:
+            rt = residual(indptr, indices, data, b, x, r)
+            if rt <= thresh:
+                state[0] = k
+                state[1] = rn
+                state[5] = rt
+                return 0
+            # recurrence passed, true residual did not: continue from the true residual
+            rn = rt
+            rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega,
+                              order)
+            beta = 0.0
+        if not isfinite(rn):
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
+            return 2
+        if k >= maxiter:
+            state[0] = k
+            state[1] = rn
+            state[5] = residual(indptr, indices, data, b, x, r)
+            return 1
+        if not (rz > 0.0):
+            state[0] = k
+            state[1] = rn
+            state[5] = rn
+            return 2
+        pap = _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta,
+                         order)
+        if not (pap > 0.0):
+            state[0] = k
+            state[1] = rn
+            state[2] = rz
+            state[5] = rn
+            state[7] = 0.0
+            return 2
+        alpha = rz / pap
+        _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, omega, alpha,
+                    order, acc)
+        rn = sqrt(acc[0])
+        k += 1
+        if keep:
+            hist[k - h0] = rn
+        beta = acc[1] / rz
+        rz = acc[1]
+
+
+cpdef int ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
+                          const double[::1] data, const itype[::1] diag_pos,
+                          const double[::1] inv_diag, const double[::1] b, double[::1] x,
+                          double[::1] r, double[::1] rh, double[::1] ph, double[::1] t,
+                          double[::1] u, double omega, int order, int norm_code, double rtol,
+                          double atol, isize maxiter, isize kstop, double pause,
+                          double[::1] hist, isize h0, double[::1] state) noexcept nogil:
+    """Resumable SSOR-PCG in Eisenstat's form (Eisenstat, SIAM J. Sci. Stat. Comput. 2, 1981):
+    the iterates of :func:`ssor_cg_run` up to rounding at about half the sparse work per
+    iteration (one solve with each triangle; A must be symmetric).
+
+    Same arguments, statuses and ``state`` slots as :func:`ssor_cg_run`, plus [7] the pending
+    beta. x (the iterate), rh (the transformed recurrence residual, (D/w + L)^{-1} r for
+    "fb", (D/w + U)^{-1} r for "bf") and ph (the transformed direction) carry the solve
+    between calls; r receives the true residuals (b - A x, when one is computed), t (the last
+    direction p) and u are scratch. The recurrence residual ||r_k|| is ||(D/w + L) rh_k||.
+    """
+    return _ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u,
+                            omega, order, norm_code, rtol, atol, maxiter, kstop, pause, hist,
+                            h0, &state[0])

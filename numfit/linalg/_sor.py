@@ -526,21 +526,38 @@ class _Stagnation:
 
 
 def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
-                      return_history=False, K=None, callback=None):
+                      return_history=False, K=None, callback=None, eisenstat=True):
     """SSOR-PCG on validated input (x is overwritten): the resumable compiled kernel in pieces
-    of a few milliseconds, the stagnation test between them (same iterates as one call)."""
-    if callback is not None:
+    of a few milliseconds, the stagnation test between them (same iterates as one call).
+
+    ``eisenstat``: the kernel of Eisenstat's form (``ssor_cg_eis_run``, one pass over each
+    triangle per iteration) instead of the plain one (two triangular solves and a product);
+    same iterates up to rounding. With a ``callback`` the Eisenstat kernel runs one iteration
+    per call and the callback is called between calls; the plain form then runs its Python
+    loop (:func:`_ssor_cg_python`)."""
+    if callback is not None and not eisenstat:
         return _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
                                callback, return_history)
     t0 = time.perf_counter()
     K = _kernels.kernels if K is None else K
     n = P.n
-    r, z, p, q, w = (np.empty(n) for _ in range(5))
+    w = np.empty(n)
+    if eisenstat:
+        work = tuple(np.zeros(n) for _ in range(5))        # r, rh, ph, t, u
+        kernel = K.ssor_cg_eis_run
+        step = _chunks.pieces(P.nnz + 14 * n)
+    else:
+        work = tuple(np.empty(n) for _ in range(4))        # r, z, p, q
+        kernel = K.ssor_cg_run
+        step = _chunks.pieces(2 * P.nnz + 10 * n)
+    if callback is not None:
+        step = 1
+        current_x = x.view()
+        current_x.flags.writeable = False
     state = np.zeros(8)
-    step = _chunks.pieces(2 * P.nnz + 10 * n)
     stag = _Stagnation(float(np.linalg.norm(b)), P.norm_inf(), float(np.linalg.norm(x)))
     parts = []
-    k, status, restart = 0, None, False
+    k, status, restart, final = 0, None, False, None
     while status is None:
         if restart:
             # restart PCG from b - A x: with the threshold at the updated residual (below the
@@ -551,9 +568,9 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
             kstop = k + step if stag.next_check is None else min(k + step, stag.next_check)
             pause = stag.gate if stag.next_check is None else -1.0
         hist = np.empty(max(min(kstop, maxiter) - k, 0) + 1) if return_history else _NO_HIST
-        st = K.ssor_cg_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, r, z,
-                           p, q, omega, order_code, norm_code, rtol, atol, maxiter, kstop,
-                           pause, hist, k, state)
+        k_before = k
+        st = kernel(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, *work, omega,
+                    order_code, norm_code, rtol, atol, maxiter, kstop, pause, hist, k, state)
         if restart:
             state[4], restart = thresh, False
         end = int(state[0])
@@ -567,7 +584,11 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
                     if np.all(np.isfinite(x)) else math.nan
                 if stag.breakdown_is_stagnation(k, state[1], rt, x):
                     status = 4
-        elif stag.due(k, state[1]):
+        elif (callback is not None and k > k_before
+              and callback(Result(nit=k, x=current_x, residual=float(state[1])))):
+            rt = K.residual(P.indptr, P.indices, P.data, b, x, w)
+            status, final = (0 if rt <= state[4] else 3), rt
+        if status is None and stag.due(k, state[1]):
             rt = K.residual(P.indptr, P.indices, P.data, b, x, w)
             if stag.check(k, state[1], rt, x):
                 if stag.restart(k):
@@ -579,7 +600,8 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
         x[:] = stag.best_x
         msg = stag.message(state[4], float(np.linalg.norm(x)))
         return _finish(_CG_MESSAGES, x, 4, k, stag.best, state[3], omega, 0, h, t0, msg)
-    return _finish(_CG_MESSAGES, x, status, k, state[5], state[3], omega, 0, h, t0)
+    return _finish(_CG_MESSAGES, x, status, k, state[5] if final is None else final,
+                   state[3], omega, 0, h, t0)
 
 
 def _pcg_loop(x, r, rn, thresh, maxiter, precond, matvec, residual, dot, norm, current_x,
@@ -697,7 +719,7 @@ def _ssor_cg_python(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter, 
 
 def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", order="fb",
             atol=0.0, check_symmetry=True, callback=None, return_history=False,
-            ordering="natural"):
+            ordering="natural", eisenstat="auto"):
     """Solve SPD ``A x = b`` by conjugate gradients preconditioned with SSOR(omega).
 
     ``M = (D + omega L) D^{-1} (D + omega U) / (omega (2 - omega))`` (``order="fb"``;
@@ -743,6 +765,17 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         i.e. the natural-order SSOR preconditioner of the renumbered system ``P A P^T``
         (symmetric positive definite for SPD ``A``); see :func:`sor` for the ordering, CuPy
         inputs and the extra result keys. Iteration counts differ from ``"natural"``.
+    eisenstat : {"auto", True, False}
+        Run PCG in Eisenstat's form (Eisenstat, *Efficient implementation of a class of
+        preconditioned conjugate gradient methods*, SIAM J. Sci. Stat. Comput. 2(1), 1981):
+        CG on ``(D/w + L)^{-1} A (D/w + U)^{-1}`` with a diagonal preconditioner, which costs
+        one pass over each triangle of ``A`` per iteration instead of two triangular solves
+        and a product, with the same iterates up to rounding (docs/sor.md, "Eisenstat's
+        trick"). ``"auto"`` (default): Eisenstat's form for ``ordering="natural"``, the plain
+        form for ``"multicolor"`` (not implemented there). ``True``: Eisenstat's form
+        (``ordering="multicolor"`` is then an error). ``False``: the plain form (two
+        triangular solves and a product per iteration), kept as the reference. The form
+        relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``).
 
     Returns
     -------
@@ -766,7 +799,12 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     >>> rc.converged, bool(np.allclose(rc.x, r.x, atol=1e-6))
     (True, True)
     """
+    eisenstat = check_option("eisenstat", eisenstat, ("auto", True, False))
     if _ordering(ordering, A, b, x0):
+        if eisenstat is True:
+            raise ValueError("`eisenstat=True` needs ordering='natural': Eisenstat's form is "
+                             "not implemented for ordering='multicolor' (use "
+                             "eisenstat='auto' or False there)")
         from . import _multicolor
         return _multicolor.ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol,
                                    check_symmetry, callback, return_history)
@@ -777,7 +815,8 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     _check_symmetric(P, check_symmetry)
     oc = 0 if order == "fb" else 1
     return _ssor_cg_prepared(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
-                             bool(return_history), callback=callback)
+                             bool(return_history), callback=callback,
+                             eisenstat=eisenstat is not False)
 
 
 def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=True,
