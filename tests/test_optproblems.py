@@ -5,12 +5,14 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, spsolve
 
 from numfit.optimize.problems import (
+    HS_EXTRA,
     HS_NAMES,
     LOGISTIC_PRESETS,
     hock_schittkowski,
     load_libsvm_logistic,
     logistic_regression,
     poisson_control,
+    semilinear_control,
 )
 
 
@@ -165,3 +167,26 @@ def test_load_libsvm(tmp_path):
     (tmp_path / "bad").write_text("1 1:0.5\n1 2:0.3\n")
     with pytest.raises(ValueError, match="two distinct labels"):
         load_libsvm_logistic(str(tmp_path / "bad"))
+
+
+def test_hs61_extra_problem():
+    p = hock_schittkowski("hs61")
+    assert p.name == "HS61" and "HS61" not in HS_NAMES and "HS61" in HS_EXTRA
+    rng = np.random.default_rng(61)
+    _fd_check(p, p.x0 + 0.5 * rng.standard_normal(3), rng.standard_normal(2))
+    assert np.linalg.matrix_rank(p.jac(p.x0)) == 1           # rank-deficient start
+    lam = np.linalg.lstsq(p.jac(p.x_star).T, -p.grad(p.x_star), rcond=None)[0]
+    assert p.kkt(p.x_star, lam) <= 1e-6
+    assert p.fun(p.x_star) == pytest.approx(p.f_star, abs=1e-6)
+
+
+@pytest.mark.parametrize("N", [1, 3, 5])
+def test_semilinear_control_derivatives(N):
+    p = semilinear_control(N)
+    rng = np.random.default_rng(N)
+    _fd_check(p, rng.standard_normal(p.n), rng.standard_normal(p.m))
+    assert sp.issparse(p.jac(p.x0)) and sp.issparse(p.hess_lagrangian(p.x0, p.lambda0))
+    # A is the 5-point negative Laplacian: A @ ones = boundary terms / h^2 only
+    A, h = p.data["A"], p.data["h"]
+    assert A.shape == (N * N, N * N) and A[0, 0] == pytest.approx(4 / h ** 2)
+    assert p.fun(p.x0) == pytest.approx(0.5 * p.data["y_target"] @ p.data["y_target"])

@@ -7,6 +7,11 @@
   :func:`load_libsvm_logistic` builds the same problem from a local LIBSVM file.
 * :func:`poisson_control`: 2-D Poisson control on an N x N grid with a sparse Jacobian and a
   sparse, constant Lagrangian Hessian.
+* :func:`semilinear_control`: 2-D semilinear elliptic control (``-Delta y + y^3 = u``) with an
+  H1 control cost: a nonlinear PDE constraint whose Jacobian and Lagrangian Hessian change
+  with (x, lambda) but keep their sparsity pattern.
+* ``hock_schittkowski("HS61")`` (:data:`HS_EXTRA`): a Hock-Schittkowski problem whose
+  constraint Jacobian has rank 1 at the standard start ``x0 = 0``.
 
 Every problem is a :class:`Problem` with ``fun, grad, hess, cons, jac, cons_hess(x, v),
 hess_lagrangian(x, lam), hessp_lagrangian(x, lam, v)`` and reference data; ``as_scipy()``
@@ -23,6 +28,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._validation import as_rng, check_int, check_option
 
 __all__ = [
+    "HS_EXTRA",
     "HS_NAMES",
     "LOGISTIC_PRESETS",
     "Problem",
@@ -31,6 +37,7 @@ __all__ = [
     "load_libsvm_logistic",
     "logistic_regression",
     "poisson_control",
+    "semilinear_control",
 ]
 
 
@@ -371,9 +378,25 @@ def _hs_defs():
     return d
 
 
+def _hs_extra_defs():
+    """Problems outside the paper's set: HS61 (n = 3, m = 2; Hock and Schittkowski 1981),
+    whose constraint Jacobian ``[[3, -4 x2, 0], [4, 0, -2 x3]]`` has rank 1 at x0 = 0."""
+    n = 3
+    return {"HS61": (n, [_mono(n, 4.0, x1=2), _mono(n, 2.0, x2=2), _mono(n, 2.0, x3=2),
+                         _mono(n, -33.0, x1=1), _mono(n, 16.0, x2=1), _mono(n, -24.0, x3=1)],
+                     [[_mono(n, 3.0, x1=1), _mono(n, -2.0, x2=2), _const(n, -7.0)],
+                      [_mono(n, 4.0, x1=1), _mono(n, -1.0, x3=2), _const(n, -11.0)]],
+                     [0.0, 0.0, 0.0], -143.6461422,
+                     [5.326770157, -2.118998639, 3.210464239], [], None)}
+
+
 _HS = _hs_defs()
 HS_NAMES = tuple(_HS)
 """Names of the included Hock-Schittkowski problems (spec 7.1)."""
+_HS.update(_hs_extra_defs())
+HS_EXTRA = ("HS61",)
+"""Further Hock-Schittkowski problems accepted by :func:`hock_schittkowski` but not in
+:data:`HS_NAMES` (HS61: a rank-deficient constraint Jacobian at x0)."""
 
 
 def hock_schittkowski(name):
@@ -382,7 +405,7 @@ def hock_schittkowski(name):
     Parameters
     ----------
     name : str
-        "HS6", "HS7", ..., "HS79" (case-insensitive).
+        "HS6", "HS7", ..., "HS79" (case-insensitive), or one of :data:`HS_EXTRA`.
 
     Returns
     -------
@@ -402,7 +425,7 @@ def hock_schittkowski(name):
     """
     key = str(name).upper()
     if key not in _HS:
-        check_option("name", name, HS_NAMES)
+        check_option("name", name, HS_NAMES + HS_EXTRA)
     n, fterms, cterms, x0, fstar, xstar, extra, paper = _HS[key]
     f = _Expr(n, fterms)
     cs = [_Expr(n, t) for t in cterms]
@@ -698,3 +721,81 @@ def poisson_control(N=3):
                    cons_hess, lambda0=np.ones(m), f_star=_PDE_FSTAR.get(N),
                    hess_lagrangian=hess_lagrangian, hessp_lagrangian=hessp_lagrangian,
                    data={"L": L, "G": G, "H": H, "w_target": wt, "h": h})
+
+
+# ============================================================================ semilinear
+def semilinear_control(N=8, alpha=0.01, amplitude=3.0):
+    """2-D semilinear elliptic control with an H1 control cost on an N x N interior grid.
+
+    ``min 1/2 ||y - y_d||^2 + alpha/2 (||u||^2 + h^2 u^T A u)`` subject to
+    ``A y + y^3 - u = 0``, where ``A`` is the 5-point negative Laplacian on the unit square
+    (h = 1/(N+1), zero Dirichlet data), ``y^3`` is taken entrywise and
+    ``y_d = amplitude * sin(pi s) sin(pi t)``. x = (vec Y, vec U) column-major, n = 2N^2,
+    m = N^2, x0 = 0, lambda0 = 0. The Jacobian ``[A + 3 diag(y^2), -I]`` and the Lagrangian
+    Hessian ``blkdiag(I + 6 diag(lambda * y), alpha (I + h^2 A))`` are sparse with a fixed
+    pattern and change with (x, lambda): the usual distributed-control benchmark of
+    PDE-constrained optimization (e.g. Troeltzsch, *Optimal Control of Partial Differential
+    Equations*, AMS 2010, ch. 4), here without control bounds.
+
+    Examples
+    --------
+    >>> from numfit.optimize.problems import semilinear_control
+    >>> p = semilinear_control(4)
+    >>> p.n, p.m, round(p.fun(p.x0), 6)
+    (32, 16, 28.125)
+    """
+    N = check_int("N", N, lo=1)
+    h = 1.0 / (N + 1)
+    T = sp.diags_array([-np.ones(N - 1), 2.0 * np.ones(N), -np.ones(N - 1)],
+                       offsets=[-1, 0, 1], shape=(N, N))
+    I_N = sp.identity(N, format="csr")
+    A = ((sp.kron(I_N, T) + sp.kron(T, I_N)) / h ** 2).tocsr()
+    m = N * N
+    n = 2 * m
+    s_ = np.arange(1, N + 1) * h
+    yd = (amplitude * np.sin(np.pi * s_)[:, None] * np.sin(np.pi * s_)[None, :]).ravel(
+        order="F")
+    R = (alpha * (sp.identity(m) + h ** 2 * A)).tocsr()
+    I_m = sp.identity(m, format="csr")
+
+    def fun(x):
+        x = np.asarray(x, dtype=float)
+        y, u = x[:m], x[m:]
+        return 0.5 * float((y - yd) @ (y - yd)) + 0.5 * float(u @ (R @ u))
+
+    def grad(x):
+        x = np.asarray(x, dtype=float)
+        return np.concatenate([x[:m] - yd, R @ x[m:]])
+
+    def hess(x):
+        return sp.block_diag([I_m, R], format="csr")
+
+    def cons(x):
+        x = np.asarray(x, dtype=float)
+        y = x[:m]
+        return A @ y + y ** 3 - x[m:]
+
+    def jac(x):
+        y = np.asarray(x, dtype=float)[:m]
+        return sp.hstack([A + sp.diags_array(3.0 * y ** 2), -I_m], format="csr")
+
+    def cons_hess(x, v):
+        y = np.asarray(x, dtype=float)[:m]
+        d = np.concatenate([6.0 * np.asarray(v, dtype=float) * y, np.zeros(m)])
+        return sp.diags_array(d, format="csr")
+
+    def hess_lagrangian(x, lam):
+        y = np.asarray(x, dtype=float)[:m]
+        return sp.block_diag([sp.diags_array(1.0 + 6.0 * np.asarray(lam, dtype=float) * y),
+                              R], format="csr")
+
+    def hessp_lagrangian(x, lam, v):
+        y = np.asarray(x, dtype=float)[:m]
+        v = np.asarray(v, dtype=float)
+        return np.concatenate([(1.0 + 6.0 * np.asarray(lam, dtype=float) * y) * v[:m],
+                               R @ v[m:]])
+
+    return Problem(f"semilinear_control(N={N})", n, m, np.zeros(n), fun, grad, hess, cons,
+                   jac, cons_hess, lambda0=np.zeros(m), hess_lagrangian=hess_lagrangian,
+                   hessp_lagrangian=hessp_lagrangian,
+                   data={"A": A, "R": R, "y_target": yd, "h": h, "alpha": alpha})
