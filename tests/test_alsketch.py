@@ -220,10 +220,13 @@ def test_practical_vs_theory(name):
     p = hock_schittkowski(name)
     for seed in range(2):
         th = solve(p, tol=1e-4, accuracy="theory", rng=seed)
-        pr = solve(p, tol=1e-4, accuracy="practical", rng=seed)
+        pr = solve(p, tol=1e-4, accuracy="practical", rng=seed, inner="sketch")
         assert th.status == 0 and pr.status == 0
         assert -2 <= pr.nit - th.nit <= 5, (th.nit, pr.nit)
-        assert th.n_sketch >= 5 * pr.n_sketch, (th.n_sketch, pr.n_sketch)
+        assert th.n_sketch >= 5 * pr.n_sketch > 0, (th.n_sketch, pr.n_sketch)
+        auto = solve(p, tol=1e-4, accuracy="practical", rng=seed)   # inner="auto": direct
+        assert auto.status == 0 and auto.inner == "direct" and auto.n_sketch == 0
+        assert -2 <= auto.nit - th.nit <= 5, (th.nit, auto.nit)
 
 
 # ----------------------------------------------------------------------------- API

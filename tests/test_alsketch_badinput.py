@@ -137,12 +137,22 @@ def test_unknown_option_warns():
 def test_rank_deficient_jacobian_is_a_status():
     # two copies of the same constraint: G G^T singular at every x (also at x0)
     cons = [CON6, NonlinearConstraint(P6.cons, 0, 0, jac=P6.jac, hess=P6.cons_hess)]
-    for acc in ("practical", "theory"):
-        res = run(constraints=cons, accuracy=acc)
+    for kw in ({"accuracy": "theory"}, {"options": {"rank_deficient": "stop"}}):
+        res = run(constraints=cons, **kw)
         assert res.status == ALSketchStatus.SINGULAR_JACOBIAN and not res.success
         assert "LICQ fails" in res.message and res.licq_min < 1e-8
-        assert res.nit == 0
+        assert res.nit == 0 and res.n_rank_deficient == 0
         np.testing.assert_array_equal(res.x, P6.x0)
+    # practical default: regularized least-squares steps; the duplicated constraint is
+    # consistent, so the run reaches a KKT point (multipliers split between the copies)
+    res = run(constraints=cons)
+    assert res.status == 0 and res.kkt <= 1e-6
+    assert res.n_rank_deficient == res.nit >= 1
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
+    # a bounded number of regularized steps in a row, then the status names the limit
+    res = run(constraints=cons, options={"max_rank_deficient": 2})
+    assert res.status == ALSketchStatus.SINGULAR_JACOBIAN and res.nit == 2
+    assert res.n_rank_deficient == 2 and "max_rank_deficient = 2" in res.message
 
 
 def test_licq_failure_during_run():
@@ -217,7 +227,7 @@ def test_row_sketch_with_large_matrix_free_K_raises():
 def test_max_iter_and_max_sketch_total_statuses():
     res = run(maxiter=2)
     assert res.status == ALSketchStatus.MAX_ITER and res.nit == 2
-    res = run(options={"max_sketch_total": 50, "inner_fallback": None})
+    res = run(inner="sketch", options={"max_sketch_total": 50, "inner_fallback": None})
     assert res.status == ALSketchStatus.INNER_MAXITER and res.n_sketch <= 50
 
 

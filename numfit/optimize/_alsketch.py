@@ -1,10 +1,13 @@
 """Exact augmented Lagrangian Newton with randomized iterative sketching (AL-sketch).
 
-specs/alsketch.md; Hong, Na, Mahoney, Kolar (ICML 2023, arXiv:2305.18379). The front end
+Hong, Na, Mahoney, Kolar (ICML 2023, arXiv:2305.18379); docs/alsketch.md. The front end
 (:func:`minimize_alsketch`, :func:`alsketch`) validates and standardizes the problem; the outer
-loop solves each Newton-KKT system ``K z = -grad L`` inexactly with
-:class:`numfit.linalg._sketch.SketchRunner`, tests the descent of the exact augmented
-Lagrangian merit, raises the penalties when needed, and backtracks on the merit.
+loop solves each Newton-KKT system ``K z = -grad L`` inexactly with the inner solver chosen
+by ``inner`` (sketch-and-project with :class:`numfit.linalg._sketch.SketchRunner`, a sparse
+LU of the explicit K, preconditioned MINRES, or CG in the null space of the constraint
+Jacobian), tests the descent of the exact augmented Lagrangian merit, raises the penalties
+when needed, and backtracks on the merit. Where the Jacobian loses rank (a test relative to
+``||G||_2^2``) practical mode takes a regularized least-squares step instead of stopping.
 """
 import enum
 import inspect
@@ -32,7 +35,7 @@ from scipy.sparse.linalg import (
 
 from .._validation import as_rng, check_float, check_int, check_option
 from ..linalg._sketch import BLOCK_TYPES, SKETCHES, SketchRunner, default_block_size
-from ._merit import merit_directional, merit_value
+from ._merit import merit_directional, merit_gradient, merit_value
 
 __all__ = ["ALSketchStatus", "FiniteDifferenceHessianWarning", "alsketch", "minimize_alsketch"]
 
@@ -56,7 +59,7 @@ class FiniteDifferenceHessianWarning(UserWarning):
 _MESSAGES = {
     0: "converged: KKT residual <= tol",
     1: "maximum iterations reached",
-    2: "LICQ fails: lambda_min(G G^T) = {licq:.3g} < {licq_tol:.3g}",
+    2: "LICQ fails: lambda_min(G G^T) = {licq:.3g} < {licq_tol:.3g}{licq_more}",
     3: "penalties saturated, no descent direction",
     4: "line search failed: step below alpha_min",
     5: "the sketch solver hit max_inner (or max_sketch_total)",
@@ -73,9 +76,12 @@ _THEORY = {"eta1": 1.0, "eta2": 0.1, "nu": 1.5, "beta": 0.1, "backtrack": 0.5,
            "max_inner": 100_000, "check_every": 1, "inner_fallback": None,
            "max_sketch_total": math.inf, "return_history": False, "shift": "paper",
            "curvature_check": "auto", "kkt_norm": "2", "block_size": None,
-           "lanczos_steps": 0}
+           "lanczos_steps": 0, "licq_rtol": None, "rank_deficient": "stop",
+           "max_rank_deficient": 20}
 _PRACTICAL = dict(_THEORY, licq_tol=None, check_every=None, inner_fallback="auto",
-                  lanczos_steps=20)
+                  lanczos_steps=20, licq_rtol=1e-12, rank_deficient="step")
+INNER_SOLVERS = ("auto", "sketch", "direct", "minres", "cg")
+"""Values of ``inner`` in :func:`minimize_alsketch` (see docs/alsketch.md, Inner solvers)."""
 
 
 # ============================================================================ helpers
@@ -404,20 +410,71 @@ def _hutchinson_fro(mv, n, rng, probes=20):
     return math.sqrt(s / probes)
 
 
-def _lambda_min_ggt(G):
-    """(xi_G, checked) with xi_G = lambda_min(G G^T)."""
+def _ggt_extremes(G):
+    """(lambda_min, lambda_max, gram) of G G^T; ``gram`` solves G G^T y = r (None when G G^T
+    is numerically singular). Dense eigenvalues for m <= 1000; else a sparse LU of G G^T,
+    shift-invert Lanczos for lambda_min and a loose Lanczos run for lambda_max."""
     m = G.shape[0]
     GGt = G @ G.T
     if m <= 1000:
         GGt = GGt.toarray() if sp.issparse(GGt) else np.asarray(GGt)
-        return float(np.linalg.eigvalsh(GGt)[0]), True
+        ev = np.linalg.eigvalsh(GGt)
+        gram = None
+        if ev[0] > 0:
+            try:
+                cf = sla.cho_factor(GGt)
+                gram = (lambda r, cf=cf: sla.cho_solve(cf, r))
+            except np.linalg.LinAlgError:
+                gram = None
+        return float(ev[0]), float(ev[-1]), gram
+    GGt = sp.csc_array(GGt)
     try:
-        GGt = sp.csc_array(GGt)
-        val = eigsh(GGt, k=1, sigma=0, which="LM", return_eigenvectors=False,
-                    v0=np.ones(m))
-        return float(val[0]), True
+        lmax = float(eigsh(GGt, k=1, which="LA", tol=1e-3, v0=np.ones(m),
+                           return_eigenvectors=False)[0])
+    except (RuntimeError, ValueError, ArpackError):
+        lmax = float(abs(GGt).sum(axis=1).max())     # Gershgorin bound
+    try:
+        lu = splu(GGt)
+        inv = LinearOperator((m, m), matvec=lu.solve, dtype=float)
+        val = eigsh(GGt, k=1, sigma=0, which="LM", OPinv=inv, return_eigenvectors=False,
+                    v0=np.ones(m), tol=1e-6)
+        return float(val[0]), lmax, lu.solve
     except (RuntimeError, ValueError, ArpackError, np.linalg.LinAlgError):
-        return 0.0, True                      # a failed factorization counts as xi_G = 0
+        return 0.0, lmax, None                 # a failed factorization counts as xi_G = 0
+
+
+class _Licq:
+    """The LICQ data of G (both extreme eigenvalues of G G^T and a solver with it), recomputed
+    only when G changes (a constant Jacobian is analysed once per run)."""
+
+    def __init__(self):
+        self._key = None
+        self.val = None
+        self.n_eval = 0
+
+    @staticmethod
+    def _key_of(G):
+        if sp.issparse(G):
+            Gc = sp.csr_array(G)
+            return ("s", Gc.shape, Gc.indptr.copy(), Gc.indices.copy(), Gc.data.copy())
+        return ("d", G.shape, np.array(G, dtype=float, copy=True))
+
+    def _same(self, G):
+        k = self._key
+        if k is None or k[1] != G.shape or (k[0] == "s") != bool(sp.issparse(G)):
+            return False
+        if k[0] == "s":
+            Gc = sp.csr_array(G)
+            return (np.array_equal(k[2], Gc.indptr) and np.array_equal(k[3], Gc.indices)
+                    and np.array_equal(k[4], Gc.data))
+        return np.array_equal(k[2], G)
+
+    def __call__(self, G):
+        if not self._same(G):
+            self.val = _ggt_extremes(G)
+            self._key = self._key_of(G)
+            self.n_eval += 1
+        return self.val
 
 
 def _diag_dominant_pd(H):
@@ -455,9 +512,10 @@ def _lanczos_min(op, n, steps):
     return float(np.linalg.eigvalsh(T)[0])
 
 
-def _reduced_hess_min(Hmat, mv, G, n, m, mode, lanczos_steps=0):
+def _reduced_hess_min(Hmat, mv, G, n, m, mode, lanczos_steps=0, gram=None):
     """lambda_min(Z^T H Z) by QR (explicit H, n <= 1000) or Lanczos on P H P + s (I - P):
-    ARPACK ``eigsh(which="SA")`` or, with ``lanczos_steps``, a fixed-budget Lanczos."""
+    ARPACK ``eigsh(which="SA")`` or, with ``lanczos_steps``, a fixed-budget Lanczos
+    (``gram`` solves G G^T y = r when already factorized)."""
     if mode in ("auto", "qr") and Hmat is not None and (n <= 1000 or mode == "qr"):
         Gd = G.toarray() if sp.issparse(G) else np.asarray(G)
         Q, _ = np.linalg.qr(Gd.T, mode="complete")
@@ -465,7 +523,9 @@ def _reduced_hess_min(Hmat, mv, G, n, m, mode, lanczos_steps=0):
         Hd = Hmat.toarray() if sp.issparse(Hmat) else np.asarray(Hmat)
         return float(np.linalg.eigvalsh(Z.T @ Hd @ Z)[0]), 0
     # projector P = I - G^T (G G^T)^{-1} G
-    if sp.issparse(G):
+    if gram is not None:
+        solve = gram
+    elif sp.issparse(G):
         lu = splu(sp.csc_array(G @ G.T))
         solve = lu.solve
     else:
@@ -556,6 +616,10 @@ def _check_options(options, accuracy):
     if o["block_size"] is not None:
         o["block_size"] = check_int("block_size", o["block_size"], lo=1)
     o["lanczos_steps"] = check_int("lanczos_steps", o["lanczos_steps"], lo=0)
+    if o["licq_rtol"] is not None:
+        o["licq_rtol"] = check_float("licq_rtol", o["licq_rtol"], lo=0.0, hi=1.0)
+    o["rank_deficient"] = check_option("rank_deficient", o["rank_deficient"], ("step", "stop"))
+    o["max_rank_deficient"] = check_int("max_rank_deficient", o["max_rank_deficient"], lo=0)
     return o
 
 
@@ -758,18 +822,218 @@ class _KKT:
         return sla.lu_solve(f, b) if kind == "dense" else f.solve(b)
 
 
+# ============================================================================ inner solvers
+class _DirectInner:
+    """Sparse (or, small and dense, dense) LU of the explicit KKT matrix, kept for the run:
+    a K equal to the last one (constant Hessian, Jacobian and shift, as in a QP or a linear
+    PDE constraint) reuses its factors. A K whose values changed is factorized afresh with
+    SuperLU's own COLAMD ordering: reusing the first ordering with the natural order of the
+    permuted matrix was measured 10-400x slower, as SuperLU's row pivoting of the KKT
+    matrix (zero (2,2) block) differs from one factorization to the next."""
+
+    def __init__(self):
+        self._K = None
+        self._lu = None
+        self.n_factor = 0
+        self.n_reuse = 0
+
+    def factor(self, K):
+        K = sp.csr_array(K)
+        K.sum_duplicates()
+        K.sort_indices()
+        old = self._K
+        if old is not None and old.shape == K.shape and np.array_equal(old.indptr, K.indptr) \
+                and np.array_equal(old.indices, K.indices) and np.array_equal(old.data, K.data):
+            self.n_reuse += 1
+            return
+        N = K.shape[0]
+        self.n_factor += 1
+        self._K = K
+        if N <= 3000 and K.nnz > 0.2 * N * N:
+            self._lu = ("dense", sla.lu_factor(K.toarray(), check_finite=False))
+            return
+        self._lu = ("sparse", splu(sp.csc_array(K)))
+
+    def solve(self, b):
+        kind, f = self._lu
+        if kind == "dense":
+            return sla.lu_solve(f, b, check_finite=False)
+        return f.solve(b)
+
+
+def _minres_kkt(Kop, b, z0, target, maxiter, precond=None):
+    """MINRES on K z = b from z0 until the true residual ``||K z - b|| <= target`` (SciPy's
+    stopping test is relative to a preconditioned norm: it is verified and tightened).
+    Returns (z, residual, iterations)."""
+    bn = float(np.linalg.norm(b))
+    rt = min(0.5, target / bn) if bn > 0 else 1e-12
+    zz = z0
+    its = [0]
+
+    def count(_xk):
+        its[0] += 1
+    r = math.inf
+    for _ in range(4):
+        zz, _info = minres(Kop, b, x0=zz, rtol=rt, maxiter=maxiter, M=precond, callback=count)
+        r = float(np.linalg.norm(Kop @ zz - b))
+        if r <= target:
+            break
+        rt *= 0.1
+    return zz, r, its[0]
+
+
+class _ProjectedCG:
+    """Krylov solve of the Newton-KKT system in the null space of G (projected CG).
+
+    ``min 1/2 dx^T B dx + gxl^T dx`` subject to ``G dx = -c``: dx = dn + dt with the normal
+    step ``dn = -G^T (G G^T)^{-1} c`` and CG on ``P B P dt = -P (gxl + B dn)``; then
+    ``dl = -(G G^T)^{-1} G (gxl + B dx)``. The CG residual is the KKT residual of (dx, dl),
+    each iteration costs one product with B and ``B dx`` is accumulated from them (Gould,
+    Hribar and Nocedal, SIAM J. Sci. Comput. 23, 2001). Resumable: a tighter target continues
+    the same iteration. Stops with ``negative_curvature`` when ``p^T B p <= 0``.
+    """
+
+    def __init__(self, bmv, G, gram, gxl, c, maxiter):
+        self.bmv, self.G, self.gram = bmv, G, gram
+        self.gxl = gxl
+        self.c = c
+        self.maxiter = maxiter
+        self.dn = -(G.T @ gram(c)) if np.any(c) else np.zeros(gxl.size)
+        self.Bdn = bmv(self.dn) if np.any(self.dn) else np.zeros(gxl.size)
+        self.iters = 0
+        self.dt = np.zeros(gxl.size)
+        self.Bdt = np.zeros(gxl.size)
+        self.r = self._proj(gxl + self.Bdn)
+        self.p = -self.r
+        self.rr = float(self.r @ self.r)
+        self.curvature = None
+
+    def _proj(self, v):
+        return v - self.G.T @ self.gram(self.G @ v)
+
+    def _z(self):
+        dx = self.dn + self.dt
+        gfull = self.gxl + self.Bdn + self.Bdt
+        dl = -self.gram(self.G @ gfull)
+        r1 = gfull + self.G.T @ dl
+        r2 = self.G @ dx + self.c
+        return np.concatenate([dx, dl]), math.sqrt(float(r1 @ r1) + float(r2 @ r2))
+
+    def hdx(self, t):
+        """H dx = B dx - t dx of the current iterate, from the accumulated products."""
+        return self.Bdn + self.Bdt - t * (self.dn + self.dt)
+
+    def run(self, target):
+        """(z, residual, status) with status "ok", "maxiter" or "negative_curvature"."""
+        z, res = self._z()
+        while res > target:
+            if self.iters >= self.maxiter:
+                return z, res, "maxiter"
+            Bp = self.bmv(self.p)
+            self.iters += 1
+            pBp = float(self.p @ Bp)
+            pp = float(self.p @ self.p)
+            if not pBp > 1e-14 * pp * max(1.0, float(np.linalg.norm(Bp)) / math.sqrt(pp)):
+                self.curvature = pBp / pp if pp > 0 else 0.0
+                return z, res, "negative_curvature"
+            a = self.rr / pBp
+            self.dt += a * self.p
+            self.Bdt += a * Bp
+            self.r = self._proj(self.r + a * Bp)
+            rr = float(self.r @ self.r)
+            self.p = -self.r + (rr / self.rr) * self.p
+            self.rr = rr
+            z, res = self._z()
+        return z, res, "ok"
+
+
+def _merit_directional_hdx(gxl, c, hdx, v, w, dx, dl, eta1, eta2):
+    """:func:`merit_directional` with ``u^T dx = (H grad_x L)^T dx`` taken as
+    ``grad_x L^T (H dx)`` (H symmetric): no product with grad_x L needed."""
+    return (float(gxl @ dx) + eta2 * float(gxl @ hdx) + eta1 * float(v @ dx)
+            + float((c + eta2 * w) @ dl))
+
+
+def _shifted_hmv(hmv, t, prob):
+    """v -> (H + t I) v, counted as one Hessian-vector product."""
+    def bmv(v):
+        prob.nhvp += 1
+        return hmv(v) + t * v
+    return bmv
+
+
+def _block_preconditioner(gxl, u, t, gram, n, m):
+    """SPD block-diagonal preconditioner ``blkdiag(I / s, s (G G^T)^{-1})`` for MINRES on the
+    KKT matrix (the ideal ``blkdiag(B, G B^{-1} G^T)`` with B ~ s I), s from the Rayleigh
+    quotient of the product ``u = H grad_x L`` already computed for the merit (no extra
+    product)."""
+    gg = float(gxl @ gxl)
+    if gg > 0:
+        s = max(abs(float(gxl @ u)) / gg, 1e-2 * float(np.linalg.norm(u)) / math.sqrt(gg))
+    else:
+        s = 1.0
+    s = s + t
+    if not (math.isfinite(s) and s > 0):
+        s = 1.0
+
+    def mv(r):
+        r = np.asarray(r, dtype=float).ravel()
+        return np.concatenate([r[:n] / s, s * gram(r[n:])])
+    return LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
+
+
+def _regularized_step(Hmat, hmv, G, gL, n, m, rho, o, prob):
+    """Newton step of the regularized KKT system ``[[H + t I, G^T], [G, -I/rho]] z = -grad L``
+    used where G has (numerically) lost rank: a least-squares constraint step with the merit's
+    penalty ``rho = eta1`` (the quasi-definite system is nonsingular for any G once
+    ``H + t I`` is positive definite); t from the smallest eigenvalue of H (exact for an
+    explicit H with n <= 1000, a 20-step Lanczos estimate otherwise). Returns (z, t)."""
+    if Hmat is not None and n <= 1000:
+        Hd = Hmat.toarray() if sp.issparse(Hmat) else np.asarray(Hmat)
+        lmin = float(np.linalg.eigvalsh(0.5 * (Hd + Hd.T))[0])
+    elif Hmat is not None and _diag_dominant_pd(Hmat):
+        lmin = math.inf
+    else:
+        steps = min(20, n)
+        prob.nhvp += steps
+        lmin = _lanczos_min(hmv, n, steps)
+    t = max(0.0, o["xi_B"] - lmin)
+    delta = 1.0 / rho
+    if Hmat is not None:
+        B = sp.csr_array(Hmat) + t * sp.identity(n, format="csr")
+        Gs = sp.csr_array(G)
+        K = sp.bmat([[B, Gs.T], [Gs, -delta * sp.identity(m, format="csr")]], format="csc")
+        if K.shape[0] <= 3000:
+            z = sla.solve(K.toarray(), -gL, assume_a="sym")
+        else:
+            z = splu(K).solve(-gL)
+        return np.asarray(z, dtype=float), t
+    N = n + m
+
+    def mv(v):
+        v = np.asarray(v, dtype=float).ravel()
+        prob.nhvp += 1
+        return np.concatenate([hmv(v[:n]) + t * v[:n] + G.T @ v[n:], G @ v[:n] - delta * v[n:]])
+    Kop = LinearOperator((N, N), matvec=mv, rmatvec=mv, dtype=float)
+    z, _r, _its = _minres_kkt(Kop, -gL, np.zeros(N), 1e-8 * float(np.linalg.norm(gL)),
+                              10 * N)
+    return z, t
+
+
 # ============================================================================ the method
 def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, constraints=(),
-                      lambda0=None, tol=1e-6, maxiter=1000, sketch="gaussian",
+                      lambda0=None, tol=1e-6, maxiter=1000, sketch=None,
                       accuracy="practical", rng=None, callback=None, options=None,
                       warm_start=None, hess_lagrangian=None, hessp_lagrangian=None,
-                      bounds=None):
+                      bounds=None, inner="auto"):
     """Minimize ``f(x)`` subject to equality constraints ``c(x) = 0`` by AL-sketch Newton.
 
-    Each iteration solves the Newton-KKT system ``K z = -grad L`` inexactly by randomized
-    sketch-and-project, checks that ``z`` is a descent direction of the exact augmented
-    Lagrangian ``L_eta = f + lam^T c + eta1/2 |c|^2 + eta2/2 |grad_x L|^2`` (raising the
-    penalties if not) and backtracks on ``L_eta`` (Hong, Na, Mahoney and Kolar, 2023).
+    Each iteration solves the Newton-KKT system ``K z = -grad L`` inexactly (randomized
+    sketch-and-project in the paper; see ``inner``), checks that ``z`` is a descent direction
+    of the exact augmented Lagrangian ``L_eta = f + lam^T c + eta1/2 |c|^2 + eta2/2
+    |grad_x L|^2`` (raising the penalties if not) and backtracks on ``L_eta`` (Hong, Na,
+    Mahoney and Kolar, ICML 2023, arXiv:2305.18379). Inner solvers, the rank test and the
+    regularized steps are described in docs/alsketch.md ("Inner solvers", "Rank test").
 
     Parameters
     ----------
@@ -791,10 +1055,11 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     tol : float
         Stop when ``||grad L||`` (2-norm; option ``kkt_norm="inf"``) ``<= tol``.
     maxiter : int
-    sketch : str
-        Sketch of the inner solver: "gaussian" (default), "kaczmarz", "kaczmarz_rownorm",
-        "block_gaussian", "block_kaczmarz" or "countsketch" (row and count types need an
-        explicit Hessian).
+    sketch : str or None
+        Sketch of the sketch-and-project inner solver: "gaussian" (default, None),
+        "kaczmarz", "kaczmarz_rownorm", "block_gaussian", "block_kaczmarz" or "countsketch"
+        (row and count types need an explicit Hessian). Naming a sketch makes
+        ``inner="auto"`` choose sketch-and-project.
     accuracy : {"practical", "theory"}
         "theory": the paper's inner accuracy rule and constants; "practical": relative
         residual ``theta*kappa*||grad L||`` with the descent test as safeguard and a direct or
@@ -808,11 +1073,21 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     options : dict or None
         eta1, eta2, nu, beta, backtrack, alpha_min, max_backtrack, xi_B, reduced_hess_tol,
         licq_tol, delta0, delta_min, kappa, kappa_min, theta (float or callable
-        ``(k, kkt) -> (0, 1]``), eta1_max, eta2_min, max_inner, check_every, inner_fallback
-        (None, "direct", "minres", "auto"), max_sketch_total, return_history, shift
-        ("paper", "minimal"), curvature_check ("auto", "qr", "eigsh", "none"), kkt_norm
+        ``(k, kkt) -> (0, 1]``), eta1_max, eta2_min, max_inner (also the cap on MINRES and
+        CG iterations per solve), check_every, inner_fallback (sketch only: None, "direct",
+        "minres", "auto"), max_sketch_total, return_history, shift ("paper", "minimal"),
+        curvature_check ("auto", "qr", "eigsh", "none"; not needed by inner="cg"), kkt_norm
         ("2", "inf"), block_size, lanczos_steps (practical: 20-step Lanczos estimate of
         lambda_min(Z^T H Z) for a matrix-free H; 0 = ARPACK eigsh as in theory mode).
+        Rank test: ``licq_tol`` (absolute threshold on lambda_min(G G^T); theory: 1e-2, the
+        paper's constant) or, when it is None (practical), ``licq_rtol`` (default 1e-12):
+        LICQ holds when ``lambda_min(G G^T) >= licq_rtol * lambda_max(G G^T)``, i.e.
+        cond(G G^T) <= 1/licq_rtol, which does not change when the constraints are scaled.
+        ``rank_deficient`` ("step" in practical mode, "stop" in theory mode): where the
+        test fails, take a step of the regularized system ``[[H + t I, G^T], [G, -I/eta1]]``
+        (a least-squares constraint step; the merit's steepest descent if that is not a
+        descent direction) and line-search the merit, at most ``max_rank_deficient``
+        (default 20) times in a row; "stop" ends with ``singular_jacobian``.
     warm_start : OptimizeResult or None
         A previous result: supplies multipliers (if ``lambda0`` is None) and penalty state.
     hess_lagrangian : callable ``(x, lam) -> matrix`` or None
@@ -820,15 +1095,33 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     hessp_lagrangian : callable ``(x, lam, v) -> vector`` or None
     bounds : None
         Bounds are not supported (ValueError).
+    inner : {"auto", "sketch", "direct", "minres", "cg"}
+        Inner solver of the Newton-KKT systems, inside the same merit, accuracy test and
+        penalty updates. "sketch": sketch-and-project (the paper's method; with
+        ``inner_fallback``). "direct": sparse (small: dense) LU of the explicit K, reused
+        while K is unchanged (a constant Hessian and Jacobian); a matrix-free Hessian is
+        assembled from products when n + m <= 2000 (ValueError otherwise). "minres": MINRES
+        on K with the block-diagonal preconditioner ``blkdiag(I/s, s (G G^T)^{-1})``.
+        "cg": projected CG in the null space of G (Gould, Hribar and Nocedal, SIAM J. Sci.
+        Comput. 23, 2001): one Hessian-vector product per CG step plus one for the normal
+        step, negative curvature detected on the way (then the paper's shift). "auto"
+        (default): "sketch" in theory mode or when ``sketch`` is given, else "direct" for an
+        explicit Hessian and "cg" for Hessian-vector products.
 
     Returns
     -------
     scipy.optimize.OptimizeResult
         ``x, fun, jac, multipliers, constr_multipliers, constr, constr_violation,
         lagrangian_grad, kkt, nit, n_sketch, n_fallback, fallback_iter, nfev, njev, ncev,
-        ncjev, nhev, nhvp, penalties, penalty_increases, hess_shift, licq_min, licq_checked,
-        state, success, status, message`` and, with ``return_history``, ``kkt_history,
-        alpha_history, penalty_history, inner_history``.
+        ncjev, nhev, nhvp, penalties, penalty_increases, hess_shift, licq_min, licq_max,
+        licq_checked, licq_evals, n_rank_deficient, inner, n_inner, n_factorizations,
+        n_factor_reuse, state, success, status, message`` and, with ``return_history``,
+        ``kkt_history, alpha_history, penalty_history, inner_history``. ``inner`` is the
+        inner solver that ran; ``n_inner`` its work (sketch steps, LU solves, MINRES or CG
+        iterations); ``n_factorizations`` / ``n_factor_reuse`` the LU factorizations done and
+        reused; ``licq_min`` / ``licq_max`` the extreme eigenvalues of G G^T at the last
+        check and ``licq_evals`` how often they were computed (once for a constant G);
+        ``n_rank_deficient`` the regularized steps taken.
 
     Raises
     ------
@@ -873,7 +1166,9 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     if not isinstance(args, tuple):
         args = (args,)
     accuracy = check_option("accuracy", accuracy, ("practical", "theory"))
-    sketch = check_option("sketch", sketch, SKETCHES)
+    sketch_given = sketch is not None
+    sketch = check_option("sketch", "gaussian" if sketch is None else sketch, SKETCHES)
+    inner = check_option("inner", inner, INNER_SOLVERS)
     tol = check_float("tol", tol, lo=0.0, lo_open=True)
     maxiter = check_int("maxiter", maxiter, lo=0)
     if options is not None and not isinstance(options, dict):
@@ -896,7 +1191,7 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         raise ValueError("`jac` must be callable, True or '2-point'; got "
                          f"{type(jac).__name__}")
     if isinstance(hess, HessianUpdateStrategy):
-        raise ValueError(  # noqa: TRY004 - spec 10: a ValueError
+        raise ValueError(  # noqa: TRY004 - documented as a ValueError
             "`hess` as a quasi-Newton HessianUpdateStrategy is not supported: "
             "AL-sketch needs exact Hessian(-vector products); pass hess or hessp")
     if isinstance(hess, str):
@@ -989,14 +1284,30 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
     state = gen.bit_generator.state if gen is rng else None
     try:
         return _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb,
-                      warm_start)
+                      warm_start, inner, sketch_given)
     except BaseException:
         if state is not None:
             gen.bit_generator.state = state
         raise
 
 
-def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, warm_start):
+def _resolve_inner(inner, theory, sketch_given, explicit_h, N, fd):
+    """The inner solver that ``inner`` names for this problem (see minimize_alsketch)."""
+    if inner == "auto":
+        if theory or sketch_given:
+            return "sketch"
+        if explicit_h:
+            return "direct"
+        return "cg"
+    if inner == "direct" and not explicit_h and N > 2000:
+        raise ValueError(f"inner='direct' needs an explicit Hessian (hess or hess_lagrangian) "
+                         f"when n + m > 2000 (here {N}); use inner='cg' or 'minres' with "
+                         "Hessian-vector products")
+    return inner
+
+
+def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, warm_start,
+           inner="sketch", sketch_given=True):
     n, m = prob.n, prob.m
     N = n + m
     eta1, eta2 = o["eta1"], o["eta2"]
@@ -1034,6 +1345,13 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
     target = None
     inner_steps = 0
     warned_assemble = False
+    inner_kind = None                # resolved at the first iteration (needs the Hessian form)
+    n_inner = 0
+    direct = _DirectInner()
+    licq = _Licq()
+    licq_max = math.nan
+    licq_thr = 0.0
+    n_rank_def = rd_run = 0
 
     def gradlag(g_, G_, lam_):
         return g_ + G_.T @ lam_
@@ -1053,11 +1371,13 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         if k >= maxiter:
             status = ALSketchStatus.MAX_ITER
             break
-        # ---- LICQ
+        # ---- LICQ: absolute (licq_tol; theory) or relative to ||G||_2^2 (licq_rtol)
         Gfro2 = _fro(G) ** 2
-        licq_tol = o["licq_tol"] if o["licq_tol"] is not None else 1e-10 * max(1.0, Gfro2)
-        licq_min, licq_checked = _lambda_min_ggt(G)
-        if not licq_min >= licq_tol:
+        licq_min, licq_max, gram = licq(G)
+        licq_thr = o["licq_tol"] if o["licq_tol"] is not None else \
+            o["licq_rtol"] * licq_max
+        rank_def = not (licq_min >= licq_thr and licq_max > 0 and gram is not None)
+        if rank_def and (o["rank_deficient"] == "stop" or rd_run >= o["max_rank_deficient"]):
             status = ALSketchStatus.SINGULAR_JACOBIAN
             break
         # ---- Hessian, cached products
@@ -1073,111 +1393,202 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
                                                        else Hmat)):
             status = ALSketchStatus.NONFINITE
             break
-        u = np.asarray(hmv(gxl), dtype=float).ravel()
-        prob.nhvp += 1
+        if inner_kind is None:
+            inner_kind = _resolve_inner(inner, theory, sketch_given, Hmat is not None, N,
+                                        prob.fd)
+        # u = H grad_x L enters the merit's gradient; the null-space CG accumulates H dx and
+        # gets u^T dx = grad_x L^T (H dx) from it, so it spends no product on u
+        if inner_kind == "cg" and not rank_def:
+            u = None
+        else:
+            u = np.asarray(hmv(gxl), dtype=float).ravel()
+            prob.nhvp += 1
         v = G.T @ c
         w = G @ gxl
-        if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v)) and np.all(np.isfinite(w))):
+        if not ((u is None or np.all(np.isfinite(u))) and np.all(np.isfinite(v))
+                and np.all(np.isfinite(w))):
             status = ALSketchStatus.NONFINITE
             break
-        # ---- curvature: shift t
-        hfro = _FroNorm(Hmat, hmv, n, probe_rng, prob)
-
-        t_shift = 0.0
-        cc = o["curvature_check"]
-        if m < n and cc != "none":
-            if cc == "auto" and Hmat is not None and _diag_dominant_pd(Hmat):
-                lam_red = math.inf
-            else:
-                lam_red, nprod = _reduced_hess_min(
-                    Hmat, hmv, G, n, m, cc, 0 if theory else o["lanczos_steps"])
-                prob.nhvp += nprod
-            if lam_red < o["reduced_hess_tol"]:
-                if o["shift"] == "paper":
-                    t_shift = o["xi_B"] + hfro()
-                else:
-                    t_shift = max(0.0, o["xi_B"] - lam_red)
-        KK = _KKT(Hmat, hmv, G, t_shift, prob)
-        b = -gL
-        bnorm = float(np.linalg.norm(gL))
-        # ---- theory constants
-        if theory:
-            Bfro = _fro(KK.B) if KK.B is not None else \
-                math.sqrt(max(hfro() ** 2 + 2 * t_shift * _trace_est(hmv, n, probe_rng, prob)
-                              + t_shift ** 2 * n, 0.0))
-            Kfro = math.sqrt(Bfro ** 2 + 2 * Gfro2)
-            Psi = 20.0 * max(Bfro ** 2, 1.0) / (min(licq_min, 1.0) * min(o["xi_B"], 1.0))
-            Ups = max(math.sqrt(Gfro2), hfro(), 1.0)
-
-            def dtrial(e1, e2, c_=Ups ** 2 * Psi ** 2):
-                return (0.5 - beta) * e2 / ((1 + e1 + e2) * c_)
-            delta = max(min(delta, dtrial(eta1, eta2)), o["delta_min"])
-        # ---- the sketch runner for this K
-        Kop = KK.K
-        if not KK.explicit and sketch not in ("gaussian", "block_gaussian"):
-            if N <= 2000:
-                if not warned_assemble:
-                    warnings.warn(f"sketch={sketch!r} needs an explicit K; assembling it from "
-                                  f"{N} products", RuntimeWarning, stacklevel=3)
-                    warned_assemble = True
-                Kop = KK.assemble()
-            else:
-                raise ValueError(f"sketch={sketch!r} needs an explicit sparse K (pass an "
-                                 "explicit Hessian) or use 'gaussian' / 'block_gaussian'")
-        runner = SketchRunner(Kop, sketch, gen, block_size=k_blk,
-                              incremental=(check_every == 1))
-        th = _theta(o, k, kkt)
-        z = np.zeros(N)
-        inner_steps = 0
-        capped = False
-        saturated = False
-        fb_done = False
-        while True:
-            target = th * delta * bnorm / (Kfro * Psi) if theory else th * kappa * bnorm
-            max_steps = o["max_inner"]
-            if math.isfinite(o["max_sketch_total"]):
-                max_steps = int(max(0, min(max_steps, o["max_sketch_total"] - n_sketch)))
-            out = runner.run(b, z, target, max_steps, check_every,
-                             stall=fallback is not None)
-            inner_steps += out["steps"]
-            n_sketch += out["steps"]
-            capped = out["status"] == "maxiter"
-            res = out["residual"]
-            if out["status"] == "nonfinite" or not np.all(np.isfinite(z)):
-                status = ALSketchStatus.NONFINITE
-                break
-            if res > target and fallback is not None:
-                z = _fallback(KK, fallback, b, z, target, N)
-                n_fallback += 1
-                fb_done = True
-                capped = False
-                if not np.all(np.isfinite(z)):
-                    status = ALSketchStatus.NONFINITE
-                    break
-            elif n_sketch >= o["max_sketch_total"] and res > target:
-                status = ALSketchStatus.INNER_MAXITER
-                break
+        capped = saturated = fb_done = False
+        if rank_def:
+            # ---- rank-deficient G: regularized least-squares step (descent on the merit)
+            n_rank_def += 1
+            rd_run += 1
+            inner_steps = 0
+            z, t_shift = _regularized_step(Hmat, hmv, G, gL, n, m, eta1, o, prob)
             dx, dl = z[:n], z[n:]
             q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
-            saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
-            if saturated:
-                if not q < 0:
-                    status = (ALSketchStatus.INNER_MAXITER if capped
-                              else ALSketchStatus.PENALTY_SATURATED)
+            if not q < 0:
+                gx_m, gl_m = merit_gradient(gxl, c, u, v, w, eta1, eta2)
+                dx, dl = -gx_m, -gl_m
+                q = -(float(gx_m @ gx_m) + float(gl_m @ gl_m))
+            if not (q < 0 and np.all(np.isfinite(dx)) and np.all(np.isfinite(dl))):
+                status = ALSketchStatus.SINGULAR_JACOBIAN
                 break
-            if q <= -0.5 * eta2 * bnorm ** 2:
-                break
-            eta1 *= nu ** 2
-            eta2 /= nu
-            penalty_increases += 1
+        else:
+            rd_run = 0
+            # ---- curvature: shift t
+            hfro = _FroNorm(Hmat, hmv, n, probe_rng, prob)
+
+            t_shift = 0.0
+            cc = o["curvature_check"]
+            # (the null-space CG finds negative curvature itself: no separate check)
+            if m < n and cc != "none" and inner_kind != "cg":
+                if cc == "auto" and Hmat is not None and _diag_dominant_pd(Hmat):
+                    lam_red = math.inf
+                else:
+                    lam_red, nprod = _reduced_hess_min(
+                        Hmat, hmv, G, n, m, cc, 0 if theory else o["lanczos_steps"], gram)
+                    prob.nhvp += nprod
+                if lam_red < o["reduced_hess_tol"]:
+                    if o["shift"] == "paper":
+                        t_shift = o["xi_B"] + hfro()
+                    else:
+                        t_shift = max(0.0, o["xi_B"] - lam_red)
+            KK = _KKT(Hmat, hmv, G, t_shift, prob)
+            b = -gL
+            bnorm = float(np.linalg.norm(gL))
+            # ---- theory constants
             if theory:
-                delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)), o["delta_min"])
-            else:
-                kappa = max(kappa / nu ** 4, o["kappa_min"])
-        if fb_done:
-            fallback_iter.append(k)
-        if status is not None:
-            break
+                Bfro = _fro(KK.B) if KK.B is not None else \
+                    math.sqrt(max(hfro() ** 2 + 2 * t_shift * _trace_est(hmv, n, probe_rng, prob)
+                                  + t_shift ** 2 * n, 0.0))
+                Kfro = math.sqrt(Bfro ** 2 + 2 * Gfro2)
+                Psi = 20.0 * max(Bfro ** 2, 1.0) / (min(licq_min, 1.0) * min(o["xi_B"], 1.0))
+                Ups = max(math.sqrt(Gfro2), hfro(), 1.0)
+
+                def dtrial(e1, e2, c_=Ups ** 2 * Psi ** 2):
+                    return (0.5 - beta) * e2 / ((1 + e1 + e2) * c_)
+                delta = max(min(delta, dtrial(eta1, eta2)), o["delta_min"])
+            th = _theta(o, k, kkt)
+            z = np.zeros(N)
+            inner_steps = 0
+            # ---- the inner solver for this K
+            assemble = False
+            if inner_kind == "direct":
+                direct.factor(KK.K if KK.explicit else KK.assemble())
+                z = np.asarray(direct.solve(b), dtype=float)
+                inner_steps = 1
+                n_inner += 1
+            elif inner_kind == "cg":
+                pcg = _ProjectedCG(_shifted_hmv(hmv, t_shift, prob), G, gram, gxl, c,
+                                   min(o["max_inner"], 2 * n + 10))
+                n_restart = 0
+            elif inner_kind == "minres":
+                precond = _block_preconditioner(gxl, u, t_shift, gram, n, m)
+            elif not KK.explicit and sketch not in ("gaussian", "block_gaussian"):
+                if N <= 2000:
+                    if not warned_assemble:
+                        warnings.warn(f"sketch={sketch!r} needs an explicit K; assembling it from "
+                                      f"{N} products", RuntimeWarning, stacklevel=3)
+                        warned_assemble = True
+                    assemble = True
+                else:
+                    raise ValueError(f"sketch={sketch!r} needs an explicit sparse K (pass an "
+                                     "explicit Hessian) or use 'gaussian' / 'block_gaussian'")
+            if inner_kind == "sketch":
+                runner = SketchRunner(KK.assemble() if assemble else KK.K, sketch, gen,
+                                      block_size=k_blk, incremental=(check_every == 1))
+            while True:
+                target = th * delta * bnorm / (Kfro * Psi) if theory else th * kappa * bnorm
+                if inner_kind != "sketch":
+                    if inner_kind == "cg":
+                        z, res, st = pcg.run(target)
+                        if st == "negative_curvature" and n_restart < 5:
+                            # the reduced Hessian is not positive definite: shift as the
+                            # paper does and restart the CG on H + t I
+                            n_restart += 1
+                            n_inner += pcg.iters
+                            inner_steps += pcg.iters
+                            if o["shift"] == "paper":
+                                t_shift = max(t_shift, o["xi_B"] + hfro())
+                            else:
+                                t_shift = t_shift + o["xi_B"] - pcg.curvature
+                            KK.t = t_shift
+                            pcg = _ProjectedCG(_shifted_hmv(hmv, t_shift, prob), G, gram,
+                                               gxl, c, pcg.maxiter)
+                            continue
+                        capped = st != "ok" and res > target
+                    elif inner_kind == "minres":
+                        z, res, its = _minres_kkt(KK.K, b, z, target,
+                                                  min(o["max_inner"], 10 * N), precond)
+                        n_inner += its
+                        inner_steps += its
+                        capped = res > target
+                    if not np.all(np.isfinite(z)):
+                        status = ALSketchStatus.NONFINITE
+                        break
+                    dx, dl = z[:n], z[n:]
+                    if u is None:
+                        q = _merit_directional_hdx(gxl, c, pcg.hdx(t_shift), v, w, dx, dl,
+                                                   eta1, eta2)
+                    else:
+                        q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
+                    saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
+                    if saturated:
+                        if not q < 0:
+                            status = (ALSketchStatus.INNER_MAXITER if capped
+                                      else ALSketchStatus.PENALTY_SATURATED)
+                        break
+                    if q <= -0.5 * eta2 * bnorm ** 2:
+                        break
+                    eta1 *= nu ** 2
+                    eta2 /= nu
+                    penalty_increases += 1
+                    if theory:
+                        delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)),
+                                    o["delta_min"])
+                    else:
+                        kappa = max(kappa / nu ** 4, o["kappa_min"])
+                    continue
+                max_steps = o["max_inner"]
+                if math.isfinite(o["max_sketch_total"]):
+                    max_steps = int(max(0, min(max_steps, o["max_sketch_total"] - n_sketch)))
+                out = runner.run(b, z, target, max_steps, check_every,
+                                 stall=fallback is not None)
+                inner_steps += out["steps"]
+                n_sketch += out["steps"]
+                n_inner += out["steps"]
+                capped = out["status"] == "maxiter"
+                res = out["residual"]
+                if out["status"] == "nonfinite" or not np.all(np.isfinite(z)):
+                    status = ALSketchStatus.NONFINITE
+                    break
+                if res > target and fallback is not None:
+                    z = _fallback(KK, fallback, b, z, target, N)
+                    n_fallback += 1
+                    fb_done = True
+                    capped = False
+                    if not np.all(np.isfinite(z)):
+                        status = ALSketchStatus.NONFINITE
+                        break
+                elif n_sketch >= o["max_sketch_total"] and res > target:
+                    status = ALSketchStatus.INNER_MAXITER
+                    break
+                dx, dl = z[:n], z[n:]
+                q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
+                saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
+                if saturated:
+                    if not q < 0:
+                        status = (ALSketchStatus.INNER_MAXITER if capped
+                                  else ALSketchStatus.PENALTY_SATURATED)
+                    break
+                if q <= -0.5 * eta2 * bnorm ** 2:
+                    break
+                eta1 *= nu ** 2
+                eta2 /= nu
+                penalty_increases += 1
+                if theory:
+                    delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)), o["delta_min"])
+                else:
+                    kappa = max(kappa / nu ** 4, o["kappa_min"])
+            if inner_kind == "cg":
+                n_inner += pcg.iters
+                inner_steps += pcg.iters
+            if fb_done:
+                fallback_iter.append(k)
+            if status is not None:
+                break
         # ---- line search on the merit
         phi0 = merit_value(f, lam, c, gxl, eta1, eta2)
         alpha = 1.0
@@ -1221,8 +1632,12 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
     # ---- result
     gL = np.concatenate([gxl, c])
     kkt = float(np.linalg.norm(gL, ord=norm_ord))
-    msg = _MESSAGES[int(status)].format(licq=licq_min, licq_tol=locals().get("licq_tol", 0.0),
-                                        k=k)
+    more = ""
+    if o["licq_tol"] is None and math.isfinite(licq_max):
+        more = (f" = licq_rtol * lambda_max(G G^T) (lambda_max = {licq_max:.3g}); "
+                f"{n_rank_def} regularized steps, max_rank_deficient = "
+                f"{o['max_rank_deficient']}")
+    msg = _MESSAGES[int(status)].format(licq=licq_min, licq_tol=licq_thr, licq_more=more, k=k)
     cm, off = [], 0
     for con in prob.cons:
         cm.append(lam[off:off + con.m].copy())
@@ -1234,7 +1649,10 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         kkt=kkt, nit=k, n_sketch=n_sketch, n_fallback=n_fallback, fallback_iter=fallback_iter,
         nfev=prob.nfev, njev=prob.njev, ncev=prob.ncev, ncjev=prob.ncjev, nhev=prob.nhev,
         nhvp=prob.nhvp, penalties=(eta1, eta2), penalty_increases=penalty_increases,
-        hess_shift=t_shift, licq_min=licq_min, licq_checked=licq_checked,
+        hess_shift=t_shift, licq_min=licq_min, licq_max=licq_max, licq_checked=licq_checked,
+        licq_evals=licq.n_eval, n_rank_deficient=n_rank_def,
+        inner=inner_kind if inner_kind is not None else inner, n_inner=n_inner,
+        n_factorizations=direct.n_factor, n_factor_reuse=direct.n_reuse,
         state={"eta1": eta1, "eta2": eta2, "delta": delta, "kappa": kappa},
         success=status == ALSketchStatus.CONVERGED, status=int(status),
         status_name=ALSketchStatus(status).name.lower(), message=msg, sketch=sketch,
@@ -1302,7 +1720,7 @@ def _trial(prob, xt, lt, eta1, eta2, gradlag):
 
 
 def _fallback(KK, kind, b, z, target, N):
-    """Direct (LU) or MINRES solve of K z = b from z (spec 4 "Fallback")."""
+    """Direct (LU) or MINRES solve of K z = b from z (docs/alsketch.md, inner_fallback)."""
     if kind == "auto":
         if KK.explicit and N <= (20_000 if sp.issparse(KK.K) else 3_000):
             kind = "direct"
@@ -1330,7 +1748,8 @@ def alsketch(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, con
     Use ``scipy.optimize.minimize(fun, x0, method=numfit.alsketch, jac=..., hess=...,
     constraints=..., tol=..., options={...})``. The options may include the keywords of
     :func:`minimize_alsketch` (``sketch, accuracy, rng, lambda0, maxiter, warm_start,
-    hess_lagrangian, hessp_lagrangian``) and its ``options`` keys.
+    hess_lagrangian, hessp_lagrangian, inner``) and its ``options`` keys. Hong, Na, Mahoney,
+    Kolar (ICML 2023, arXiv:2305.18379); docs/alsketch.md.
 
     Examples
     --------
@@ -1348,7 +1767,7 @@ def alsketch(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, con
         raise ValueError(f"`bounds` are not supported by alsketch: {_EQ_ONLY}")
     kw = {}
     for key in ("tol", "maxiter", "sketch", "accuracy", "rng", "lambda0", "warm_start",
-                "hess_lagrangian", "hessp_lagrangian"):
+                "hess_lagrangian", "hessp_lagrangian", "inner"):
         if key in options:
             kw[key] = options.pop(key)
     for key in ("tol", "maxiter"):

@@ -1,4 +1,4 @@
-"""The exact augmented Lagrangian merit (specs/alsketch.md section 2).
+"""The exact augmented Lagrangian merit (Hong, Na, Mahoney, Kolar, ICML 2023; docs/alsketch.md).
 
 ``L_eta(x, lam) = f + lam^T c + (eta1/2) ||c||^2 + (eta2/2) ||grad_x L||^2`` with
 ``grad_x L = grad f + G^T lam``. Its gradient needs one product with the Lagrangian Hessian:
@@ -32,7 +32,7 @@ def merit_directional(gxl, c, u, v, w, dx, dlam, eta1, eta2):
 
 
 def descent_identity(gxl, c, B, dx, dlam, t, eta1, eta2):
-    """Right-hand side of the descent identity for an exact Newton step (spec 2):
+    """Right-hand side of the descent identity for an exact Newton step (Hong et al. 2023):
 
     ``-eta2 |grad_x L|^2 - eta1 |c|^2 - dx^T B dx + 2 c^T dlam - t eta2 grad_x L^T dx``,
     where ``B = H + t I`` and (dx, dlam) solves ``K z = -grad L``.

@@ -1,4 +1,4 @@
-"""Test problems for equality-constrained optimization (specs/alsketch.md section 7).
+"""Test problems for equality-constrained optimization (docs/alsketch.md, Benchmarks).
 
 * :func:`hock_schittkowski` / :data:`HS_NAMES`: sixteen Hock-Schittkowski problems with
   equality constraints only, with exact first and second derivatives.
@@ -392,7 +392,8 @@ def _hs_extra_defs():
 
 _HS = _hs_defs()
 HS_NAMES = tuple(_HS)
-"""Names of the included Hock-Schittkowski problems (spec 7.1)."""
+"""Names of the included Hock-Schittkowski problems (Hock and Schittkowski, 1981; those of
+the paper's experiments and HS39, HS49)."""
 _HS.update(_hs_extra_defs())
 HS_EXTRA = ("HS61",)
 """Further Hock-Schittkowski problems accepted by :func:`hock_schittkowski` but not in
@@ -569,7 +570,7 @@ def _logistic_problem(Z, y, A, b, name):
 
 def logistic_regression(d=None, N=None, preset=None, rng=None, density=None):
     """Constrained logistic regression ``min mean log(1 + exp(-y_i z_i.x))`` subject to
-    ``A x = b`` (10 rows) and ``||x||^2 = 1`` (spec 7.2).
+    ``A x = b`` (10 rows) and ``||x||^2 = 1``.
 
     Parameters
     ----------
@@ -656,7 +657,7 @@ _PDE_FSTAR = {3: 9.64444205181, 8: 74.0930223283, 16: 301.800365043, 32: 1177.82
 
 
 def poisson_control(N=3):
-    """2-D Poisson control on an N x N interior grid (spec 7.3).
+    """2-D Poisson control on an N x N interior grid.
 
     ``min 1/2 ||w - w_t||^2 + 0.05 ||z||^2`` subject to ``L_h w + z = 0`` with the 5-point
     Laplacian ``L_h`` (h = 2/(N+1), zero Dirichlet data); x = (vec W, vec Z) column-major,
