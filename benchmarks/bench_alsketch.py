@@ -24,8 +24,20 @@ C. 2-D Poisson control (``test_pde_scaling``): N = 8, 16, 32, 64 (quick: 8, 16);
    reported, not gated) against trust-constr with the exact sparse Hessian and a sparse
    LinearConstraint.
 D. Theory vs practical (``test_theory_vs_practical``): the paper's HS problems, Gaussian sketch,
-   tol 1e-4, seed 0: outer iterations and sketch steps side by side.
+   tol 1e-4, seed 0: outer iterations and sketch steps side by side (practical with
+   ``inner="sketch"``).
+E. Issue 17 bars (``test_rank_deficient_hs61``, ``test_pde_bars``, ``test_logistic_bars``):
+   HS61 (rank-1 Jacobian at x0), poisson_control and semilinear_control at N = 64, 128
+   (quick: 16, 32) with the default ``inner="auto"`` (sparse LU) against trust-constr (exact
+   sparse Hessian) in the same run; constrained logistic regression with matrix-free
+   products (569 x 30, the breast-cancer shape, and 1e5 x 500; quick: 569 x 30 and
+   2e4 x 100), numfit's default (null-space CG) against trust-constr (``hessp``), with the
+   Hessian-vector products of both counted by a wrapper. Ipopt (cyipopt) is timed beside
+   when installed and reported as skipped otherwise. Goals (the issue's bars): time ratio
+   trust-constr / numfit >= 2 on logistic 1e5 x 500 and poisson_control N = 64, 128; >= 1 on
+   the HS set (group A); products within 2x of trust-constr's.
 """
+import math
 import os
 import time
 import warnings
@@ -35,7 +47,18 @@ import pytest
 from scipy.optimize import LinearConstraint, minimize
 
 from numfit.optimize import minimize_alsketch
-from numfit.optimize.problems import hs_problems, logistic_regression, poisson_control
+from numfit.optimize.problems import (
+    hock_schittkowski,
+    hs_problems,
+    logistic_regression,
+    poisson_control,
+    semilinear_control,
+)
+
+try:                                      # optional peer: Ipopt through cyipopt
+    import cyipopt
+except ImportError:                       # pragma: no cover - depends on the environment
+    cyipopt = None
 
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 
@@ -200,7 +223,8 @@ def test_theory_vs_practical(report):
         if p.paper_iters is None:
             continue
         th = minimize_alsketch(**p.alsketch_kwargs(), tol=1e-4, accuracy="theory", rng=0)
-        pr = minimize_alsketch(**p.alsketch_kwargs(), tol=1e-4, accuracy="practical", rng=0)
+        pr = minimize_alsketch(**p.alsketch_kwargs(), tol=1e-4, accuracy="practical", rng=0,
+                               inner="sketch")
         assert th.status == 0 and pr.status == 0
         rows.append((p.name, th, pr))
         report.add(g, f"{p.name} outer iterations theory / practical", th.nit,
@@ -209,3 +233,130 @@ def test_theory_vs_practical(report):
                      max(pr.n_sketch, 1), note=f"{th.n_sketch} vs {pr.n_sketch}")
     report.ratio(g, "total sketch steps theory / practical",
                  sum(r[1].n_sketch for r in rows), sum(r[2].n_sketch for r in rows))
+
+
+# --------------------------------------------------------------------------- E. issue 17
+def _ipopt(p, report, g, tol=1e-6):
+    """Time Ipopt (cyipopt's SciPy interface, exact Hessians) once, or report it skipped."""
+    if cyipopt is None:
+        report.add(g, "Ipopt time", None, note="skipped: cyipopt not installed")
+        return
+    kw = p.as_scipy()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = cyipopt.minimize_ipopt(kw["fun"], kw["x0"], jac=kw["jac"], hess=kw["hess"],
+                                   constraints=[{"type": "eq", "fun": p.cons, "jac": p.jac,
+                                                 "hess": p.cons_hess}],
+                                   options={"tol": tol, "print_level": 0})
+    report.add(g, "Ipopt time", time.perf_counter() - t0, unit="s",
+               note=f"status {r.status}, our KKT {_kkt_at(p, r.x):.1e}")
+
+
+def test_rank_deficient_hs61(report):
+    p = hock_schittkowski("HS61")
+    g = "E1 HS61 (rank-1 Jacobian at x0 = 0)"
+    r = minimize_alsketch(**p.alsketch_kwargs(), tol=1e-6, rng=0)
+    assert r.status == 0 and r.fun == pytest.approx(p.f_star, abs=1e-5), r.message
+    tc = _scipy(p, "trust-constr")
+    sl = _scipy(p, "SLSQP")
+    report.add(g, "numfit success", int(r.status == 0),
+               note=f"nit {r.nit}, regularized steps {r.n_rank_deficient}, f {r.fun:.7f}")
+    report.add(g, "trust-constr success (our KKT <= 1e-5)", int(_kkt_at(p, tc.x) <= 1e-5),
+               note=f"nit {tc.nit}, f {tc.fun:.7f}")
+    report.add(g, "SLSQP success (our KKT <= 1e-5)", int(_kkt_at(p, sl.x) <= 1e-5),
+               note=f"nit {sl.nit}, f {sl.fun:.7f}")
+    _ipopt(p, report, g)
+
+
+PDE_BARS = [("poisson", 16), ("poisson", 32), ("semilinear", 16)] if QUICK else \
+    [("poisson", 64), ("poisson", 128), ("semilinear", 64), ("semilinear", 128)]
+
+
+@pytest.mark.parametrize("kind, N", PDE_BARS)
+def test_pde_bars(kind, N, benchmark, timing, report):
+    p = poisson_control(N) if kind == "poisson" else semilinear_control(N)
+    tm = timing if N <= 32 else timing.with_rounds(1)
+    if N > 32:
+        tm.warmup = 0
+
+    def run_nf():
+        return minimize_alsketch(**p.alsketch_kwargs(), tol=1e-6, rng=0)
+
+    def run_tc():
+        kw = {"sparse_linear": True} if kind == "poisson" else {}
+        return _scipy(p, "trust-constr", **kw)
+
+    r_nf, t_nf = tm.numfit(benchmark, run_nf)
+    r_tc, t_tc = tm.peer(run_tc)
+    assert r_nf.status == 0, r_nf.message
+    if p.f_star is not None:
+        assert r_nf.fun == pytest.approx(p.f_star, rel=1e-6)
+    kkt_tc = _kkt_at(p, r_tc.x) if p.n <= 2 * 64 ** 2 else math.nan
+    g = f"E2 {p.name} (n={p.n}, m={p.m})"
+    report.add(g, "numfit time (inner=auto)", t_nf, unit="s",
+               note=f"{r_nf.inner}, nit {r_nf.nit}, LU {r_nf.n_factorizations} + reused "
+                    f"{r_nf.n_factor_reuse}, LICQ analyses {r_nf.licq_evals}, "
+                    f"f {r_nf.fun:.8g}")
+    report.add(g, "trust-constr time", t_tc, unit="s",
+               note=f"status {r_tc.status}, nit {r_tc.nit}, f {r_tc.fun:.8g}, "
+                    f"our KKT {kkt_tc:.1e}")
+    goal = 2.0 if kind == "poisson" and N >= 64 else None
+    report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf, goal=goal)
+    _ipopt(p, report, g)
+
+
+LOGISTIC_BARS = [(569, 30), (20_000, 100)] if QUICK else [(569, 30), (100_000, 500)]
+
+
+class _Counted:
+    """A Hessian-vector product callable that counts its calls."""
+
+    def __init__(self, fn):
+        self.fn, self.n = fn, 0
+
+    def __call__(self, *a):
+        self.n += 1
+        return self.fn(*a)
+
+
+@pytest.mark.parametrize("N, d", LOGISTIC_BARS)
+def test_logistic_bars(N, d, benchmark, timing, report):
+    p = logistic_regression(d, N, rng=0)
+    tm = timing if N * d <= 2e6 else timing.with_rounds(2)
+    opts = dict(p.options)
+    counts = {}
+
+    def run_nf():
+        kw = p.alsketch_kwargs(matrix_free=True)
+        kw["hessp_lagrangian"] = hl = _Counted(kw["hessp_lagrangian"])
+        r = minimize_alsketch(**kw, tol=1e-6, rng=0, options=opts)
+        counts["nf"] = hl.n
+        return r
+
+    def run_tc():
+        kw = p.as_scipy()
+        kw.pop("hess")
+        kw["hessp"] = hp = _Counted(p.hessp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = minimize(method="trust-constr", options={"gtol": 1e-6, "xtol": 1e-14,
+                                                         "maxiter": 5000}, **kw)
+        counts["tc"] = hp.n
+        return r
+
+    r_nf, t_nf = tm.numfit(benchmark, run_nf)
+    r_tc, t_tc = tm.peer(run_tc)
+    assert r_nf.status == 0, r_nf.message
+    g = f"E3 logistic N={N} d={d} (matrix-free HVP, sum-of-squares + 10 linear rows)"
+    report.add(g, "numfit time (inner=auto)", t_nf, unit="s",
+               note=f"{r_nf.inner}, nit {r_nf.nit}, CG steps {r_nf.n_inner}, "
+                    f"penalty increases {r_nf.penalty_increases}")
+    report.add(g, "trust-constr time (hessp)", t_tc, unit="s",
+               note=f"status {r_tc.status}, nit {r_tc.nit}, our KKT {_kkt_at(p, r_tc.x):.1e}")
+    report.add(g, "numfit Hessian-vector products", counts["nf"])
+    report.add(g, "trust-constr Hessian-vector products", counts["tc"])
+    report.ratio(g, "HVP numfit / trust-constr", counts["nf"], counts["tc"], goal=2.0,
+                 higher_is_better=False)
+    goal = 2.0 if N * d >= 5e7 else None
+    report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf, goal=goal)

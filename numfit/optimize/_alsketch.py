@@ -779,7 +779,8 @@ def _fun_value_at_x0(f):
 
 # ============================================================================ KKT operator
 class _KKT:
-    """K = [[H + t I, G^T], [G, 0]]: an explicit sparse matrix or a LinearOperator."""
+    """K = [[H + t I, G^T], [G, 0]]: an explicit sparse matrix (built on first use) or a
+    LinearOperator; :meth:`dense` gives the small dense K without sparse assembly."""
 
     def __init__(self, Hmat, hmv, G, t, prob):
         n, m = G.shape[1], G.shape[0]
@@ -787,22 +788,47 @@ class _KKT:
         self.t = t
         self.prob = prob
         self.explicit = Hmat is not None
-        if self.explicit:
-            B = sp.csr_array(Hmat) + t * sp.identity(n, format="csr") if t != 0 \
-                else sp.csr_array(Hmat)
-            Gs = sp.csr_array(G)
-            self.K = sp.bmat([[B, Gs.T], [Gs, None]], format="csr")
-            self.B = B
-        else:
-            self.B = None
+        self._Hmat, self._G = Hmat, G
+        self._K = self._B = None
+        # dense H and G of a small problem: the direct solver factorizes a dense K
+        self.small_dense = (self.explicit and isinstance(Hmat, np.ndarray)
+                            and isinstance(G, np.ndarray) and n + m <= 1000)
+        if not self.explicit:
 
             def mv(v):
                 v = np.asarray(v, dtype=float).ravel()
                 vx, vl = v[:n], v[n:]
                 prob.nhvp += 1
                 return np.concatenate([hmv(vx) + t * vx + G.T @ vl, G @ vx])
-            self.K = LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
+            self._K = LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
         self._lu = None
+
+    @property
+    def B(self):
+        """H + t I (explicit H only, else None)."""
+        if self._B is None and self.explicit:
+            n, t = self.n, self.t
+            self._B = sp.csr_array(self._Hmat) + t * sp.identity(n, format="csr") if t != 0 \
+                else sp.csr_array(self._Hmat)
+        return self._B
+
+    @property
+    def K(self):
+        if self._K is None:
+            Gs = sp.csr_array(self._G)
+            self._K = sp.bmat([[self.B, Gs.T], [Gs, None]], format="csr")
+        return self._K
+
+    def dense(self):
+        """K as a dense array (small dense H and G)."""
+        n, m = self.n, self.m
+        K = np.zeros((n + m, n + m))
+        K[:n, :n] = self._Hmat
+        if self.t != 0:
+            K[np.arange(n), np.arange(n)] += self.t
+        K[:n, n:] = self._G.T
+        K[n:, :n] = self._G
+        return K
 
     def assemble(self):
         if self.explicit:
@@ -838,11 +864,20 @@ class _DirectInner:
         self.n_reuse = 0
 
     def factor(self, K):
+        if isinstance(K, np.ndarray):
+            old = self._K
+            if isinstance(old, np.ndarray) and old.shape == K.shape and np.array_equal(old, K):
+                self.n_reuse += 1
+                return
+            self.n_factor += 1
+            self._K = K
+            self._lu = ("dense", sla.lu_factor(K, check_finite=False))
+            return
         K = sp.csr_array(K)
         K.sum_duplicates()
         K.sort_indices()
         old = self._K
-        if old is not None and old.shape == K.shape and np.array_equal(old.indptr, K.indptr) \
+        if sp.issparse(old) and old.shape == K.shape and np.array_equal(old.indptr, K.indptr) \
                 and np.array_equal(old.indices, K.indices) and np.array_equal(old.data, K.data):
             self.n_reuse += 1
             return
@@ -1466,7 +1501,8 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             # ---- the inner solver for this K
             assemble = False
             if inner_kind == "direct":
-                direct.factor(KK.K if KK.explicit else KK.assemble())
+                direct.factor(KK.dense() if KK.small_dense else
+                              KK.K if KK.explicit else KK.assemble())
                 z = np.asarray(direct.solve(b), dtype=float)
                 inner_steps = 1
                 n_inner += 1
