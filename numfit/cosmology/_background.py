@@ -24,6 +24,7 @@ from .._io import SaveMixin
 from .._validation import check_float, check_real_array
 from ..interpolate import autoknots
 from . import _constants as const
+from ._units import strip_unit
 
 __all__ = ["Cosmology"]
 
@@ -41,6 +42,11 @@ _EPS = float(np.finfo(np.float64).eps)
 # relative rounding error of the integrands per unit of cond(E²) = sum|terms| / E²: the four
 # terms of E² each to a few ulps, their sum, the square root and e^t (a generous bound)
 _NOISE_PER_COND = 8.0 * _EPS
+# massive neutrinos: the Komatsu et al. (2011, ApJS 192, 18, eq. 26) fit of the Fermi-Dirac
+# integral, with astropy's constants (so that from_astropy reproduces astropy's E(z))
+_KOMATSU_P, _KOMATSU_INVP, _KOMATSU_K = 1.83, 0.54644808743, 0.3173
+_TNU_TCMB = (4.0 / 11.0) ** (1.0 / 3.0)
+_KB_EV_K = 1.380649e-23 / 1.602176634e-19   # Boltzmann constant [eV/K] (SI 2019, exact)
 _A_INIT = 1e-6           # scale factor where the growth ODE starts (Meszaros growing mode)
 _TABLES = {
     "comoving_distance": "chi(z) / (D_H ln(1+z))",
@@ -116,6 +122,59 @@ def _cumulative(g, x, noise=None):
     raise CosmologyError(f"the distance quadrature does not converge near "
                          f"z = {math.expm1(t_bad):.6g} (panels of width {float(h.min()):.3g} "
                          "in ln(1+z)): the integrand 1/E(z) is not smooth there")
+
+
+def _neutrinos(m_nu, Neff, Tcmb0):
+    """astropy's neutrino bookkeeping: floor(Neff) species sharing Neff equally, masses
+    ``m_nu`` [eV] (one value for all, or one per species), ``nu_y = m / (k_B T_nu0)``."""
+    m = np.atleast_1d(np.asarray(m_nu, dtype=np.float64)) if not isinstance(m_nu, str) \
+        else None
+    if m is None or m.ndim != 1 or not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise ValueError(f"`m_nu` must be a neutrino mass >= 0 [eV] or one per species; "
+                         f"got {m_nu!r}")
+    n_nu = int(math.floor(Neff))
+    if not np.any(m > 0):
+        return dict(m_nu=tuple(0.0 for _ in range(max(n_nu, 1) if m.size == 1 else m.size)),
+                    nu_y=(), neff_per_nu=0.0, n_massless=0)
+    if Tcmb0 == 0.0:
+        raise ValueError("`m_nu` > 0 needs `Tcmb0` > 0 (neutrinos are part of the radiation, "
+                         "which Tcmb0 = 0 leaves out)")
+    if n_nu == 0:
+        raise ValueError(f"`m_nu` > 0 needs at least one neutrino species; Neff={Neff:g}")
+    if m.size == 1:
+        m = np.full(n_nu, float(m[0]))
+    elif m.size != n_nu:
+        raise ValueError(f"`m_nu` must have floor(Neff) = {n_nu} entries (one per species, "
+                         f"as astropy); got {m.size}")
+    massive = m[m > 0]
+    nu_y = tuple(float(v) for v in massive / (_KB_EV_K * _TNU_TCMB * Tcmb0))
+    return dict(m_nu=tuple(float(v) for v in m), nu_y=nu_y, neff_per_nu=Neff / n_nu,
+                n_massless=n_nu - massive.size)
+
+
+def _nu_rel(a, p):
+    """ρ_ν / ρ_γ at scale factors a with massive neutrinos (Komatsu et al. 2011, eq. 26)."""
+    a = np.asarray(a, dtype=np.float64)
+    tot = np.full(a.shape, float(p["n_massless"]))
+    for y in p["nu_y"]:
+        tot = tot + (1.0 + (_KOMATSU_K * y * a) ** _KOMATSU_P) ** _KOMATSU_INVP
+    return const.NU_PER_SPECIES * p["neff_per_nu"] * tot
+
+
+def _radiation(a, p):
+    """(Ω_r(a) a⁻⁴ ... the radiation term of E², and its derivative d/d ln a)."""
+    if not p["nu_y"]:
+        r = p["Or0"] / a ** 4
+        return r, -4.0 * r
+    a = np.asarray(a, dtype=np.float64)
+    rel = _nu_rel(a, p)
+    drel = np.zeros(a.shape)                             # a d(rel)/da
+    for y in p["nu_y"]:
+        x = (_KOMATSU_K * y * a) ** _KOMATSU_P
+        drel = drel + (1.0 + x) ** (_KOMATSU_INVP - 1.0) * x
+    drel = drel * const.NU_PER_SPECIES * p["neff_per_nu"]
+    g = p["Ogamma0"] / a ** 4
+    return g * (1.0 + rel), g * (-4.0 * (1.0 + rel) + drel)
 
 
 # --------------------------------------------------------------------------- growth solver
@@ -253,7 +312,7 @@ class Cosmology(SaveMixin):
     Parameters
     ----------
     H0 : float, optional
-        Hubble constant today [km/s/Mpc], ``> 0``.
+        Hubble constant today [km/s/Mpc], ``> 0`` (an astropy Quantity is converted).
     Om0 : float, optional
         Matter density today (baryons included) in units of the critical density, ``> 0``.
     Ode0 : float or None, optional
@@ -271,7 +330,15 @@ class Cosmology(SaveMixin):
         ``z_eq = Om0 / Or0 - 1 > 0``; about 3400 for the measured 2.7255 K). At
         ``H0 = 70`` and ``Om0 = 0.3`` that allows ``Tcmb0`` up to about 21 K.
     Neff : float, optional
-        Effective number of massless neutrino species, ``>= 0`` (bounded through ``Or0``).
+        Effective number of neutrino species, ``>= 0`` (bounded through ``Or0``).  The
+        default 3.04 is astropy's (numfit used 3.046 before; pass ``Neff=3.046`` for it).
+    m_nu : float or sequence of float, optional
+        Neutrino masses [eV] (or an astropy Quantity), one for all ``floor(Neff)`` species
+        or one per species, as astropy takes them; needs ``Tcmb0 > 0``.  Massive species
+        enter ``E(z)`` through the Komatsu et al. (2011, ApJS 192, 18, eq. 26) fit of the
+        Fermi–Dirac integral with astropy's constants, so :meth:`from_astropy` reproduces
+        astropy's ``E(z)`` (to ~1e-14); ``Om0`` excludes them (astropy's convention) and they
+        do not cluster in the growth ODE.
     zmax : float, optional
         Upper end of the tables' redshift range, ``0 < zmax <= 1e4``.
     rtol : float, optional
@@ -300,6 +367,11 @@ class Cosmology(SaveMixin):
 
     Notes
     -----
+    Conventions shared with astropy: ``Neff`` defaults to 3.04; lookback times and
+    ``hubble_time`` are in gigayears of Julian years (365.25 d), as astropy's ``u.Gyr``;
+    constants are CODATA 2018 / IAU 2015.  :meth:`from_astropy` and :meth:`to_astropy`
+    convert between the two.
+
     Tables are in ``x = ln(1 + z)``: the comoving distance and the lookback time are
     stored divided by ``x`` (a smooth function equal to ``D_H`` or ``t_H`` at ``z = 0``),
     so ``rtol`` is a relative tolerance down to ``z = 0``.  The growth ODE
@@ -326,8 +398,9 @@ class Cosmology(SaveMixin):
     """
 
     def __init__(self, H0=70.0, Om0=0.3, Ode0=None, *, Ob0=0.05, w0=-1.0, wa=0.0,
-                 Tcmb0=0.0, Neff=3.046, zmax=10.0, rtol=1e-8, name=None):
-        H0 = check_float("H0", H0, lo=0.0, lo_open=True)
+                 Tcmb0=0.0, Neff=3.04, m_nu=0.0, zmax=10.0, rtol=1e-8, name=None):
+        H0 = check_float("H0", strip_unit("H0", H0, "km / (s Mpc)"), lo=0.0, lo_open=True)
+        Tcmb0 = strip_unit("Tcmb0", Tcmb0, "K")
         Om0 = check_float("Om0", Om0, lo=0.0, lo_open=True)
         Ob0 = check_float("Ob0", Ob0, lo=0.0)
         if Ob0 > Om0:
@@ -342,8 +415,8 @@ class Cosmology(SaveMixin):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a str or None; got {type(name).__name__}")
         Ogamma0 = const.photon_density0(H0, Tcmb0)
-        Onu0 = Ogamma0 * const.NU_PER_SPECIES * Neff
-        Or0 = Ogamma0 + Onu0
+        nu = _neutrinos(strip_unit("m_nu", m_nu, "eV"), Neff, Tcmb0)
+        Or0 = Ogamma0 * (1.0 + const.NU_PER_SPECIES * Neff)     # while all are relativistic
         if Or0 >= Om0:
             raise ValueError(
                 f"`Tcmb0`={Tcmb0:g} K with Neff={Neff:g} and H0={H0:g} km/s/Mpc gives a "
@@ -352,6 +425,13 @@ class Cosmology(SaveMixin):
                 f"equality in the future (z_eq = Om0/Or0 - 1 = {Om0 / Or0 - 1.0:.3g}). The "
                 "supported backgrounds have z_eq > 0 (the measured Tcmb0 = 2.7255 K gives "
                 "z_eq ≈ 3400 for Om0 h² ≈ 0.14); lower Tcmb0 or Neff, or raise H0 or Om0")
+        Orad_early = Or0
+        if nu["nu_y"]:
+            Onu0 = Ogamma0 * _nu_rel(1.0, nu)
+            Or0 = Ogamma0 + Onu0
+        else:
+            Onu0 = Ogamma0 * const.NU_PER_SPECIES * Neff
+            Or0 = Ogamma0 + Onu0
         if Ode0 is None:
             Ode0 = 1.0 - Om0 - Or0
             Ok0 = 0.0
@@ -361,7 +441,9 @@ class Cosmology(SaveMixin):
             if abs(Ok0) < 1e-15:
                 Ok0 = 0.0
         self._p = dict(H0=H0, Om0=Om0, Ode0=Ode0, Ob0=Ob0, w0=w0, wa=wa, Tcmb0=Tcmb0,
-                       Neff=Neff, Ok0=Ok0, Or0=Or0, Ogamma0=Ogamma0, Onu0=Onu0)
+                       Neff=Neff, Ok0=Ok0, Or0=Or0, Ogamma0=Ogamma0, Onu0=Onu0,
+                       Orad_early=Orad_early, m_nu=nu["m_nu"], nu_y=nu["nu_y"],
+                       neff_per_nu=nu["neff_per_nu"], n_massless=nu["n_massless"])
         self._zmax = zmax
         self._rtol = rtol
         self._name = name
@@ -382,7 +464,8 @@ class Cosmology(SaveMixin):
     w0 = property(lambda self: self._p["w0"], doc="Dark-energy w today.")
     wa = property(lambda self: self._p["wa"], doc="Dark-energy w slope: w = w0 + wa (1-a).")
     Tcmb0 = property(lambda self: self._p["Tcmb0"], doc="CMB temperature today [K].")
-    Neff = property(lambda self: self._p["Neff"], doc="Massless neutrino species.")
+    Neff = property(lambda self: self._p["Neff"], doc="Effective number of neutrino species.")
+    m_nu = property(lambda self: self._p["m_nu"], doc="Neutrino masses [eV] (a tuple).")
     zmax = property(lambda self: self._zmax, doc="Upper end of the tables' redshift range.")
     rtol = property(lambda self: self._rtol, doc="Relative tolerance of the tables.")
     name = property(lambda self: self._name, doc="Label or None.")
@@ -415,6 +498,8 @@ class Cosmology(SaveMixin):
             bits += [f"w0={p['w0']:g}", f"wa={p['wa']:g}"]
         if p["Tcmb0"]:
             bits += [f"Tcmb0={p['Tcmb0']:g}", f"Neff={p['Neff']:g}"]
+            if any(p["m_nu"]):
+                bits.append(f"m_nu={list(p['m_nu'])}")
         bits += [f"zmax={self._zmax:g}", f"rtol={self._rtol:g}"]
         label = f"{self._name!r}, " if self._name else ""
         return f"Cosmology({label}{', '.join(bits)})"
@@ -422,7 +507,8 @@ class Cosmology(SaveMixin):
     def _init_args(self):
         p = self._p
         return dict(H0=p["H0"], Om0=p["Om0"], Ode0=p["Ode0"], Ob0=p["Ob0"], w0=p["w0"],
-                    wa=p["wa"], Tcmb0=p["Tcmb0"], Neff=p["Neff"], zmax=self._zmax,
+                    wa=p["wa"], Tcmb0=p["Tcmb0"], Neff=p["Neff"], m_nu=p["m_nu"],
+                    zmax=self._zmax,
                     rtol=self._rtol, name=self._name)
 
     def __eq__(self, other):
@@ -433,6 +519,103 @@ class Cosmology(SaveMixin):
 
     def __hash__(self):
         return hash((tuple(sorted(self._p.items())), self._zmax, self._rtol))
+
+    # ----------------------------------------------------------------- astropy
+    @classmethod
+    def from_astropy(cls, cosmo, *, zmax=10.0, rtol=1e-8):
+        """The numfit twin of an astropy FLRW cosmology (same E(z), same parameters).
+
+        Supported: ``FlatLambdaCDM``, ``LambdaCDM``, ``FlatwCDM``, ``wCDM``,
+        ``Flatw0waCDM`` and ``w0waCDM`` (and subclasses), with ``Tcmb0``, ``Neff`` and
+        ``m_nu`` (massive neutrinos as astropy models them: floor(Neff) species sharing
+        Neff, the Komatsu et al. 2011 fit of their density).  Quantities are converted
+        once; ``Ob0 = None`` becomes 0.
+
+        Parameters
+        ----------
+        cosmo : astropy.cosmology.FLRW
+            The astropy cosmology.
+        zmax, rtol : float, optional
+            The tables' range and tolerance.
+
+        Returns
+        -------
+        Cosmology
+
+        Raises
+        ------
+        TypeError
+            ``cosmo`` is not one of the supported astropy classes.
+
+        Examples
+        --------
+        >>> from astropy.cosmology import Planck18
+        >>> from numfit.cosmology import Cosmology
+        >>> c = Cosmology.from_astropy(Planck18)
+        >>> c.name, c.m_nu
+        ('Planck18', (0.0, 0.0, 0.06))
+        >>> d = float(Planck18.comoving_distance(1.0).value)
+        >>> bool(abs(c.comoving_distance(1.0) / d - 1) < 1e-8)
+        True
+        """
+        try:
+            import astropy.cosmology as ac
+            import astropy.units as u
+        except ImportError as exc:                                  # pragma: no cover
+            raise ImportError("Cosmology.from_astropy needs astropy") from exc
+        kinds = (ac.LambdaCDM, ac.wCDM, ac.w0waCDM)
+        if not isinstance(cosmo, kinds):
+            raise TypeError(f"`cosmo` must be an astropy LambdaCDM, wCDM or w0waCDM (flat or "
+                            f"not); got {type(cosmo).__name__}")
+        if isinstance(cosmo, ac.w0waCDM):
+            w0, wa = float(cosmo.w0), float(cosmo.wa)
+        elif isinstance(cosmo, ac.wCDM):
+            w0, wa = float(cosmo.w0), 0.0
+        else:
+            w0, wa = -1.0, 0.0
+        flat = isinstance(cosmo, ac.FlatFLRWMixin)
+        tcmb = float(cosmo.Tcmb0.to_value(u.K))
+        m_nu = 0.0 if cosmo.m_nu is None else cosmo.m_nu.to_value(u.eV)
+        return cls(H0=float(cosmo.H0.to_value(u.km / u.s / u.Mpc)), Om0=float(cosmo.Om0),
+                   Ode0=None if flat else float(cosmo.Ode0),
+                   Ob0=float(cosmo.Ob0 or 0.0), w0=w0, wa=wa, Tcmb0=tcmb,
+                   Neff=float(cosmo.Neff), m_nu=m_nu if tcmb > 0 else 0.0, zmax=zmax,
+                   rtol=rtol, name=cosmo.name)
+
+    def to_astropy(self):
+        """The astropy twin: ``FlatLambdaCDM``, ``LambdaCDM``, ``(Flat)wCDM`` or
+        ``(Flat)w0waCDM``, whichever is the simplest that holds these parameters.
+
+        Returns
+        -------
+        astropy.cosmology.FLRW
+
+        Examples
+        --------
+        >>> from numfit.cosmology import Cosmology
+        >>> a = Cosmology(H0=70.0, Om0=0.3, Ode0=0.65, w0=-0.9).to_astropy()
+        >>> type(a).__name__, a.H0, a.Ode0, a.w0
+        ('wCDM', <Quantity 70. km / (Mpc s)>, 0.65, -0.9)
+        """
+        import astropy.cosmology as ac
+        import astropy.units as u
+        p = self._p
+        kw = dict(H0=p["H0"] * u.km / u.s / u.Mpc, Om0=p["Om0"], Tcmb0=p["Tcmb0"] * u.K,
+                  Neff=p["Neff"], Ob0=p["Ob0"], name=self._name)
+        if p["Tcmb0"] > 0:
+            kw["m_nu"] = list(p["m_nu"]) * u.eV if p["m_nu"] else 0.0 * u.eV
+        flat = self.is_flat
+        if not flat:
+            kw["Ode0"] = p["Ode0"]
+        if p["wa"] != 0.0:
+            cls = ac.Flatw0waCDM if flat else ac.w0waCDM
+            kw.update(w0=p["w0"], wa=p["wa"])
+        elif p["w0"] != -1.0:
+            cls = ac.FlatwCDM if flat else ac.wCDM
+            kw.update(w0=p["w0"])
+        else:
+            cls = ac.FlatLambdaCDM if flat else ac.LambdaCDM
+        return cls(**kw)
 
     def extended(self, zmax):
         """A copy with the tables' range widened to ``[0, zmax]`` (tables rebuilt lazily).
@@ -455,6 +638,9 @@ class Cosmology(SaveMixin):
         p = self._p
         de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
             * np.exp(-3.0 * p["wa"] * (1.0 - a))
+        if p["nu_y"]:
+            orad = p["Ogamma0"] * (1.0 + _nu_rel(a, p))
+            return ((orad / a + p["Om0"]) / a + p["Ok0"]) / (a * a) + de
         return ((p["Or0"] / a + p["Om0"]) / a + p["Ok0"]) / (a * a) + de
 
     def _e2_cond_a(self, a):
@@ -463,7 +649,8 @@ class Cosmology(SaveMixin):
         p = self._p
         de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
             * np.exp(-3.0 * p["wa"] * (1.0 - a))
-        terms = ((abs(p["Or0"]) / a + abs(p["Om0"])) / a + abs(p["Ok0"])) / (a * a) \
+        orad = p["Ogamma0"] * (1.0 + _nu_rel(a, p)) if p["nu_y"] else p["Or0"]
+        terms = ((abs(orad) / a + abs(p["Om0"])) / a + abs(p["Ok0"])) / (a * a) \
             + np.abs(de)
         return terms / self._e2_a(a)
 
@@ -624,22 +811,28 @@ class Cosmology(SaveMixin):
         """(D(z)/D(0), f(z)) at x = ln(1+z) by one ODE solve from a = 1e-6 to a = 1."""
         x = np.asarray(x, dtype=np.float64)
         s_eval = np.unique(np.concatenate((-x, [0.0])))       # ln a, increasing
-        aeq = self._p["Or0"] / self._p["Om0"]
+        aeq = self._p["Orad_early"] / self._p["Om0"]
         a0 = min(_A_INIT, 1e-3 * math.exp(float(s_eval[0])))
 
         p = self._p
         orad, om0, ok0, ode0 = p["Or0"], p["Om0"], p["Ok0"], p["Ode0"]
         w0, wa = p["w0"], p["wa"]
         de_pow = -3.0 * (1.0 + w0 + wa)
+        massive = bool(p["nu_y"])
 
         def rhs(s, y):
             # E² (as _e2_a) and d ln E / d ln a in scalar math: the ODE calls this ~10^4
             # times per solve (checked by the Heath, EdS, Meszaros and Radau oracles)
             a = math.exp(s)
             de = ode0 * a ** de_pow * math.exp(-3.0 * wa * (1.0 - a))
-            m, r, k = om0 / a ** 3, orad / a ** 4, ok0 / (a * a)
+            m, k = om0 / a ** 3, ok0 / (a * a)
+            if massive:
+                r, dr = (float(v) for v in _radiation(np.array(a), p))
+            else:
+                r = orad / a ** 4
+                dr = -4.0 * r
             e2 = r + m + k + de
-            dlne = 0.5 * (-4.0 * r - 3.0 * m - 2.0 * k
+            dlne = 0.5 * (dr - 3.0 * m - 2.0 * k
                           - 3.0 * (1.0 + w0 + wa * (1.0 - a)) * de) / e2
             return [y[1], -(2.0 + dlne) * y[1] + 1.5 * (m / e2) * y[0]]
 
@@ -659,16 +852,17 @@ class Cosmology(SaveMixin):
         a = np.exp(s)
         de = p["Ode0"] * a ** (-3.0 * (1.0 + p["w0"] + p["wa"])) \
             * np.exp(-3.0 * p["wa"] * (1.0 - a))
-        m, r, k = p["Om0"] / a ** 3, p["Or0"] / a ** 4, p["Ok0"] / (a * a)
+        m, k = p["Om0"] / a ** 3, p["Ok0"] / (a * a)
+        r, dr = _radiation(a, p)
         e2 = r + m + k + de
-        dlne = 0.5 * (-4.0 * r - 3.0 * m - 2.0 * k
+        dlne = 0.5 * (dr - 3.0 * m - 2.0 * k
                       - 3.0 * (1.0 + p["w0"] + p["wa"] * (1.0 - a)) * de) / e2
         return 1.5 * m / e2, -(2.0 + dlne)
 
     def _growth_solve(self):
         """The growth ODE solved once from a0 = min(1e-6, 1e-3/(1+zmax)) to a = 1 (a
         :class:`_GrowthSolution`; accurate to ~1e-14, see the tests)."""
-        aeq = self._p["Or0"] / self._p["Om0"]
+        aeq = self._p["Orad_early"] / self._p["Om0"]
         a0 = min(_A_INIT, 1e-3 / (1.0 + self._zmax))
         return _GrowthSolution(self._growth_coeffs, math.log(a0),
                                [a0 + 2.0 * aeq / 3.0, a0])

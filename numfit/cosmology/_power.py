@@ -38,6 +38,7 @@ from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots, autoknots2d
 from ._background import Cosmology
+from ._units import strip_unit
 
 __all__ = ["eisenstein_hu", "eisenstein_hu_nowiggle", "LinearPower"]
 
@@ -57,8 +58,14 @@ _Y_SERIES = 0.5           # W(y) from its Taylor series below this y
 
 
 # =========================================================================== validation
+_ASTROPY_UNITS = {"k": "1 / Mpc", "R": "Mpc", "M": "Msun"}
+
+
 def _as_positive(name, value, unit=""):
-    """Validated float64 array of finite values > 0 (TypeError for non-real input)."""
+    """Validated float64 array of finite values > 0 (TypeError for non-real input); an
+    astropy Quantity is converted to numfit's unit first."""
+    if name in _ASTROPY_UNITS:
+        value = strip_unit(name, value, _ASTROPY_UNITS[name])
     return check_real_array(name, value, lo=0.0, lo_open=True, unit=unit)
 
 

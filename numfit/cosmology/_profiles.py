@@ -54,6 +54,7 @@ from scipy.special import gammainc, gammaln
 
 from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
+from ._units import strip_unit
 from ..interpolate import autoknots
 from . import _halos
 from ._background import Cosmology
@@ -595,7 +596,8 @@ class HaloProfile(SaveMixin):
         if type(self) is HaloProfile or self._shape is None:
             raise TypeError("HaloProfile is a base class; use NFWProfile, HernquistProfile "
                             "or EinastoProfile")
-        self._mass = check_float("mass", mass, lo=0.0, lo_open=True)
+        self._mass = check_float("mass", strip_unit("mass", mass, "Msun"), lo=0.0,
+                                 lo_open=True)
         self._c = check_float("concentration", concentration, lo=0.0, lo_open=True)
         self._z = check_float("z", z, lo=0.0)
         if cosmology is None:
@@ -675,7 +677,7 @@ class HaloProfile(SaveMixin):
 
     # ----------------------------------------------------------------- physics
     def _x(self, r, name):
-        x = _as_radius(name, r)
+        x = _as_radius(name, strip_unit(name, r, "Mpc"))
         return x, x / self._r_s
 
     def density(self, r):

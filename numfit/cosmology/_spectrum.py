@@ -36,6 +36,7 @@ from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots, autoknots2d
 from ._background import Cosmology
+from ._units import strip_unit
 from ._power import (_GL_NODES, _GL_WEIGHTS, _H0, _PHASE, _W_SERIES, _W2_SERIES, _Y_SERIES,
                      LinearPower)
 
@@ -495,7 +496,8 @@ class PowerSpectrum(SaveMixin):
             ``k`` outside ``k_range`` or ``z`` outside ``z_range`` (or ``z > 0`` without a
             cosmology for a P(k)).
         """
-        kk = check_real_array("k", k, lo=0.0, lo_open=True, unit=" [1/Mpc]")
+        kk = check_real_array("k", strip_unit("k", k, "1 / Mpc"), lo=0.0, lo_open=True,
+                              unit=" [1/Mpc]")
         if kk.size and (kk.min() < self._kmin * (1 - 1e-12)
                         or kk.max() > self._kmax * (1 + 1e-12)):
             raise ValueError(f"`k` must lie in k_range [{self._kmin:g}, {self._kmax:g}] "
@@ -626,7 +628,8 @@ class PowerSpectrum(SaveMixin):
 
     # ------------------------------------------------------------------ public σ
     def _as_R(self, R, exact):
-        rr = check_real_array("R", R, lo=0.0, lo_open=True, unit=" [Mpc]")
+        rr = check_real_array("R", strip_unit("R", R, "Mpc"), lo=0.0, lo_open=True,
+                              unit=" [Mpc]")
         if not exact and rr.size and (rr.min() < self._Rmin or rr.max() > self._Rmax):
             bad = float(rr.min() if rr.min() < self._Rmin else rr.max())
             raise ValueError(f"R = {bad:g} Mpc is outside R_range [{self._Rmin:g}, "
@@ -719,7 +722,8 @@ class PowerSpectrum(SaveMixin):
         -------
         float or ndarray
         """
-        mm = check_real_array("M", M, lo=0.0, lo_open=True, unit=" [M_sun]")
+        mm = check_real_array("M", strip_unit("M", M, "Msun"), lo=0.0, lo_open=True,
+                              unit=" [M_sun]")
         rho = float(self._need_cosmology().mean_matter_density(0.0))
         vol = 4.0 * math.pi / 3.0 if self._window == "tophat" else (2.0 * math.pi) ** 1.5
         out = np.cbrt(mm / (vol * rho))
