@@ -120,8 +120,8 @@ def test_hs_set(benchmark, timing, report):
     report.add(g, "numfit time (all 16)", t_nf * 1e3, unit="ms")
     report.add(g, "trust-constr time (all 16)", t_tc * 1e3, unit="ms")
     report.add(g, "SLSQP time (all 16)", t_sl * 1e3, unit="ms")
-    report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf,
-                 note="trust-constr expected faster on tiny problems")
+    report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf, goal=1.0,
+                 note="issue 17 bar (inner='auto': dense LU for these problems)")
     report.ratio(g, "SLSQP time / numfit time", t_sl, t_nf)
     if not QUICK:
         for p, a, b, c in zip(probs, res_nf, res_tc, res_sl):
@@ -292,7 +292,7 @@ def test_pde_bars(kind, N, benchmark, timing, report):
     assert r_nf.status == 0, r_nf.message
     if p.f_star is not None:
         assert r_nf.fun == pytest.approx(p.f_star, rel=1e-6)
-    kkt_tc = _kkt_at(p, r_tc.x) if p.n <= 2 * 64 ** 2 else math.nan
+    kkt_tc = _kkt_at(p, r_tc.x) if p.n <= 2 * 32 ** 2 else math.nan     # dense lstsq
     g = f"E2 {p.name} (n={p.n}, m={p.m})"
     report.add(g, "numfit time (inner=auto)", t_nf, unit="s",
                note=f"{r_nf.inner}, nit {r_nf.nit}, LU {r_nf.n_factorizations} + reused "
@@ -348,7 +348,7 @@ def test_logistic_bars(N, d, benchmark, timing, report):
     r_nf, t_nf = tm.numfit(benchmark, run_nf)
     r_tc, t_tc = tm.peer(run_tc)
     assert r_nf.status == 0, r_nf.message
-    g = f"E3 logistic N={N} d={d} (matrix-free HVP, sum-of-squares + 10 linear rows)"
+    g = f"E3 logistic N={N} d={d} (matrix-free HVP; |x|^2 = 1 and 10 linear rows)"
     report.add(g, "numfit time (inner=auto)", t_nf, unit="s",
                note=f"{r_nf.inner}, nit {r_nf.nit}, CG steps {r_nf.n_inner}, "
                     f"penalty increases {r_nf.penalty_increases}")
@@ -360,3 +360,7 @@ def test_logistic_bars(N, d, benchmark, timing, report):
                  higher_is_better=False)
     goal = 2.0 if N * d >= 5e7 else None
     report.ratio(g, "trust-constr time / numfit time", t_tc, t_nf, goal=goal)
+    # the same ratio from alternating rounds (a burst of load elsewhere hits both alike)
+    t_nf2, t_tc2 = tm.paired(run_nf, run_tc)
+    report.ratio(g, "trust-constr time / numfit time (paired rounds)", t_tc2, t_nf2,
+                 goal=goal, note=f"{t_nf2:.3g} s vs {t_tc2:.3g} s")
