@@ -144,3 +144,32 @@ def test_distances_vs_colossus(case, timing, report):
         n_evals = Cosmology(**kw, rtol=r).table("comoving_distance").n_evals
         _report(report, g, "colossus", t_peer, t_nf, r, err_nf, n_evals)
     assert err_peer < 1e-3                                   # same model: sanity only
+
+
+def test_from_astropy_planck18(benchmark, timing, report):
+    """Issue 16, part 4: ``Cosmology.from_astropy(Planck18)`` (massive neutrinos included)
+    against astropy's own distances for the same object, D_L at the redshifts of this file
+    (z >= 1e-3: astropy's flat fast path is exact there); goal: within 1e-8."""
+    ac = pytest.importorskip("astropy.cosmology")
+    zz = Z[Z >= 1e-3]
+    sub = zz[::100]
+
+    def nf():
+        return Cosmology.from_astropy(ac.Planck18).luminosity_distance(zz)
+
+    def peer():
+        return ac.Planck18.luminosity_distance(zz).value
+
+    d_nf, _ = timing.numfit(benchmark, nf)
+    ref = ac.Planck18.luminosity_distance(sub).value
+    err = float(np.max(np.abs(d_nf[::100] / ref - 1.0)))
+    err_exact = float(np.max(np.abs(Cosmology.from_astropy(ac.Planck18).luminosity_distance(
+        sub, exact=True) / ref - 1.0)))
+    assert err <= 1e-8
+    t_nf, t_peer = timing.paired(nf, peer)
+    g = "cosmology from_astropy(Planck18)"
+    report.add(g, "max |D_L numfit / D_L astropy - 1| (rtol 1e-8 table)", err, goal=1e-8,
+               higher_is_better=False)
+    report.add(g, "max |D_L numfit exact / D_L astropy - 1|", err_exact)
+    report.ratio(g, f"{zz.size} z: astropy t / numfit t (from_astropy + table build)",
+                 t_peer, t_nf, note=f"numfit {t_nf * 1e3:.3g} ms, astropy {t_peer * 1e3:.3g} ms")
