@@ -106,7 +106,8 @@ class _WindowSums:
             self.s4 = np.concatenate((np.cumsum((wk * k ** -4.0)[::-1])[::-1], [0.0]))
             self.s6 = np.concatenate((np.cumsum((wk * k ** -6.0)[::-1])[::-1], [0.0]))
 
-    def __call__(self, R):
+    def __call__(self, R, slope=True):
+        """(S0, S1) at radii R; S1 is None unless ``slope``."""
         R = np.asarray(R, dtype=np.float64).ravel()
         s0, s1 = np.empty(R.size), np.empty(R.size)
         k, wk = self.k, self.wk
@@ -115,8 +116,10 @@ class _WindowSums:
             for j, r in enumerate(R.tolist()):
                 y2 = (r * k[:ic[j]]) ** 2
                 g = np.exp(-y2) * wk[:ic[j]]
-                s0[j], s1[j] = float(np.sum(g)), -float(y2 @ g)
-            return s0, s1
+                s0[j] = float(np.sum(g))
+                if slope:
+                    s1[j] = -float(y2 @ g)
+            return s0, (s1 if slope else None)
         i0 = np.searchsorted(k, _Y_SERIES / R)
         i1 = np.searchsorted(k, _Y1 / R)
         i2 = np.searchsorted(k, _Y2 / R)
@@ -124,29 +127,33 @@ class _WindowSums:
         for j, r in enumerate(R.tolist()):
             a, b, c = int(i0[j]), int(i1[j]), int(i2[j])
             pw = (r * self.kref) ** (2 * n2) * self.mom[:, a]
-            acc0, acc1 = float(_W2_SERIES @ pw), float(_WD_SERIES @ pw)
+            acc0 = float(_W2_SERIES @ pw)
+            acc1 = float(_WD_SERIES @ pw) if slope else 0.0
             if c > a:
                 y = r * k[a:c]
                 sn, cs = np.sin(y), np.cos(y)
-                y3 = y * y * y
-                w = 3.0 * (sn - y * cs) / y3
-                yw = 3.0 * ((y * y - 3.0) * sn + 3.0 * y * cs) / y3
-                f0, f1 = w * w, w * yw
+                iy3 = 3.0 / (y * y * y)
+                w = (sn - y * cs) * iy3
+                f0 = w * w
+                if slope:
+                    f1 = w * ((y * y - 3.0) * sn + 3.0 * y * cs) * iy3
                 if c > b:                      # taper to the mean on [Y1, Y2]
                     yt = y[b - a:]
                     tp = _taper(yt)
                     iy2 = 1.0 / (yt * yt)
                     m0 = 4.5 * iy2 * iy2 * (1.0 + iy2)
-                    m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
                     f0[b - a:] = m0 + tp * (f0[b - a:] - m0)
-                    f1[b - a:] = m1 + tp * (f1[b - a:] - m1)
+                    if slope:
+                        m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
+                        f1[b - a:] = m1 + tp * (f1[b - a:] - m1)
                 acc0 += float(f0 @ wk[a:c])
-                acc1 += float(f1 @ wk[a:c])
+                if slope:
+                    acc1 += float(f1 @ wk[a:c])
             r4, r6 = r ** -4, r ** -6
             acc0 += 4.5 * (self.s4[c] * r4 + self.s6[c] * r6)
             acc1 -= 9.0 * self.s4[c] * r4 + 13.5 * self.s6[c] * r6
             s0[j], s1[j] = acc0, acc1
-        return s0, s1
+        return s0, (s1 if slope else None)
 
 
 def _window_values(y, window):
@@ -515,8 +522,9 @@ class PowerSpectrum(SaveMixin):
         return float(out) if np.ndim(k) == 0 and np.ndim(z) == 0 else out
 
     # ------------------------------------------------------------------ σ quadrature
-    def _sums(self, R, z):
-        """(σ², σ² d ln σ / d ln R) at radii R (1-D) and one redshift (None: no z)."""
+    def _sums(self, R, z, slope=True):
+        """(σ², σ² d ln σ / d ln R) at radii R (1-D) and one redshift (None: no z); the
+        second is None unless ``slope``."""
         key = z
         ws = self._nodes.get(key)
         rlo, rhi = min(float(R.min()), self._Rmin), max(float(R.max()), self._Rmax)
@@ -531,13 +539,13 @@ class PowerSpectrum(SaveMixin):
                 if len(self._nodes) > 64:
                     self._nodes.clear()
                 self._nodes[key] = ws
-        return ws[0](R)
+        return ws[0](R, slope)
 
     def _zkey(self, z):
         return None if self._z is None else float(z)
 
     def _sigma_fn(self, R, z=None):
-        return np.sqrt(self._sums(np.asarray(R, dtype=np.float64), z)[0])
+        return np.sqrt(self._sums(np.asarray(R, dtype=np.float64), z, slope=False)[0])
 
     def _slope_fn(self, R, z=None):
         s0, s1 = self._sums(np.asarray(R, dtype=np.float64), z)
@@ -624,7 +632,7 @@ class PowerSpectrum(SaveMixin):
                 f"{self._kmax:g}] 1/Mpc only; power-law tails beyond it (end slopes of "
                 f"ln P: {sl}) would change sigma by up to {worst.max():.2g} (relative) for R "
                 f"in [{R[i[0]]:.4g}, {R[i[-1]]:.4g}] Mpc, above rtol = {self._rtol:g}: "
-                "widen k_range or narrow R_range", KRangeWarning, stacklevel=3)
+                "widen k_range or narrow R_range", KRangeWarning, stacklevel=_user_level())
 
     # ------------------------------------------------------------------ public σ
     def _as_R(self, R, exact):
@@ -758,6 +766,16 @@ class PowerSpectrum(SaveMixin):
         float or ndarray
         """
         return self.dlnsigma_dlnR(self.lagrangian_radius(M), z, exact=exact) / 3.0
+
+
+def _user_level():
+    """The warnings stacklevel of the first caller outside numfit (as seen from the
+    function calling warnings.warn)."""
+    import sys
+    f, level = sys._getframe(2), 2
+    while f is not None and f.f_globals.get("__name__", "").startswith("numfit"):
+        f, level = f.f_back, level + 1
+    return level
 
 
 def _pair(name, value, *, positive):
