@@ -166,3 +166,17 @@ def test_bad_input():
     with pytest.raises(ValueError, match="`m_nu` must be a neutrino mass >= 0"):
         Cosmology(Tcmb0=2.7255, m_nu=-0.1)
     assert math.isfinite(Cosmology(Tcmb0=2.7255, m_nu=[0, 0, 0.06]).comoving_distance(1.0))
+
+
+def test_objects_saved_before_massive_neutrinos_load():
+    """A Cosmology pickled before issue 16 (no neutrino-mass keys) loads and equals the
+    same parameters built now."""
+    c = Cosmology(Tcmb0=2.7255, Neff=3.046, Ode0=0.65)
+    state = dict(c.__dict__)
+    state["_p"] = {k: v for k, v in c._p.items()
+                   if k not in ("Orad_early", "m_nu", "nu_y", "neff_per_nu", "n_massless")}
+    old = Cosmology.__new__(Cosmology)
+    old.__setstate__(state)
+    assert old == c
+    assert old.comoving_distance(2.0) == c.comoving_distance(2.0)
+    assert old.growth_factor(1.0) == c.growth_factor(1.0)

@@ -177,6 +177,9 @@ def test_callable_pk_and_linearpower_source(lp, cosmo):
     err = np.max(np.abs(ps.sigma(R) / ref - 1))
     print(f"callable: {err / rtol:.3f} rtol, P table {ps.table('power').n_evals} evals")
     assert err <= rtol
+    # the P table itself meets rtol/4 on a dense grid (10 points per knot interval)
+    kd = np.geomspace(*k_range, 20 * ps.table("power").n_evals)
+    assert np.max(np.abs(ps.power(kd) / lp.power(kd) - 1)) <= rtol / 4
     ps2 = lp.power_spectrum(k_range=k_range, rtol=rtol, R_range=(0.5, 100.0))
     assert np.max(np.abs(ps2.sigma(R) / ref - 1)) <= rtol
     # redshifts through the LinearPower's cosmology

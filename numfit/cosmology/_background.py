@@ -431,7 +431,8 @@ class Cosmology(SaveMixin):
             Or0 = Ogamma0 + Onu0
         else:
             Onu0 = Ogamma0 * const.NU_PER_SPECIES * Neff
-            Or0 = Ogamma0 + Onu0
+            Or0 = Ogamma0 + Onu0                  # as before issue 16, to the last bit
+            Orad_early = Or0
         if Ode0 is None:
             Ode0 = 1.0 - Om0 - Or0
             Ok0 = 0.0
@@ -510,6 +511,18 @@ class Cosmology(SaveMixin):
                     wa=p["wa"], Tcmb0=p["Tcmb0"], Neff=p["Neff"], m_nu=p["m_nu"],
                     zmax=self._zmax,
                     rtol=self._rtol, name=self._name)
+
+    def __setstate__(self, state):
+        # objects pickled or saved before massive neutrinos (issue 16) lack these keys
+        p = state.get("_p")
+        if isinstance(p, dict) and "nu_y" not in p:
+            p = dict(p)
+            p.setdefault("Orad_early", p.get("Or0", 0.0))
+            n = max(int(math.floor(p.get("Neff", 0.0))), 1)
+            p.update(m_nu=tuple(0.0 for _ in range(n)), nu_y=(), neff_per_nu=0.0,
+                     n_massless=0)
+            state = {**state, "_p": p}
+        self.__dict__.update(state)
 
     def __eq__(self, other):
         if not isinstance(other, Cosmology):
