@@ -238,7 +238,9 @@ class PowerSpectrum(SaveMixin):
     Notes
     -----
     A callable P is tabulated first (:func:`numfit.autoknots` of ``P(k)`` in log-log
-    space, or :func:`numfit.autoknots2d` of ``ln P(ln k, z)``) to ``rtol / 4``, so σ
+    space, ``kind="chebyshev"``: piecewise polynomials of ``ln k`` whose breakpoints end
+    the quadrature's panels, or :func:`numfit.autoknots2d` of ``ln P(ln k, z)``) to
+    ``rtol / 4``, so σ
     (a positive average of P) inherits at most ``rtol / 8``; the σ tables are built to
     ``0.8 rtol`` against the quadrature of that table.  σ and its slope at a redshift are
     integrals over k of the spectrum at that redshift: with ``z_range``, σ(R, z) and the
@@ -434,8 +436,10 @@ class PowerSpectrum(SaveMixin):
         if tab is None:
             rt = _P_SHARE * self._rtol
             if self._z is None:
+                # piecewise Chebyshev: a few hundred smooth pieces (the quadrature's panels
+                # end at their breakpoints) instead of a cubic's thousands of knots
                 tab = autoknots(lambda k: self._call_pk(k, None), self._kmin, self._kmax,
-                                rtol=rt, space="loglog", vectorized=True)
+                                rtol=rt, space="loglog", kind="chebyshev", vectorized=True)
             else:
                 def f(K, Z):
                     K, Z = np.broadcast_arrays(K, Z)
@@ -454,7 +458,7 @@ class PowerSpectrum(SaveMixin):
         if self._arrays is not None:
             return np.log(self._arrays[0])
         tab = self._ptable()
-        return np.log(np.asarray(tab.knots if self._z is None else tab.x_knots))
+        return np.log(np.asarray(tab.breakpoints if self._z is None else tab.x_knots))
 
     def _p(self, k, z):
         """P at wavenumbers k (1-D, inside k_range) and one redshift (None: no z)."""
