@@ -3,8 +3,9 @@
 Background distances and growth (:class:`Cosmology`), halo lensing profiles with
 physical parameters (:class:`NFWProfile`, :class:`HernquistProfile`, :class:`EinastoProfile`
 and the generic :func:`project_profile`), the Eisenstein–Hu linear power spectrum with
-σ(R) (:class:`LinearPower`), any tabulated or callable P(k, z)
-with σ(R, z), σ(M, z) and d ln σ/d ln R (:class:`PowerSpectrum`), and the closed-form dimensionless NFW/Hernquist projections.
+σ(R) (:class:`LinearPower`), any tabulated or callable P(k, z) with σ(R, z), σ(M, z) and
+d ln σ/d ln R (:class:`PowerSpectrum`), and the closed-form dimensionless NFW/Hernquist
+projections.
 Units: Mpc, Gyr, M_sun, km/s/Mpc, k in 1/Mpc (no factors of h); astropy Quantities are
 accepted for H0, radii and masses, and :meth:`Cosmology.from_astropy` /
 :meth:`Cosmology.to_astropy` convert cosmologies (massive neutrinos included).
