@@ -369,3 +369,27 @@ def test_bad_input(lp, cosmo):
     scal = PowerSpectrum(lambda k: float(lp.power(k)), k_range=(1e-4, 10.0),
                          R_range=(1.0, 50.0), rtol=1e-4, vectorized=False)
     assert scal.power(0.1) == pytest.approx(lp.power(0.1), rel=1e-4)
+
+
+class _CambLike:
+    """An interpolator with CAMB's calling convention: ``P(z, k)``, redshift first, a
+    RectBivariateSpline in (z, ln k) returning a (1, nk) block for a scalar z."""
+
+    def __init__(self, lp, z):
+        from scipy.interpolate import RectBivariateSpline
+        self._s = RectBivariateSpline(z, np.log(K), np.log([lp.power(K, zz) for zz in z]))
+
+    def P(self, z, k):
+        return np.exp(self._s(np.atleast_1d(z), np.log(k)))
+
+
+def test_camb_argument_order(lp, cosmo):
+    """The documented wrapper ``lambda k, z: PK.P(z, k)`` for CAMB's interpolator."""
+    PK = _CambLike(lp, np.array([0.0, 0.5, 1.0, 2.0]))
+    ps = PowerSpectrum(lambda k, z: PK.P(z, k), k_range=(1e-5, 1e3), z_range=(0.0, 2.0),
+                       cosmology=cosmo, rtol=1e-5, R_range=(1.0, 50.0))
+    R = np.geomspace(1.0, 50.0, 7)
+    ref = lp.sigma(R, exact=True) * cosmo.growth_factor(1.0)
+    assert np.max(np.abs(ps.sigma(R, 1.0) / ref - 1)) < 1e-4      # truncated at 1e3 only
+    assert ps.power(0.1, 0.5) == pytest.approx(float(PK.P(0.5, np.array([0.1]))[0, 0]),
+                                               rel=1e-5)
