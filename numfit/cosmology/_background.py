@@ -616,7 +616,7 @@ class Cosmology(SaveMixin):
         kw = dict(H0=p["H0"] * u.km / u.s / u.Mpc, Om0=p["Om0"], Tcmb0=p["Tcmb0"] * u.K,
                   Neff=p["Neff"], Ob0=p["Ob0"], name=self._name)
         if p["Tcmb0"] > 0:
-            kw["m_nu"] = list(p["m_nu"]) * u.eV if p["m_nu"] else 0.0 * u.eV
+            kw["m_nu"] = list(p["m_nu"]) * u.eV if any(p["m_nu"]) else 0.0 * u.eV
         flat = self.is_flat
         if not flat:
             kw["Ode0"] = p["Ode0"]
