@@ -223,3 +223,31 @@ def test_direct_needs_an_explicit_hessian_when_large():
     with pytest.raises(ValueError, match="inner='direct' needs an explicit Hessian"):
         minimize_alsketch(lambda x: x @ x, np.zeros(n), jac=lambda x: 2 * x,
                           hessp=lambda x, p: 2 * p, constraints=con, inner="direct")
+
+
+def test_curvature_estimate_reused_while_descent_passes():
+    """Matrix-free practical runs re-estimate lambda_min(Z^T H Z) (a 20-step Lanczos run) only
+    after an iteration whose descent test needed a penalty increase; theory mode checks at
+    every iteration (the paper's rule, counts unchanged)."""
+    p = hock_schittkowski("HS77")
+    res = solve(p, matrix_free=True, tol=1e-8, inner="minres")
+    assert res.status == 0 and res.penalty_increases == 0
+    assert res.n_curvature_checks == 1 < res.nit
+    th = solve(p, matrix_free=True, tol=1e-4, accuracy="theory")
+    assert th.status == 0 and th.n_curvature_checks == th.nit == 8
+    # the null-space CG needs no separate check at all
+    assert solve(p, matrix_free=True, tol=1e-8).n_curvature_checks == 0
+    # a penalty increase triggers a fresh estimate at the next iteration
+    q = hock_schittkowski("HS47")
+    res = solve(q, matrix_free=True, tol=1e-8, inner="minres")
+    assert res.status == 0 and res.penalty_increases >= 1 and res.n_curvature_checks >= 2
+
+
+def test_scipy_front_door_passes_inner():
+    p = hock_schittkowski("HS77")
+    con = NonlinearConstraint(p.cons, 0, 0, jac=p.jac, hess=p.cons_hess)
+    res = minimize(p.fun, p.x0, method=__import__("numfit").alsketch, jac=p.grad,
+                   hess=p.hess, constraints=con, tol=1e-8,
+                   options={"rng": 0, "inner": "minres"})
+    assert res.success and res.inner == "minres"
+    assert res.fun == pytest.approx(p.f_star, abs=1e-6)

@@ -1387,6 +1387,11 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
     licq_max = math.nan
     licq_thr = 0.0
     n_rank_def = rd_run = 0
+    # practical mode, matrix-free H: the curvature estimate and ||H||_F of the last iteration
+    # are reused while the descent test passes at the first try (no penalty increase)
+    reuse_ok = False
+    hfro_prev = lam_red_prev = None
+    n_curv = 0
 
     def gradlag(g_, G_, lam_):
         return g_ + G_.T @ lam_
@@ -1449,6 +1454,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             # ---- rank-deficient G: regularized least-squares step (descent on the merit)
             n_rank_def += 1
             rd_run += 1
+            reuse_ok = False
             inner_steps = 0
             z, t_shift = _regularized_step(Hmat, hmv, G, gL, n, m, eta1, o, prob)
             dx, dl = z[:n], z[n:]
@@ -1463,18 +1469,23 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         else:
             rd_run = 0
             # ---- curvature: shift t
-            hfro = _FroNorm(Hmat, hmv, n, probe_rng, prob)
-
+            reuse = reuse_ok and Hmat is None and not theory
+            hfro = _FroNorm(Hmat, hmv, n, probe_rng, prob, prev=hfro_prev if reuse else None)
+            pen_before = penalty_increases
+            lam_red = None
             t_shift = 0.0
             cc = o["curvature_check"]
             # (the null-space CG finds negative curvature itself: no separate check)
             if m < n and cc != "none" and inner_kind != "cg":
                 if cc == "auto" and Hmat is not None and _diag_dominant_pd(Hmat):
                     lam_red = math.inf
+                elif reuse and lam_red_prev is not None:
+                    lam_red = lam_red_prev
                 else:
                     lam_red, nprod = _reduced_hess_min(
                         Hmat, hmv, G, n, m, cc, 0 if theory else o["lanczos_steps"], gram)
                     prob.nhvp += nprod
+                    n_curv += 1
                 if lam_red < o["reduced_hess_tol"]:
                     if o["shift"] == "paper":
                         t_shift = o["xi_B"] + hfro()
@@ -1621,6 +1632,9 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             if inner_kind == "cg":
                 n_inner += pcg.iters
                 inner_steps += pcg.iters
+            reuse_ok = penalty_increases == pen_before
+            lam_red_prev = lam_red
+            hfro_prev = hfro.val
             if fb_done:
                 fallback_iter.append(k)
             if status is not None:
@@ -1688,6 +1702,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         hess_shift=t_shift, licq_min=licq_min, licq_max=licq_max, licq_checked=licq_checked,
         licq_evals=licq.n_eval, n_rank_deficient=n_rank_def,
         inner=inner_kind if inner_kind is not None else inner, n_inner=n_inner,
+        n_curvature_checks=n_curv,
         n_factorizations=direct.n_factor, n_factor_reuse=direct.n_reuse,
         state={"eta1": eta1, "eta2": eta2, "delta": delta, "kappa": kappa},
         success=status == ALSketchStatus.CONVERGED, status=int(status),
@@ -1702,11 +1717,12 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
 
 
 class _FroNorm:
-    """||H||_F, exact for an explicit H, else a Hutchinson estimate; computed once."""
+    """||H||_F, exact for an explicit H, else a Hutchinson estimate; computed once (or taken
+    from the previous iteration while the descent test passes, practical mode)."""
 
-    def __init__(self, Hmat, hmv, n, rng, prob):
+    def __init__(self, Hmat, hmv, n, rng, prob, prev=None):
         self.Hmat, self.hmv, self.n, self.rng, self.prob = Hmat, hmv, n, rng, prob
-        self.val = None
+        self.val = prev                   # a value reused from the last iteration
 
     def __call__(self):
         if self.val is None:
