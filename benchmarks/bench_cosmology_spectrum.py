@@ -125,8 +125,8 @@ def test_sigma_table_vs_ccl(spectrum, benchmark, timing, report):
         co = ccl.Cosmology(Omega_c=PARS["Om0"] - PARS["Ob0"], Omega_b=PARS["Ob0"], h=H,
                            n_s=0.965, sigma8=0.81, T_CMB=PARS["Tcmb0"],
                            transfer_function="eisenstein_hu")
-        a = np.array([0.5, 1.0])
-        pk2d = ccl.Pk2D(a_arr=a, lk_arr=np.log(K), pk_arr=np.log(np.vstack((P, P))),
+        a = np.linspace(0.5, 1.0, 6)          # CCL's 2-D spline needs several a values
+        pk2d = ccl.Pk2D(a_arr=a, lk_arr=np.log(K), pk_arr=np.log(np.tile(P, (a.size, 1))),
                         is_logp=True, extrap_order_lok=1, extrap_order_hik=2)
         return ccl.sigmaR(co, RADII, a=1.0, p_of_k_a=pk2d)
     _compare("CCL", peer, spectrum, benchmark, timing, report)
