@@ -244,9 +244,8 @@ class _GrowthSolution:
             y = np.array([Y[p, n], Y[p, 2 * n + 1]])
         self.lo, self.h = lo, h
         self.edges = np.append(lo, 0.0)
-        # Chebyshev coefficients of D and D' per panel: (P, n+1)
-        self.cD = Y[:, :n + 1] @ _CHEB_C.T
-        self.cP = Y[:, n + 1:] @ _CHEB_C.T
+        # Chebyshev coefficients of D and D' per panel: (P, n+1, 2)
+        self.c = np.stack((Y[:, :n + 1] @ _CHEB_C.T, Y[:, n + 1:] @ _CHEB_C.T), axis=-1)
         self.D0 = float(y[0])
 
     def _propagators(self, lo, h):
@@ -281,16 +280,16 @@ class _GrowthSolution:
         s = np.asarray(s, dtype=np.float64)
         flat = s.ravel()
         p = np.clip(np.searchsorted(self.edges, flat, side="right") - 1, 0, self.lo.size - 1)
-        u = 2.0 * (flat - self.lo[p]) / self.h[p] - 1.0
-        D = _clenshaw(self.cD[p], u)
-        P = _clenshaw(self.cP[p], u)
-        return np.stack((D / self.D0, P / D), axis=-1).reshape(s.shape + (2,))
+        u = (2.0 * (flat - self.lo[p]) / self.h[p] - 1.0)[:, None]
+        DP = _clenshaw(self.c[p], u)                              # (m, 2): D and D'
+        D = DP[:, 0]
+        return np.stack((D / self.D0, DP[:, 1] / D), axis=-1).reshape(s.shape + (2,))
 
 
 def _clenshaw(c, u):
-    """sum_k c[:, k] T_k(u) for per-point coefficient rows c (m, n+1), points u (m,)."""
-    b1 = np.zeros_like(u)
-    b2 = np.zeros_like(u)
+    """sum_k c[:, k] T_k(u) for per-point coefficients c (m, n+1, q), points u (m, 1)."""
+    b1 = np.zeros((c.shape[0], c.shape[2]))
+    b2 = np.zeros_like(b1)
     u2 = 2.0 * u
     for k in range(c.shape[1] - 1, 0, -1):
         b1, b2 = c[:, k] + u2 * b1 - b2, b1
