@@ -696,6 +696,18 @@ class PowerSpectrum(SaveMixin):
         ValueError
             ``R`` outside ``R_range``; ``z`` outside ``z_range`` or ``z > 0`` without a
             cosmology for a P(k).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from numfit.cosmology import Cosmology, PowerSpectrum
+        >>> k = np.geomspace(1e-4, 1e2, 400)
+        >>> P = 2e4 * k / (1 + (k / 0.02) ** 2) ** 1.5
+        >>> ps = PowerSpectrum.from_arrays(k, P, cosmology=Cosmology(), rtol=1e-6,
+        ...                                R_range=(1.0, 100.0))
+        >>> s = ps.sigma([5.0, 10.0], z=[0.0, 1.0])
+        >>> bool(s[1] / ps.sigma(10.0) < 0.7)           # grown by D(1) / D(0) ~ 0.61
+        True
         """
         return self._eval("sigma", R, z, exact)
 
@@ -712,6 +724,18 @@ class PowerSpectrum(SaveMixin):
         float or ndarray
             Relative error ``<= rtol`` (table).  Without ``z_range`` the slope does not
             depend on z.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from numfit.cosmology import Cosmology, PowerSpectrum
+        >>> k = np.geomspace(1e-4, 1e2, 400)
+        >>> P = 2e4 * k / (1 + (k / 0.02) ** 2) ** 1.5
+        >>> ps = PowerSpectrum.from_arrays(k, P, cosmology=Cosmology(), rtol=1e-6,
+        ...                                R_range=(1.0, 100.0))
+        >>> d = ps.dlnsigma_dlnR(10.0)
+        >>> bool(abs(d / ps.dlnsigma_dlnR(10.0, exact=True) - 1) < 1e-6)
+        True
         """
         return self._eval("dlnsigma_dlnR", R, z, exact)
 
@@ -754,6 +778,18 @@ class PowerSpectrum(SaveMixin):
         Returns
         -------
         float or ndarray
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from numfit.cosmology import Cosmology, PowerSpectrum
+        >>> k = np.geomspace(1e-4, 1e2, 400)
+        >>> P = 2e4 * k / (1 + (k / 0.02) ** 2) ** 1.5
+        >>> ps = PowerSpectrum.from_arrays(k, P, cosmology=Cosmology(), rtol=1e-6,
+        ...                                R_range=(1.0, 100.0))
+        >>> M = 1e14                                      # M_sun
+        >>> ps.sigma_mass(M) == ps.sigma(ps.lagrangian_radius(M))
+        True
         """
         return self.sigma(self.lagrangian_radius(M), z, exact=exact)
 
