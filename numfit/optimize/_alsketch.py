@@ -1647,7 +1647,8 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         while True:
             xt = x + alpha * dx
             lt = lam + alpha * dl
-            ft, gt, ct, Gt, phit = _trial(prob, xt, lt, eta1, eta2, gradlag)
+            ft, gt, ct, Gt, phit = _trial(prob, xt, lt, eta1, eta2, gradlag,
+                                          thr=phi0 + alpha * beta * q)
             if phit <= phi0 + alpha * beta * q:
                 accepted = True
                 break
@@ -1752,15 +1753,23 @@ def _trace_est(hmv, n, rng, prob, probes=20):
     return s / probes
 
 
-def _trial(prob, xt, lt, eta1, eta2, gradlag):
-    """f, grad f, c, G and the merit at a trial point (merit +inf if anything fails)."""
+def _trial(prob, xt, lt, eta1, eta2, gradlag, thr=None):
+    """f, grad f, c, G and the merit at a trial point (merit +inf if anything fails).
+
+    With ``thr`` (the Armijo threshold), a trial whose merit without its ``eta2/2 |grad_x L|^2
+    >= 0`` term already exceeds ``thr`` is rejected from f and c alone: the gradient and the
+    Jacobian are not evaluated there (the returned merit is that lower bound)."""
     with np.errstate(all="ignore"):
         try:
             ft = float(prob.f(xt))
             if not math.isfinite(ft):
                 return ft, None, None, None, math.inf
-            gt = prob.g(xt)
             ct = prob.c(xt)
+            if thr is not None and np.all(np.isfinite(ct)):
+                part = ft + float(lt @ ct) + 0.5 * eta1 * float(ct @ ct)
+                if part > thr:
+                    return ft, None, ct, None, part
+            gt = prob.g(xt)
             Gt = prob.G(xt)
         except (ValueError, ZeroDivisionError, OverflowError, FloatingPointError):
             return math.nan, None, None, None, math.inf
