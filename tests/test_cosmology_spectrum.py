@@ -230,6 +230,12 @@ def test_arrays_with_redshift(lp, cosmo):
     np.testing.assert_allclose(ps.power(K[::50], 2.0), P[3, ::50], rtol=1e-12)
     with pytest.raises(ValueError, match=r"z = 3.5 is outside z_range \[0, 3\]"):
         ps.sigma(8.0, 3.5)
+    # decreasing redshifts (CAMB's internal order) give the same object
+    rev = PowerSpectrum.from_arrays(K, P[::-1], z[::-1], cosmology=cosmo, rtol=1e-6,
+                                    R_range=(0.5, 50.0))
+    assert rev.sigma(8.0, 1.5, exact=True) == ps.sigma(8.0, 1.5, exact=True)
+    with pytest.raises(ValueError, match="`z` must be a strictly monotonic"):
+        PowerSpectrum.from_arrays(K, P, [0.0, 1.0, 0.5, 2.0, 3.0])
 
 
 # =========================================================================== truncation

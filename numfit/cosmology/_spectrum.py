@@ -325,7 +325,8 @@ class PowerSpectrum(SaveMixin):
             ``get_matter_power_spectrum``; convert its k in h/Mpc and P in (Mpc/h)³ with
             ``k * h`` and ``P / h**3``).
         z : array_like or None, optional
-            Increasing redshifts ``>= 0`` of the rows of ``P`` (at least 2).
+            Redshifts ``>= 0`` of the rows of ``P`` (at least 2), increasing or decreasing
+            (rows are reordered).
         cosmology, rtol, R_range, window
             As for :class:`PowerSpectrum`.
 
@@ -336,8 +337,8 @@ class PowerSpectrum(SaveMixin):
         Raises
         ------
         ValueError
-            Shapes that do not match, fewer than 4 ``k`` or 2 ``z``, ``k`` or ``z`` not
-            strictly increasing, ``P <= 0`` or not finite.
+            Shapes that do not match, fewer than 4 ``k`` or 2 ``z``, ``k`` not strictly
+            increasing or ``z`` not strictly monotonic, ``P <= 0`` or not finite.
 
         Examples
         --------
@@ -363,12 +364,14 @@ class PowerSpectrum(SaveMixin):
             zz = None
         else:
             zz = check_real_array("z", z, lo=0.0)
-            if zz.ndim != 1 or zz.size < 2 or np.any(np.diff(zz) <= 0):
-                raise ValueError("`z` must be a strictly increasing 1-D array of at least 2 "
-                                 "redshifts")
-            if PP.shape != (zz.size, kk.size):
+            if PP.shape != (zz.size, kk.size) or zz.ndim != 1:
                 raise ValueError(f"`P` must have shape (len(z), len(k)) = "
                                  f"{(zz.size, kk.size)}; got {PP.shape}")
+            if zz.size >= 2 and np.all(np.diff(zz) < 0):     # CAMB's internal order
+                zz, PP = zz[::-1].copy(), PP[::-1].copy()
+            if zz.size < 2 or np.any(np.diff(zz) <= 0):
+                raise ValueError("`z` must be a strictly monotonic 1-D array of at least 2 "
+                                 "redshifts")
         self = cls.__new__(cls)
         self._lp, self._pk, self._vectorized = None, None, True
         self._setup((float(kk[0]), float(kk[-1])),
