@@ -336,7 +336,7 @@ class Cosmology(SaveMixin):
         or one per species, as astropy takes them; needs ``Tcmb0 > 0``.  Massive species
         enter ``E(z)`` through the Komatsu et al. (2011, ApJS 192, 18, eq. 26) fit of the
         Fermi–Dirac integral with astropy's constants, so :meth:`from_astropy` reproduces
-        astropy's ``E(z)`` (to ~1e-14); ``Om0`` excludes them (astropy's convention) and they
+        astropy's ``E(z)`` (to ~1e-13); ``Om0`` excludes them (astropy's convention) and they
         do not cluster in the growth ODE.
     zmax : float, optional
         Upper end of the tables' redshift range, ``0 < zmax <= 1e4``.
