@@ -279,3 +279,19 @@ def test_rejected_trials_skip_the_gradient():
     assert res.njev >= 1 + res.nit
     # every gradient point is a point where f was evaluated
     assert all(any(np.array_equal(xg, xf) for xf in seen_f) for xg in seen_g)
+
+
+@pytest.mark.parametrize("sparse_h", [False, True])
+def test_direct_singular_kkt_falls_back_to_minres(sparse_h):
+    """f = x0^2 subject to x0 + x1 = 1: x2 is a zero-curvature direction in the null space of
+    G, so with curvature_check='none' (no shift) K is exactly singular; the LU fails (dense:
+    zero pivot; sparse: SuperLU 'exactly singular') and MINRES solves the consistent system
+    instead (counted as a fallback)."""
+    H = np.diag([2.0, 0.0, 0.0])
+    con = LinearConstraint([[1.0, 1.0, 0.0]], 1.0, 1.0)
+    res = minimize_alsketch(lambda x: x[0] ** 2, np.array([3.0, 0.0, 0.5]),
+                            jac=lambda x: np.array([2 * x[0], 0.0, 0.0]),
+                            hess=sp.csr_array(H) if sparse_h else H, constraints=con, rng=0,
+                            tol=1e-10, inner="direct", options={"curvature_check": "none"})
+    assert res.status == 0 and res.n_fallback >= 1 and res.fallback_iter[0] == 0
+    np.testing.assert_allclose(res.x[:2], [0.0, 1.0], atol=1e-9)

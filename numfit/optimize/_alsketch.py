@@ -889,6 +889,10 @@ class _DirectInner:
             return
         self._lu = ("sparse", splu(sp.csc_array(K)))
 
+    def invalidate(self):
+        """Forget the factors (they belong to a singular K)."""
+        self._K = self._lu = None
+
     def solve(self, b):
         kind, f = self._lu
         if kind == "dense":
@@ -1512,11 +1516,27 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             # ---- the inner solver for this K
             assemble = False
             if inner_kind == "direct":
-                direct.factor(KK.dense() if KK.small_dense else
-                              KK.K if KK.explicit else KK.assemble())
-                z = np.asarray(direct.solve(b), dtype=float)
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore", sla.LinAlgWarning)
+                        direct.factor(KK.dense() if KK.small_dense else
+                                      KK.K if KK.explicit else KK.assemble())
+                        z = np.asarray(direct.solve(b), dtype=float)
+                except (RuntimeError, np.linalg.LinAlgError):     # exactly singular K
+                    z = np.full(N, np.nan)
                 inner_steps = 1
                 n_inner += 1
+                if not np.all(np.isfinite(z)):
+                    # K is singular (e.g. curvature_check="none" with a singular reduced
+                    # Hessian): MINRES finds a solution of the consistent system, if any
+                    z, _r, its = _minres_kkt(KK.K, b, np.zeros(N),
+                                             th * kappa * bnorm if not theory else
+                                             th * delta * bnorm / (Kfro * Psi), 10 * N)
+                    direct.invalidate()
+                    n_fallback += 1
+                    fb_done = True
+                    n_inner += its
+                    inner_steps += its
             elif inner_kind == "cg":
                 pcg = _ProjectedCG(_shifted_hmv(hmv, t_shift, prob), G, gram, gxl, c,
                                    min(o["max_inner"], 2 * n + 10))
