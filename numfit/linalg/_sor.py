@@ -212,15 +212,34 @@ def _ordering(ordering, *arrays):
     return ordering == "multicolor"
 
 
-def _common(A, b, omega, x0, rtol, maxiter, atol):
+def _common(A, b, omega, x0, rtol, maxiter, atol, auto=False):
     P = prepare(A)
     bb = _as_vector("b", b, P.n)
     x = np.zeros(P.n) if x0 is None else _as_vector("x0", x0, P.n, copy=True)
-    omega = check_float("omega", omega, lo=0.0, hi=2.0, lo_open=True, hi_open=True)
+    if auto and isinstance(omega, str):
+        if omega != "auto":
+            raise ValueError(f"`omega` must be a number in (0, 2) or 'auto'; got {omega!r}")
+    else:
+        omega = check_float("omega", omega, lo=0.0, hi=2.0, lo_open=True, hi_open=True)
     rtol = check_float("rtol", rtol, lo=0.0)
     atol = check_float("atol", atol, lo=0.0)
     maxiter = check_int("maxiter", maxiter, lo=0)
     return P, bb, x, omega, rtol, maxiter, atol
+
+
+def _auto_omega(omega, P, solver, rtol):
+    """``(omega, info)``: ``omega`` itself, or for ``omega="auto"`` the estimate of
+    :func:`numfit.linalg._omega.estimate_omega` (natural ordering only)."""
+    if not (isinstance(omega, str) and omega == "auto"):
+        return omega, None
+    from ._omega import estimate_omega
+    return estimate_omega(P, solver, rtol=max(rtol, 1e-16))
+
+
+def _with_info(res, info):
+    if info is not None:
+        res["omega_info"] = info
+    return res
 
 
 def _finish(messages, x, status, nit, residual, ref, omega, nsweeps, hist, t0, message=None):
@@ -341,8 +360,13 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     A : sparse matrix/array, 2-D ndarray or PreparedMatrix, shape (n, n)
         Every diagonal entry stored and > 0. SOR converges for SPD ``A`` and ``0 < omega < 2``.
     b : array_like, shape (n,)
-    omega : float
+    omega : float or "auto"
         Relaxation factor in (0, 2); 1 is Gauss-Seidel.
+        ``"auto"`` (natural ordering): estimated from a few Lanczos steps on
+        ``D^{-1/2} A D^{-1/2}`` (its smallest eigenvalue ``lambda_min`` in Young's formula,
+        ``omega = 2 / (1 + sqrt(1 - (1 - lambda_min)^2))``; docs/sor.md, "omega='auto'");
+        the result's ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, the
+        Lanczos ``steps``, ``converged`` and the estimation ``time``.
     x0 : array_like, shape (n,), optional
         Starting guess (default zeros).
     rtol, atol : float
@@ -403,20 +427,27 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     >>> rc.converged, rc.ncolors, bool(np.allclose(rc.x, r.x, atol=1e-6))
     (True, 2, True)
     """
-    if _ordering(ordering, A, b, x0):
+    multicolor = _ordering(ordering, A, b, x0)
+    if multicolor and isinstance(omega, str) and omega == "auto":
+        raise ValueError("`omega='auto'` needs ordering='natural'; pass a float omega with "
+                         "ordering='multicolor'")
+    if multicolor:
         from . import _multicolor
         return _multicolor.sor(A, b, omega, x0, rtol, maxiter, sweep, norm, atol, divtol,
                                callback, return_history)
-    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol)
+    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol,
+                                                   auto=True)
     sweep = check_option("sweep", sweep, _SWEEPS)
     norm = check_option("norm", norm, _NORMS)
     divtol = check_float("divtol", divtol, lo=0.0, lo_open=True, finite=False)
     _check_callback(callback)
+    omega, info = _auto_omega(omega, P, "sor", rtol)
     if callback is not None:
-        return _sor_unfused(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol,
-                            divtol, maxiter, callback, bool(return_history))
-    return _sor_prepared(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol,
-                         divtol, maxiter, bool(return_history))
+        return _with_info(_sor_unfused(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm],
+                                       rtol, atol, divtol, maxiter, callback,
+                                       bool(return_history)), info)
+    return _with_info(_sor_prepared(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm],
+                                    rtol, atol, divtol, maxiter, bool(return_history)), info)
 
 
 def _check_symmetric(P, check_symmetry):
@@ -743,8 +774,14 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     A : sparse matrix/array, 2-D ndarray or PreparedMatrix, shape (n, n)
         Symmetric positive definite, diagonal stored.
     b : array_like, shape (n,)
-    omega : float
+    omega : float or "auto"
         SSOR relaxation factor in (0, 2); 1 is symmetric Gauss-Seidel.
+        ``"auto"`` (natural ordering): estimated from a few Lanczos steps on
+        ``D^{-1/2} A D^{-1/2}`` (its smallest eigenvalue ``lambda_min`` in Young's formula,
+        Young's SSOR parameter
+        ``omega = 2 / (1 + sqrt(2 lambda_min))``; docs/sor.md, "omega='auto'");
+        the result's ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, the
+        Lanczos ``steps``, ``converged`` and the estimation ``time``.
     x0 : array_like, shape (n,), optional
     rtol, atol : float
     maxiter : int
@@ -800,7 +837,11 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     (True, True)
     """
     eisenstat = check_option("eisenstat", eisenstat, ("auto", True, False))
-    if _ordering(ordering, A, b, x0):
+    multicolor = _ordering(ordering, A, b, x0)
+    if multicolor and isinstance(omega, str) and omega == "auto":
+        raise ValueError("`omega='auto'` needs ordering='natural'; pass a float omega with "
+                         "ordering='multicolor'")
+    if multicolor:
         if eisenstat is True:
             raise ValueError("`eisenstat=True` needs ordering='natural': Eisenstat's form is "
                              "not implemented for ordering='multicolor' (use "
@@ -808,15 +849,17 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         from . import _multicolor
         return _multicolor.ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol,
                                    check_symmetry, callback, return_history)
-    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol)
+    P, bb, x, omega, rtol, maxiter, atol = _common(A, b, omega, x0, rtol, maxiter, atol,
+                                                   auto=True)
     norm = check_option("norm", norm, _NORMS)
     order = check_option("order", order, _ORDERS)
     _check_callback(callback)
     _check_symmetric(P, check_symmetry)
+    omega, info = _auto_omega(omega, P, "ssor_cg", rtol)
     oc = 0 if order == "fb" else 1
-    return _ssor_cg_prepared(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol, maxiter,
-                             bool(return_history), callback=callback,
-                             eisenstat=eisenstat is not False)
+    return _with_info(_ssor_cg_prepared(P, bb, x, omega, oc, _NORM_CODE[norm], rtol, atol,
+                                        maxiter, bool(return_history), callback=callback,
+                                        eisenstat=eisenstat is not False), info)
 
 
 def sor_sweep(A, x, b, omega, iterations=1, sweep="forward", *, check_finite=True,
