@@ -1330,7 +1330,7 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         raise
 
 
-def _resolve_inner(inner, theory, sketch_given, explicit_h, N, fd):
+def _resolve_inner(inner, theory, sketch_given, explicit_h, N):
     """The inner solver that ``inner`` names for this problem (see minimize_alsketch)."""
     if inner == "auto":
         if theory or sketch_given:
@@ -1438,8 +1438,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             status = ALSketchStatus.NONFINITE
             break
         if inner_kind is None:
-            inner_kind = _resolve_inner(inner, theory, sketch_given, Hmat is not None, N,
-                                        prob.fd)
+            inner_kind = _resolve_inner(inner, theory, sketch_given, Hmat is not None, N)
         # u = H grad_x L enters the merit's gradient; the null-space CG accumulates H dx and
         # gets u^T dx = grad_x L^T (H dx) from it, so it spends no product on u
         if inner_kind == "cg" and not rank_def:
