@@ -16,6 +16,8 @@ Status codes: 0 converged, 1 maxiter reached, 2 diverged / breakdown.
 ``sor_run`` and ``ssor_cg_run`` are the solvers in resumable form: they stop (-1) at a given
 iteration with their state in ``state`` and the work vectors, so that the Python driver can run
 a long solve in short calls (Ctrl-C, stagnation tests) with the iterates of one call.
+``ssor_cg_eis_run`` is ``ssor_cg_run`` in Eisenstat's form (one pass over each triangle per
+iteration; same iterates up to rounding).
 ``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
 """
 from libc.math cimport sqrt, isfinite
