@@ -77,7 +77,7 @@ _THEORY = {"eta1": 1.0, "eta2": 0.1, "nu": 1.5, "beta": 0.1, "backtrack": 0.5,
            "max_sketch_total": math.inf, "return_history": False, "shift": "paper",
            "curvature_check": "auto", "kkt_norm": "2", "block_size": None,
            "lanczos_steps": 0, "licq_rtol": None, "rank_deficient": "stop",
-           "max_rank_deficient": 20}
+           "max_rank_deficient": 20, "minres_precond": "block", "nystrom_rank": 20}
 _PRACTICAL = dict(_THEORY, licq_tol=None, check_every=None, inner_fallback="auto",
                   lanczos_steps=20, licq_rtol=1e-12, rank_deficient="step")
 INNER_SOLVERS = ("auto", "sketch", "direct", "minres", "cg")
@@ -620,6 +620,9 @@ def _check_options(options, accuracy):
         o["licq_rtol"] = check_float("licq_rtol", o["licq_rtol"], lo=0.0, hi=1.0)
     o["rank_deficient"] = check_option("rank_deficient", o["rank_deficient"], ("step", "stop"))
     o["max_rank_deficient"] = check_int("max_rank_deficient", o["max_rank_deficient"], lo=0)
+    o["minres_precond"] = check_option("minres_precond", o["minres_precond"],
+                                       ("block", "nystrom", "none"))
+    o["nystrom_rank"] = check_int("nystrom_rank", o["nystrom_rank"], lo=1)
     return o
 
 
@@ -1021,6 +1024,50 @@ def _block_preconditioner(gxl, u, t, gram, n, m):
     return LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
 
 
+def _nystrom_preconditioner(hmv, t, G, n, m, k, rng, prob):
+    """Block preconditioner ``blkdiag(A^-1, (G A^-1 G^T)^-1)`` for MINRES with A^-1 from a
+    randomized Nyström approximation ``H ~ U diag(lam) U^T`` of rank k (k Hessian-vector
+    products; Frangella, Tropp and Udell, SIAM J. Matrix Anal. Appl. 44, 2023):
+    ``A^-1 = U (lam + mu)^-1 U^T + (I - U U^T) / (lam_k + mu)``, mu the shift t (floored at
+    1e-8 lam_1). The Schur block is formed densely (m <= 2000, dense or sparse G). Returns None
+    where it does not apply: H not positive semidefinite on the sketch (the Cholesky factor of
+    ``Q^T H Q`` fails), m > 2000, or a degenerate sketch."""
+    if m > 2000:
+        return None
+    Q, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    Y = np.column_stack([np.asarray(hmv(Q[:, j]), dtype=float).ravel() for j in range(k)])
+    prob.nhvp += k
+    nu = math.sqrt(n) * np.finfo(float).eps * float(np.linalg.norm(Y))
+    Ynu = Y + nu * Q
+    try:
+        L = np.linalg.cholesky(0.5 * (Q.T @ Ynu + Ynu.T @ Q))
+    except np.linalg.LinAlgError:
+        return None
+    Bm = sla.solve_triangular(L, Ynu.T, lower=True).T          # Ynu L^{-T}
+    U, S, _ = np.linalg.svd(Bm, full_matrices=False)
+    lam = np.maximum(S ** 2 - nu, 0.0)
+    if not (lam[0] > 0 and np.all(np.isfinite(lam))):
+        return None
+    mu = max(t, 1e-8 * lam[0])
+    tail = lam[-1] + mu
+
+    def ainv(v):
+        uv = U.T @ v
+        return U @ (uv / (lam + mu)[:, None] if v.ndim == 2 else uv / (lam + mu)) \
+            + (v - U @ uv) / tail
+    Gd = G.toarray() if sp.issparse(G) else np.asarray(G)
+    Sch = Gd @ ainv(Gd.T)
+    try:
+        cf = sla.cho_factor(0.5 * (Sch + Sch.T))
+    except np.linalg.LinAlgError:
+        return None
+
+    def mv(r):
+        r = np.asarray(r, dtype=float).ravel()
+        return np.concatenate([ainv(r[:n]), sla.cho_solve(cf, r[n:])])
+    return LinearOperator((n + m, n + m), matvec=mv, rmatvec=mv, dtype=float)
+
+
 def _regularized_step(Hmat, hmv, G, gL, n, m, rho, o, prob):
     """Newton step of the regularized KKT system ``[[H + t I, G^T], [G, -I/rho]] z = -grad L``
     used where G has (numerically) lost rank: a least-squares constraint step with the merit's
@@ -1127,6 +1174,10 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         (a least-squares constraint step; the merit's steepest descent if that is not a
         descent direction) and line-search the merit, at most ``max_rank_deficient``
         (default 20) times in a row; "stop" ends with ``singular_jacobian``.
+        ``minres_precond="nystrom"``: MINRES preconditioned by a randomized Nyström
+        approximation of H of rank ``nystrom_rank`` (default 20; that many products per
+        iteration; Frangella, Tropp and Udell, SIAM J. Matrix Anal. Appl. 44, 2023), used
+        where H is positive semidefinite on the sketch and m <= 2000, else "block".
     warm_start : OptimizeResult or None
         A previous result: supplies multipliers (if ``lambda0`` is None) and penalty state.
     hess_lagrangian : callable ``(x, lam) -> matrix`` or None
@@ -1140,7 +1191,8 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         ``inner_fallback``). "direct": sparse (small: dense) LU of the explicit K, reused
         while K is unchanged (a constant Hessian and Jacobian); a matrix-free Hessian is
         assembled from products when n + m <= 2000 (ValueError otherwise). "minres": MINRES
-        on K with the block-diagonal preconditioner ``blkdiag(I/s, s (G G^T)^{-1})``.
+        on K with the block-diagonal preconditioner ``blkdiag(I/s, s (G G^T)^{-1})`` (option
+        ``minres_precond``: "block", "nystrom" or "none").
         "cg": projected CG in the null space of G (Gould, Hribar and Nocedal, SIAM J. Sci.
         Comput. 23, 2001): one Hessian-vector product per CG step plus one for the normal
         step, negative curvature detected on the way (then the paper's shift). "auto"
@@ -1154,7 +1206,8 @@ def minimize_alsketch(fun, x0, args=(), *, jac=None, hess=None, hessp=None, cons
         lagrangian_grad, kkt, nit, n_sketch, n_fallback, fallback_iter, nfev, njev, ncev,
         ncjev, nhev, nhvp, penalties, penalty_increases, hess_shift, licq_min, licq_max,
         licq_checked, licq_evals, n_rank_deficient, inner, n_inner, n_factorizations,
-        n_factor_reuse, state, success, status, message`` and, with ``return_history``,
+        n_factor_reuse, n_curvature_checks, n_nystrom, state, success, status, message``
+        and, with ``return_history``,
         ``kkt_history, alpha_history, penalty_history, inner_history``. ``inner`` is the
         inner solver that ran; ``n_inner`` its work (sketch steps, LU solves, MINRES or CG
         iterations); ``n_factorizations`` / ``n_factor_reuse`` the LU factorizations done and
@@ -1396,6 +1449,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
     reuse_ok = False
     hfro_prev = lam_red_prev = None
     n_curv = 0
+    n_nystrom = 0
 
     def gradlag(g_, G_, lam_):
         return g_ + G_.T @ lam_
@@ -1541,7 +1595,14 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
                                    min(o["max_inner"], 2 * n + 10))
                 n_restart = 0
             elif inner_kind == "minres":
-                precond = _block_preconditioner(gxl, u, t_shift, gram, n, m)
+                precond = None
+                if o["minres_precond"] == "nystrom":
+                    precond = _nystrom_preconditioner(hmv, t_shift, G, n, m,
+                                                      min(o["nystrom_rank"], n), probe_rng,
+                                                      prob)
+                    n_nystrom += precond is not None
+                if precond is None and o["minres_precond"] != "none":
+                    precond = _block_preconditioner(gxl, u, t_shift, gram, n, m)
             elif not KK.explicit and sketch not in ("gaussian", "block_gaussian"):
                 if N <= 2000:
                     if not warned_assemble:
@@ -1722,7 +1783,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
         hess_shift=t_shift, licq_min=licq_min, licq_max=licq_max, licq_checked=licq_checked,
         licq_evals=licq.n_eval, n_rank_deficient=n_rank_def,
         inner=inner_kind if inner_kind is not None else inner, n_inner=n_inner,
-        n_curvature_checks=n_curv,
+        n_curvature_checks=n_curv, n_nystrom=n_nystrom,
         n_factorizations=direct.n_factor, n_factor_reuse=direct.n_reuse,
         state={"eta1": eta1, "eta2": eta2, "delta": delta, "kappa": kappa},
         success=status == ALSketchStatus.CONVERGED, status=int(status),
