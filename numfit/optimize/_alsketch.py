@@ -33,6 +33,7 @@ from scipy.sparse.linalg import (
     splu,
 )
 
+from .._lanczos import ritz_values
 from .._validation import as_rng, check_float, check_int, check_option
 from ..linalg._sketch import BLOCK_TYPES, SKETCHES, SketchRunner, default_block_size
 from ._merit import merit_directional, merit_gradient, merit_value
@@ -491,25 +492,7 @@ def _diag_dominant_pd(H):
 def _lanczos_min(op, n, steps):
     """Smallest Ritz value of ``steps`` Lanczos steps (full reorthogonalization) from
     ones(n): an upper bound on lambda_min that is usually close for the extreme end."""
-    steps = min(steps, n)
-    Q = np.zeros((n, steps))
-    alpha = np.zeros(steps)
-    beta = np.zeros(steps)
-    q = np.ones(n) / math.sqrt(n)
-    k = 0
-    for k in range(steps):
-        Q[:, k] = q
-        w = op(q)
-        alpha[k] = float(q @ w)
-        w = w - Q[:, :k + 1] @ (Q[:, :k + 1].T @ w)
-        w = w - Q[:, :k + 1] @ (Q[:, :k + 1].T @ w)
-        bk = float(np.linalg.norm(w))
-        if bk <= 1e-12 * max(1.0, abs(alpha[k])) or k == steps - 1:
-            break
-        beta[k] = bk
-        q = w / bk
-    T = np.diag(alpha[:k + 1]) + np.diag(beta[:k], 1) + np.diag(beta[:k], -1)
-    return float(np.linalg.eigvalsh(T)[0])
+    return float(ritz_values(op, np.ones(n), steps)[0])
 
 
 def _reduced_hess_min(Hmat, mv, G, n, m, mode, lanczos_steps=0, gram=None):
