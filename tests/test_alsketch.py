@@ -1,4 +1,4 @@
-"""numfit.optimize.minimize_alsketch: oracles of specs/alsketch.md section 8."""
+"""numfit.optimize.minimize_alsketch: oracles (Hong, Na, Mahoney, Kolar, ICML 2023; numfit's reference values, docs/alsketch.md)."""
 import warnings
 
 import numpy as np
@@ -89,7 +89,7 @@ SPEC_PENALTIES = {"HS40": (2.25, 0.0667), "HS42": (5.0625, 0.0444), "HS47": (11.
 
 @pytest.mark.parametrize("name", PAPER)
 def test_theory_final_penalties_gaussian(name):
-    """Spec 8.2 penalties (Gaussian). HS52 reaches (11.39, .0296) on 4 of seeds 0-4; seed 0
+    """Reference penalties (Gaussian). HS52 reaches (11.39, .0296) on 4 of seeds 0-4; seed 0
     stops one increase earlier, at (5.0625, .0444) (reported as a finding)."""
     p = hock_schittkowski(name)
     want = SPEC_PENALTIES.get(name, (1.0, 0.1))
@@ -103,7 +103,7 @@ def test_theory_final_penalties_gaussian(name):
 
 @pytest.mark.slow
 def test_hs49_theory():
-    """Spec: 115-132 iterations, ~1.2e7 steps; measured 138 / 1.33e7 at seed 0 (finding)."""
+    """Reference: 115-132 iterations, ~1.2e7 steps; measured 138 / 1.33e7 at seed 0 (finding)."""
     res = solve(hock_schittkowski("HS49"), tol=1e-4, accuracy="theory", rng=0)
     assert res.status == 0 and 100 <= res.nit <= 160
     assert 5e6 <= res.n_sketch <= 3e7

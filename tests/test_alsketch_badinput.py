@@ -1,4 +1,4 @@
-"""Bad input and run-time failures of minimize_alsketch / alsketch (specs/alsketch.md 10)."""
+"""Bad input and run-time failures of minimize_alsketch / alsketch (clear messages naming the argument)."""
 import numpy as np
 import pytest
 from scipy.optimize import BFGS, LinearConstraint, NonlinearConstraint, OptimizeWarning

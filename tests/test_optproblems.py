@@ -1,4 +1,4 @@
-"""numfit.optimize.problems: exact derivatives and reference values (specs/alsketch.md 7)."""
+"""numfit.optimize.problems: exact derivatives and reference values (the test problems of Hong et al., ICML 2023; docs/alsketch.md)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
