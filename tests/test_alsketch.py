@@ -1,4 +1,5 @@
-"""numfit.optimize.minimize_alsketch: oracles (Hong, Na, Mahoney, Kolar, ICML 2023; numfit's reference values, docs/alsketch.md)."""
+"""numfit.optimize.minimize_alsketch: oracles (Hong, Na, Mahoney, Kolar, ICML 2023; numfit's
+reference values, docs/alsketch.md)."""
 import warnings
 
 import numpy as np

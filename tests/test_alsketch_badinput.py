@@ -1,4 +1,5 @@
-"""Bad input and run-time failures of minimize_alsketch / alsketch (clear messages naming the argument)."""
+"""Bad input and run-time failures of minimize_alsketch / alsketch (clear messages naming the
+argument)."""
 import numpy as np
 import pytest
 from scipy.optimize import BFGS, LinearConstraint, NonlinearConstraint, OptimizeWarning

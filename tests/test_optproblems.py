@@ -1,4 +1,5 @@
-"""numfit.optimize.problems: exact derivatives and reference values (the test problems of Hong et al., ICML 2023; docs/alsketch.md)."""
+"""numfit.optimize.problems: exact derivatives and reference values (the test problems of Hong
+et al., ICML 2023; docs/alsketch.md)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
