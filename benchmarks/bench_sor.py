@@ -26,6 +26,22 @@ C. Heat equation (``test_heat_wall_time``; paper App. G.2): ``HeatEquation2D(nx=
    of kappa; quick: 100), rtol 1e-8 relative to ||b||. Wall time of the solve calls of SciPy
    ``cg``, ``ssor_cg`` omega = 1 and 1.5, and ``RelaxationTuner`` with Tsallis-INF / ChebCB over
    the paper grid (SSOR-CG); ratios cg_time / tuned_time and ssor1_time / tuned_time.
+D. SSOR-CG in Eisenstat's form (``test_eisenstat``; Eisenstat, SIAM J. Sci. Stat. Comput. 2(1),
+   1981; issue 18 item 1) on matrices numfit did not write, PyAMG's gallery: 2-D Poisson,
+   3-D Poisson, rotated anisotropic diffusion (epsilon 0.01, theta pi/8, FE stencil), 2-D
+   linear elasticity, a 9-point stencil, and a random graph Laplacian (+0.01 I). Full:
+   n ~ 0.6-1.3e5 (quick: ~1-2e4). (a) time per PCG iteration of the plain form
+   (``eisenstat=False``: two triangular solves and a product) over Eisenstat's form, the same
+   fixed number of iterations at omega = 1 and 1.5, paired rounds; goal >= 1.8. (b) whole
+   solves to rtol 1e-8 (||b||) from x0 = 0, b standard normal: SSOR-CG (Eisenstat) at omega = 1 and at the
+   best omega of a coarse grid, against SciPy ``cg`` and CG preconditioned by PyAMG smoothed
+   aggregation (``smoothed_aggregation_solver(A).solve(..., accel="cg")``, setup included and
+   reported separately); ratios peer_time / numfit_time.
+E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D at its quick-mode
+   sizes (n ~ 1e4, both modes): SOR (``norm="b"``,
+   rtol 1e-8) and SSOR-CG iterations at the estimated omega over those at the best omega of a
+   0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the estimation time over the solve time at
+   the estimate (goal <= 0.1).
 """
 import os
 import time
@@ -233,3 +249,160 @@ def test_heat_wall_time(report):
         report.ratio(g, f"ssor1_time / tuned({m})_time", res[1.0][0], res[m][0],
                      note="paper headline (its setting): 2.4x Tsallis, 3.5x ChebCB")
         report.ratio(g, f"ssor1_iters / tuned({m})_iters", res[1.0][1], res[m][1])
+
+
+# --------------------------------------------------------------------------- D. Eisenstat
+GALLERY_SCALE = 1 if QUICK else 3
+
+
+def gallery(scale=GALLERY_SCALE):
+    """PyAMG gallery matrices (plus a random graph Laplacian), as CSR arrays."""
+    import scipy.sparse as sp
+    from pyamg.gallery import (diffusion_stencil_2d, linear_elasticity, poisson,
+                               stencil_grid)
+    m = 120 * scale
+    out = {
+        "poisson2d": poisson((m, m), format="csr"),
+        "poisson3d": poisson((22 * scale, 22 * scale, 22 * scale), format="csr"),
+        "rotated_aniso": stencil_grid(diffusion_stencil_2d(epsilon=0.01, theta=np.pi / 8,
+                                                           type="FE"), (m, m), format="csr"),
+        "elasticity": linear_elasticity((m // 2, m // 2), format="csr")[0],
+        "nine_point": stencil_grid(np.array([[-1.0, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+                                   (m, m), format="csr"),
+    }
+    n = m * m
+    rng = np.random.default_rng(5)
+    W = sp.random_array((n, n), density=3.0 / n, rng=rng, format="csr")
+    W = sp.csr_array(W + W.T)
+    W.setdiag(0)
+    W.eliminate_zeros()
+    out["graph_laplacian"] = sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + 1e-2) - W
+    return {k: sp.csr_array(v) for k, v in out.items()}
+
+
+GALLERY_NAMES = ["poisson2d", "poisson3d", "rotated_aniso", "elasticity", "nine_point",
+                 "graph_laplacian"]
+_GALLERY = {}
+
+
+def _gallery_matrix(name):
+    if not _GALLERY:
+        _GALLERY.update(gallery())
+    return _GALLERY[name]
+
+
+@pytest.mark.parametrize("name", GALLERY_NAMES)
+def test_eisenstat(name, benchmark, timing, report):
+    pytest.importorskip("pyamg")
+    import pyamg
+    from scipy.sparse.linalg import cg
+    A = _gallery_matrix(name)
+    P = prepare(A)
+    n = P.n
+    b = np.random.default_rng(0).standard_normal(n)     # (b = 1 is an eigenvector of some)
+    g = f"D Eisenstat SSOR-CG: {name} n={n} nnz={P.nnz}"
+    # (a) time per iteration, the same iterations (rtol=0, fixed maxiter)
+    k = int(min(40, max(10, 1e8 // (2 * P.nnz))))   # below the stagnation gate
+    for omega in (1.0, 1.5):
+        def run_eis():
+            return nf.ssor_cg(P, b, omega, rtol=0.0, maxiter=k, eisenstat=True)
+
+        def run_plain():
+            return nf.ssor_cg(P, b, omega, rtol=0.0, maxiter=k, eisenstat=False)
+
+        re_, rp = run_eis(), run_plain()
+        assert re_.nit == rp.nit == k
+        np.testing.assert_allclose(re_.x, rp.x, rtol=0, atol=1e-8 * np.abs(rp.x).max())
+        if omega == 1.0:
+            timing.numfit(benchmark, run_eis)
+        t_e, t_p = timing.paired(run_eis, run_plain)
+        report.ratio(g, f"time/iteration plain / Eisenstat (omega={omega:g})", t_p, t_e,
+                     goal=1.8, note=f"Eisenstat {t_e / k * 1e3:.3f} ms/it, plain "
+                                    f"{t_p / k * 1e3:.3f} ms/it, {k} iterations")
+    # (b) whole solves
+    bn = float(np.linalg.norm(b))
+    grid = (1.0, 1.2, 1.4, 1.6, 1.7, 1.8, 1.9)
+    nits = {w: nf.ssor_cg(P, b, w, eisenstat=True).nit for w in grid}
+    w_best = min(grid, key=lambda w: nits[w])
+
+    def solve(omega):
+        r = nf.ssor_cg(P, b, omega)
+        assert r.converged
+        return r
+
+    def scipy_cg():
+        x, info = cg(A, b, rtol=1e-8, maxiter=100_000)
+        assert info == 0
+        return x
+
+    ml = pyamg.smoothed_aggregation_solver(A)
+    _, t_setup = timing.with_rounds(3).peer(lambda: pyamg.smoothed_aggregation_solver(A))
+
+    def pyamg_sa():
+        res = []
+        x = ml.solve(b, tol=1e-8, accel="cg", maxiter=1000, residuals=res)
+        assert np.linalg.norm(b - A @ x) <= 1.01e-8 * bn
+        return x
+
+    tm = timing.with_rounds(3)
+    _, t1 = tm.peer(lambda: solve(1.0))
+    _, tb = tm.peer(lambda: solve(w_best))
+    _, t1p = tm.peer(lambda: nf.ssor_cg(P, b, 1.0, eisenstat=False))
+    _, tcg = tm.peer(scipy_cg)
+    _, tsa = tm.peer(pyamg_sa)
+    report.ratio(g, "SSOR-CG iterations omega=1 / best grid omega", nits[1.0], nits[w_best],
+                 note=f"{nits[1.0]} / {nits[w_best]} (best grid omega {w_best:g})")
+    report.add(g, "solve time: SSOR-CG (Eisenstat) omega=1", t1, unit="s",
+               note=f"plain form {t1p:.4f} s")
+    report.add(g, f"solve time: SSOR-CG (Eisenstat) omega={w_best:g}", tb, unit="s")
+    report.add(g, "solve time: SciPy cg", tcg, unit="s")
+    report.add(g, "solve time: PyAMG SA + CG (solve only)", tsa, unit="s",
+               note=f"setup {t_setup:.4f} s")
+    report.ratio(g, "plain / Eisenstat SSOR-CG solve (omega=1)", t1p, t1)
+    report.ratio(g, "SciPy cg / SSOR-CG omega=1", tcg, t1)
+    report.ratio(g, "PyAMG SA-CG (solve) / SSOR-CG omega=1", tsa, t1, goal=1.0)
+    report.ratio(g, "PyAMG SA-CG (setup+solve) / SSOR-CG omega=1", tsa + t_setup, t1)
+    report.ratio(g, "PyAMG SA-CG (solve) / SSOR-CG best omega", tsa, tb, goal=1.0)
+
+
+# --------------------------------------------------------------------------- E. omega="auto"
+_GALLERY_E = {}          # the quick-mode gallery (n ~ 1e4) in both modes: the grid search of
+                         # SOR's best omega at n ~ 1e5 would take minutes per matrix
+
+@pytest.mark.parametrize("name", GALLERY_NAMES)
+def test_omega_auto(name, report):
+    pytest.importorskip("pyamg")
+    if not _GALLERY_E:
+        _GALLERY_E.update(gallery(1))
+    A = _GALLERY_E[name]
+    P = prepare(A)
+    b = np.random.default_rng(0).standard_normal(P.n)
+    g = f"E omega='auto': {name} n={P.n}"
+    grid = np.round(np.arange(1.0, 1.99, 0.02), 2)
+    for solver in ("sor", "ssor_cg"):
+        if solver == "sor":
+            def solve(w):
+                return nf.sor(P, b, w, norm="b", maxiter=50_000)
+        else:
+            def solve(w):
+                return nf.ssor_cg(P, b, w)
+        its = {}
+        for w in grid:      # coarse first: the grid around the best of every 5th point
+            if int(round(w * 50)) % 5 == 0:
+                its[w] = solve(w).nit
+        w0 = min(its, key=its.get)
+        for w in grid:
+            if abs(w - w0) <= 0.11 and w not in its:
+                its[w] = solve(w).nit
+        w_best = min(its, key=its.get)
+        r = solve("auto")
+        assert r.status in (0, 1)
+        t_solve = min(solve(r.omega).time for _ in range(3))
+        t_est = min(solve("auto").omega_info["time"] for _ in range(3))
+        report.ratio(g, f"{solver}: iterations at omega='auto' / best grid omega", r.nit,
+                     its[w_best], goal=1.2, higher_is_better=False,
+                     note=f"auto omega {r.omega:.4f} ({r.nit} it., {r.omega_info['steps']} "
+                          f"Lanczos steps); best grid {w_best:g} ({its[w_best]} it.)")
+        report.ratio(g, f"{solver}: estimation time / solve time", t_est, t_solve, goal=0.1,
+                     higher_is_better=False,
+                     note=f"{t_est * 1e3:.2f} ms / {t_solve * 1e3:.2f} ms")
