@@ -30,7 +30,6 @@ import math
 import time
 
 import numpy as np
-from scipy.linalg import eigh_tridiagonal
 
 from .._validation import check_float, check_int, check_option
 from . import _kernels
@@ -102,6 +101,8 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     >>> round(omega, 4), info["converged"]      # Young's omega* = 2 / (1 + sin(pi/33))
     (1.8264, True)
     """
+    from scipy.linalg import eigh_tridiagonal
+
     from ._sor import prepare
     t0 = time.perf_counter()
     solver = check_option("solver", solver, ("sor", "ssor_cg"))
