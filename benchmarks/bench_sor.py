@@ -33,8 +33,8 @@ D. SSOR-CG in Eisenstat's form (``test_eisenstat``; Eisenstat, SIAM J. Sci. Stat
    n ~ 0.6-1.3e5 (quick: ~1-2e4). (a) time per PCG iteration of the plain form
    (``eisenstat=False``: two triangular solves and a product) over Eisenstat's form, the same
    fixed number of iterations at omega = 1 and 1.5, paired rounds; goal >= 1.8. (b) whole
-   solves to rtol 1e-8 (||b||) from x0 = 0, b standard normal: SSOR-CG (Eisenstat) at omega = 1 and at the
-   best omega of a coarse grid, against SciPy ``cg`` and CG preconditioned by PyAMG smoothed
+   solves to rtol 1e-8 (||b||) from x0 = 0, b standard normal: SSOR-CG (Eisenstat) at
+   omega = 1 and at the best omega of a coarse grid, against SciPy ``cg`` and CG preconditioned by PyAMG smoothed
    aggregation (``smoothed_aggregation_solver(A).solve(..., accel="cg")``, setup included and
    reported separately); ratios peer_time / numfit_time.
 E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D at its quick-mode

@@ -511,7 +511,6 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
                     order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
     """Resumable SSOR-PCG in Eisenstat's form (see ``_sor.pyx``): the iterates of
     :func:`ssor_cg_run` up to rounding; state[7] is the pending beta."""
-    n = b.shape[0]
     keep = hist.shape[0] > 0
     if state[6] == 0.0:
         k = 0

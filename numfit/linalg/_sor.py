@@ -777,11 +777,11 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     omega : float or "auto"
         SSOR relaxation factor in (0, 2); 1 is symmetric Gauss-Seidel.
         ``"auto"`` (natural ordering): estimated from a few Lanczos steps on
-        ``D^{-1/2} A D^{-1/2}`` (its smallest eigenvalue ``lambda_min`` in Young's formula,
-        Young's SSOR parameter
-        ``omega = 2 / (1 + sqrt(2 lambda_min))``; docs/sor.md, "omega='auto'");
-        the result's ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, the
-        Lanczos ``steps``, ``converged`` and the estimation ``time``.
+        ``D^{-1/2} A D^{-1/2}`` (its smallest eigenvalue ``lambda`` in Young's SSOR
+        parameter ``omega = 2 / (1 + sqrt(2 lambda))``, ``lambda`` biased below an
+        unconverged Ritz value; docs/sor.md, "omega='auto'"); the result's ``omega`` is
+        the estimate and ``omega_info`` holds ``lambda_min``, the Lanczos ``steps``,
+        ``converged`` and the estimation ``time``.
     x0 : array_like, shape (n,), optional
     rtol, atol : float
     maxiter : int
