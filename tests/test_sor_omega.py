@@ -39,17 +39,39 @@ def test_estimate_is_deterministic_and_bounded():
 def test_auto_in_sor_and_ssor_cg_reports_the_estimate():
     A = laplacian_2d(32)
     b = np.ones(A.shape[0])
-    r = nf.sor(A, b, "auto")
-    w, info = estimate_omega(A, "sor")
-    assert r.converged and r.omega == w and r.omega_info["steps"] == info["steps"]
-    assert set(r.omega_info) >= {"lambda_min", "steps", "converged", "time"}
-    fixed = nf.sor(A, b, w)
-    assert fixed.nit == r.nit and np.array_equal(fixed.x, r.x)
     best = min(nf.sor(A, b, om).nit for om in np.arange(1.0, 1.99, 0.02))
-    assert r.nit <= 1.2 * best
+    # forward sweeps: the 12-step estimate, then adapted during the solve
+    r = nf.sor(A, b, "auto", return_history=True)
+    w0, info = estimate_omega(A, "sor", max_steps=12)
+    assert r.converged and r.omega_info["adapted"][0] == (0, w0)
+    assert r.omega == r.omega_info["adapted"][-1][1] and r.omega > w0
+    assert set(r.omega_info) >= {"lambda_min", "steps", "converged", "time", "adapted"}
+    assert r.nit <= 1.2 * best and len(r.residual_history) == r.nit + 1
+    assert r.relres < 1e-8
+    assert np.linalg.norm(b - A @ r.x) == pytest.approx(r.residual, rel=1e-8)
+    # symmetric sweeps (and callbacks): the Lanczos estimate only, a fixed-omega solve
+    s = nf.sor(A, b, "auto", sweep="symmetric")
+    w, _ = estimate_omega(A, "sor")
+    fixed = nf.sor(A, b, w, sweep="symmetric")
+    assert s.omega == w and s.nit == fixed.nit and np.array_equal(s.x, fixed.x)
     c = nf.ssor_cg(A, b, "auto")
     assert c.converged and 1.0 <= c.omega < 2.0 and "omega_info" in c
     assert "omega_info" not in nf.sor(A, b, 1.5)
+    # maxiter and a zero right-hand side
+    assert nf.sor(A, b, "auto", maxiter=30).status == 1
+    assert nf.sor(A, b, "auto", maxiter=30).nit == 30
+    assert nf.sor(A, np.zeros_like(b), "auto").status == 0
+
+
+def test_gallery_sor_auto_adapts():
+    """SOR with omega='auto' (estimate + adaptation): converges on every gallery matrix and
+    never ends below the 12-step Lanczos estimate."""
+    for name, A in _gallery().items():
+        P = prepare(sp.csr_array(A))
+        b = np.random.default_rng(0).standard_normal(P.n)
+        r = nf.sor(P, b, "auto", norm="b", maxiter=50_000)
+        assert r.converged, name
+        assert r.omega >= r.omega_info["adapted"][0][1]
 
 
 def test_auto_errors():

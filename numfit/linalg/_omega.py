@@ -53,6 +53,15 @@ OMEGA_MAX = 1.99
 """Largest omega returned (the estimate is clipped to [1, OMEGA_MAX])."""
 
 
+def _dot(u, v):
+    """u'v without BLAS (a threaded BLAS dot can take milliseconds on a busy machine)."""
+    return float(np.einsum("i,i", u, v))
+
+
+def _norm(u):
+    return math.sqrt(_dot(u, u))
+
+
 def _predicted_iterations(solver, lam, rtol):
     """The iteration count that ``lambda_min = lam`` predicts for the solve (>= 1)."""
     lam = min(max(lam, 1e-300), 1.0)
@@ -124,7 +133,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     n = P.n
     ds = 1.0 / np.sqrt(P.diag)
     v = np.random.default_rng(0x5EED).standard_normal(n)     # deterministic start
-    v /= np.linalg.norm(v)
+    v /= _norm(v)
     v_old = np.zeros(n)
     y, u = np.empty(n), np.empty(n)
     alphas, betas = [], []
@@ -136,11 +145,11 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         np.multiply(v, ds, out=u)
         K.csr_matvec(P.indptr, P.indices, P.data, u, y)
         w = y * ds
-        a = float(v @ w)
+        a = _dot(v, w)
         alphas.append(a)
         w -= a * v
         w -= beta * v_old
-        beta = float(np.linalg.norm(w))
+        beta = _norm(w)
         k += 1
         if k >= min_steps and (k % 4 == 0 or k == limit or beta == 0.0):
             th, S = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas),
@@ -170,3 +179,94 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
                    "converged": bool(converged),
                    "predicted_iterations": _predicted_iterations(solver, lam, rtol),
                    "time": time.perf_counter() - t0}
+
+
+ADAPT_FRACTION = 0.1
+"""Adaptive SOR: sweeps per segment, as a fraction of the iterations predicted at the
+current omega (at least ``ADAPT_MIN_SEGMENT``)."""
+ADAPT_MIN_SEGMENT = 20
+ADAPT_WORSE = 0.7
+"""Adaptive SOR: an increase of omega is undone when the observed rate ``1 - lambda`` fell
+below this fraction of the previous segment's."""
+
+
+def sor_auto(P, b, x, sweep_code, norm_code, rtol, atol, divtol, maxiter, return_history):
+    """SOR with ``omega="auto"``: a 12-step Lanczos estimate, then adapted in the solve.
+
+    The solve runs in segments of about ``ADAPT_FRACTION`` of the iterations predicted at the
+    current omega. After each, the observed convergence factor ``lambda`` (the geometric mean
+    ratio of the residual norms over the second half of the segment) gives the Jacobi
+    spectral radius through Young's relation ``lambda + omega - 1 = omega mu sqrt(lambda)``,
+    and omega moves up to ``2 / (1 + sqrt(1 - mu^2))`` (the adaptive procedure of Hageman and
+    Young, *Applied Iterative Methods*, 1981, ch. 9). Adaptation stops when omega no longer
+    increases, when ``lambda <= omega - 1`` (omega at or past the optimum) or, for matrices
+    that are not consistently ordered, when an increase made the rate ``1 - lambda`` drop
+    below ``ADAPT_WORSE`` of the previous one (that increase is undone). The stopping test is
+    that of one call: ``||r_k|| < max(rtol ref, atol)`` with ``ref`` from the start. Returns
+    the SolveResult with ``omega`` the final omega and ``omega_info`` (the Lanczos estimate's
+    info plus ``adapted``: ``[(iteration, omega), ...]``).
+    """
+    from ._sor import _sor_prepared
+    t0 = time.perf_counter()
+    omega, info = estimate_omega(P, "sor", rtol=max(rtol, 1e-16), max_steps=MIN_STEPS)
+    r0 = _norm(b - P.matvec(x))
+    ref = r0 if norm_code == 0 else _norm(b)
+    thresh = max(rtol * ref, atol)
+    total, nsweeps, adapt, prev = 0, 0, True, None
+    trail = [(0, omega)]
+    parts = []
+    res = None
+    while True:
+        left = maxiter - total
+        if adapt:
+            pred = (math.log(1.0 / max(rtol, 1e-16)) / -math.log(omega - 1.0)
+                    if 1.0 < omega < 2.0 else 0.0)
+            seg = min(left, max(ADAPT_MIN_SEGMENT, int(ADAPT_FRACTION * pred)))
+        else:
+            seg = left
+        res = _sor_prepared(P, b, x, omega, sweep_code, 0, 0.0, thresh, divtol, seg,
+                            return_history=True)
+        x = res.x
+        h = np.asarray(res.residual_history)
+        parts.append(h if not parts else h[1:])
+        total += res.nit
+        nsweeps += res.nsweeps
+        if res.status != 1 or total >= maxiter or not adapt:
+            break
+        s = len(h) // 2
+        if s < 1 or not (h[-1 - s] > 0):
+            adapt = False
+            continue
+        lam = float((h[-1] / h[-1 - s]) ** (1.0 / s))
+        if prev is not None and (1.0 - lam) < ADAPT_WORSE * (1.0 - prev[1]):
+            omega = prev[0]                      # the last increase made it worse: undo
+            trail.append((total, omega))
+            adapt = False
+            continue
+        if not (omega - 1.0 < lam < 1.0):
+            adapt = False
+            continue
+        prev = (omega, lam) if len(trail) >= 3 else None
+        mu = (lam + omega - 1.0) / (omega * math.sqrt(lam))
+        if not mu < 1.0:
+            adapt = False
+            continue
+        new = min(2.0 / (1.0 + math.sqrt(1.0 - mu * mu)), OMEGA_MAX)
+        if new > omega + 1e-3:
+            omega = new
+            trail.append((total, omega))
+        else:
+            adapt = False
+    info = dict(info, adapted=[(int(k), float(w)) for k, w in trail])
+    res["nit"] = int(total)
+    res["nsweeps"] = int(nsweeps)
+    res["omega"] = float(omega)
+    res["ref_norm"] = float(ref)
+    res["relres"] = float(res["residual"] / ref) if ref > 0 else float(res["residual"])
+    res["time"] = time.perf_counter() - t0
+    res["omega_info"] = info
+    if return_history:
+        res["residual_history"] = np.concatenate(parts)
+    else:
+        res.pop("residual_history", None)
+    return res

@@ -362,11 +362,13 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     b : array_like, shape (n,)
     omega : float or "auto"
         Relaxation factor in (0, 2); 1 is Gauss-Seidel.
-        ``"auto"`` (natural ordering): estimated from a few Lanczos steps on
+        ``"auto"`` (natural ordering): estimated from 12 Lanczos steps on
         ``D^{-1/2} A D^{-1/2}`` (its smallest eigenvalue ``lambda_min`` in Young's formula,
-        ``omega = 2 / (1 + sqrt(1 - (1 - lambda_min)^2))``; docs/sor.md, "omega='auto'");
-        the result's ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, the
-        Lanczos ``steps``, ``converged`` and the estimation ``time``.
+        ``omega = 2 / (1 + sqrt(1 - (1 - lambda_min)^2))``), then, for forward and backward
+        sweeps without a callback, raised during the solve from the observed convergence
+        factor (Hageman and Young's adaptive SOR; docs/sor.md, "omega='auto'"). The
+        result's ``omega`` is the final value and ``omega_info`` holds ``lambda_min``, the
+        Lanczos ``steps``, the estimation ``time`` and ``adapted`` (iteration, omega).
     x0 : array_like, shape (n,), optional
         Starting guess (default zeros).
     rtol, atol : float
@@ -441,6 +443,10 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     norm = check_option("norm", norm, _NORMS)
     divtol = check_float("divtol", divtol, lo=0.0, lo_open=True, finite=False)
     _check_callback(callback)
+    if (isinstance(omega, str) and callback is None and sweep != "symmetric"):
+        from ._omega import sor_auto         # estimated, then adapted during the solve
+        return sor_auto(P, bb, x, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol, divtol,
+                        maxiter, bool(return_history))
     omega, info = _auto_omega(omega, P, "sor", rtol)
     if callback is not None:
         return _with_info(_sor_unfused(P, bb, x, omega, _SWEEP_CODE[sweep], _NORM_CODE[norm],
