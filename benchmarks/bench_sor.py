@@ -40,8 +40,8 @@ D. SSOR-CG in Eisenstat's form (``test_eisenstat``; Eisenstat, SIAM J. Sci. Stat
 E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D at its quick-mode
    sizes (n ~ 1e4, both modes): SOR (``norm="b"``,
    rtol 1e-8) and SSOR-CG iterations at the estimated omega over those at the best omega of a
-   0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the estimation time over the solve time at
-   the estimate (goal <= 0.1).
+   0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the Lanczos time over the time of a solve
+   at the final omega (goal <= 0.1; SOR's adaptation during the solve is not counted there).
 """
 import os
 import time
