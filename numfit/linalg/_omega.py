@@ -201,9 +201,9 @@ def sor_auto(P, b, x, sweep_code, norm_code, rtol, atol, divtol, maxiter, return
     Young, *Applied Iterative Methods*, 1981, ch. 9). Adaptation stops when omega no longer
     increases, when ``lambda <= omega - 1`` (omega at or past the optimum) or, for matrices
     that are not consistently ordered, when an increase made the rate ``1 - lambda`` drop
-    below ``ADAPT_WORSE`` of the previous one (that increase is undone). The stopping test is
-    that of one call: ``||r_k|| < max(rtol ref, atol)`` with ``ref`` from the start. Returns
-    the SolveResult with ``omega`` the final omega and ``omega_info`` (the Lanczos estimate's
+    below ``ADAPT_WORSE`` of the previous one (omega then goes back to the value with the
+    best observed rate). The stopping test is that of one call: ``||r_k|| < max(rtol ref,
+    atol)`` with ``ref`` from the start. Returns the SolveResult with ``omega`` the final omega and ``omega_info`` (the Lanczos estimate's
     info plus ``adapted``: ``[(iteration, omega), ...]``).
     """
     from ._sor import _sor_prepared
@@ -212,7 +212,7 @@ def sor_auto(P, b, x, sweep_code, norm_code, rtol, atol, divtol, maxiter, return
     r0 = _norm(b - P.matvec(x))
     ref = r0 if norm_code == 0 else _norm(b)
     thresh = max(rtol * ref, atol)
-    total, nsweeps, adapt, prev = 0, 0, True, None
+    total, nsweeps, adapt, prev, seen = 0, 0, True, None, []
     trail = [(0, omega)]
     parts = []
     res = None
@@ -239,7 +239,8 @@ def sor_auto(P, b, x, sweep_code, norm_code, rtol, atol, divtol, maxiter, return
             continue
         lam = float((h[-1] / h[-1 - s]) ** (1.0 / s))
         if prev is not None and (1.0 - lam) < ADAPT_WORSE * (1.0 - prev[1]):
-            omega = prev[0]                      # the last increase made it worse: undo
+            # the last increase made it worse: back to the best rate seen
+            omega = min(seen, key=lambda wl: wl[1])[0]
             trail.append((total, omega))
             adapt = False
             continue
@@ -247,6 +248,8 @@ def sor_auto(P, b, x, sweep_code, norm_code, rtol, atol, divtol, maxiter, return
             adapt = False
             continue
         prev = (omega, lam) if len(trail) >= 3 else None
+        if prev is not None:
+            seen.append(prev)
         mu = (lam + omega - 1.0) / (omega * math.sqrt(lam))
         if not mu < 1.0:
             adapt = False
