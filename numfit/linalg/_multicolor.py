@@ -100,7 +100,7 @@ def greedy_coloring(A):
     >>> la.greedy_coloring(la.laplacian_2d(3)).reshape(3, 3).tolist()
     [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
     """
-    from ._sor import PreparedMatrix
+    from ._base import PreparedMatrix
     if isinstance(A, PreparedMatrix):
         A = A.csr
     elif _backend.is_cupy(A):                               # pragma: no cover - needs CuPy
@@ -246,7 +246,7 @@ def vector(xp, name, v, n, *, copy=False):
 
 
 def _setup(A, b, x0, omega, rtol, maxiter, atol):
-    from ._sor import prepare
+    from ._base import prepare
     xp = _backend.array_namespace(A, b, x0)
     P = prepare(_host_matrix(A))
     dev = _plan_for(P).on(xp)
@@ -284,7 +284,7 @@ def _info_x(x):
 def sor(A, b, omega, x0, rtol, maxiter, sweep, norm, atol, divtol, callback,
         return_history):
     """Multicolour SOR (front end: ``numfit.sor(..., ordering="multicolor")``)."""
-    from ._sor import _NORMS, _SOR_MESSAGES, _check_callback, _finish, _sor_loop
+    from ._base import _NORMS, _SOR_MESSAGES, _check_callback, _finish, _sor_loop
     t0 = time.perf_counter()
     xp, P, dev, bb, x, omega, rtol, maxiter, atol = _setup(A, b, x0, omega, rtol, maxiter,
                                                            atol)
@@ -330,7 +330,7 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
             return_history):
     """PCG with the multicolour SSOR preconditioner (front end: ``numfit.ssor_cg(...,
     ordering="multicolor")``); the stopping rules of ``_sor._ssor_cg_python``."""
-    from ._sor import _CG_MESSAGES, _NORMS, _ORDERS, _Stagnation, _check_callback, \
+    from ._base import _CG_MESSAGES, _NORMS, _ORDERS, _Stagnation, _check_callback, \
         _check_symmetric, _finish, _pcg_loop
     t0 = time.perf_counter()
     xp, P, dev, bb, x, omega, rtol, maxiter, atol = _setup(A, b, x0, omega, rtol, maxiter,
@@ -369,7 +369,7 @@ def ssor_cg(A, b, omega, x0, rtol, maxiter, norm, order, atol, check_symmetry, c
 def sor_sweep(A, x, b, omega, iterations, sweep, check_finite):
     """Multicolour sweeps on ``x`` in place (front end: ``sor_sweep(..., ordering=
     "multicolor")``); ``x`` may be a NumPy or a CuPy float64 vector."""
-    from ._sor import prepare
+    from ._base import prepare
     xp = _backend.array_namespace(A, x, b)
     P = prepare(_host_matrix(A))
     if getattr(x, "dtype", None) != np.float64 or getattr(x, "shape", None) != (P.n,) \

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .._io import SaveMixin
+from .._lanczos import ritz_values
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option
 from ._policies import BinnedTsallisINF, ChebCB, TsallisINF, _is_policy, make_grid
@@ -23,32 +24,8 @@ def lanczos_beta(A, steps=50):
     Underestimates beta (Ritz values lie inside the spectrum).
     """
     P = prepare(A)
-    n = P.n
-    k = min(int(steps), n)
     s = np.sqrt(P.diag)
-    v = s / np.linalg.norm(s)
-    V = np.zeros((k, n))
-    alphas, betas = [], []
-    for j in range(k):
-        V[j] = v
-        w = P.matvec(v / s) / s
-        a = float(v @ w)
-        alphas.append(a)
-        w -= a * v
-        if j > 0:
-            w -= betas[-1] * V[j - 1]
-        for _ in range(2):                       # full reorthogonalisation, twice
-            w -= V[:j + 1].T @ (V[:j + 1] @ w)
-        bnorm = float(np.linalg.norm(w))
-        if j == k - 1 or bnorm <= 1e-12 * max(1.0, abs(a)):
-            break
-        betas.append(bnorm)
-        v = w / bnorm
-    T = np.diag(alphas)
-    if len(alphas) > 1:
-        off = np.asarray(betas[:len(alphas) - 1])
-        T += np.diag(off, 1) + np.diag(off, -1)
-    theta = np.linalg.eigvalsh(T)
+    theta = ritz_values(lambda v: P.matvec(v / s) / s, s, steps)
     return float(max(1.0 - theta.min(), theta.max() - 1.0))
 
 
