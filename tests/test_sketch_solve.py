@@ -1,4 +1,5 @@
-"""numfit.linalg.sketch_solve and the sketch kernels (specs/alsketch.md sections 4 and 8.4)."""
+"""numfit.linalg.sketch_solve and the sketch kernels (Gower & Richtarik 2015; Strohmer &
+Vershynin 2009; docs/alsketch.md)."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -176,7 +177,7 @@ def test_default_maxiter_and_history():
     K = kkt(14)
     b = np.ones(25)
     res = sketch_solve(K, b, sketch="gaussian", rtol=1e-12, rng=0)
-    assert res.nit <= 10 * 25 and res.status == 1        # spec default 10 N: too few here
+    assert res.nit <= 10 * 25 and res.status == 1        # the 10 N default: too few here
     assert res.residual_history[0] == pytest.approx(np.linalg.norm(b))
     res = sketch_solve(K, b, sketch="kaczmarz", rtol=1e-6, rng=0)
     assert res.converged and res.nit <= 1000 * 25

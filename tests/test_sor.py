@@ -98,7 +98,7 @@ def test_symmetric_with_omega_differs_from_gauss_seidel():
     np.testing.assert_allclose(r2.x, x, rtol=1e-13)
 
 
-# ------------------------------------------------------------------ Poisson oracle (spec 7.2)
+# --------------------------------------------------------- Poisson oracle (reference counts)
 POISSON = {
     10: {1.0: 223, 1.5: 62, 1.8: 89, 1.9: 187, 1.5604: 41, 1.99: 1936},
     32: {1.0: 2011, 1.5: 661, 1.8: 181, 1.9: 198, 1.8264: 124, 1.99: 2012},

@@ -1,4 +1,4 @@
-"""Bad input for every public entry point of numfit.linalg (specs/sor.md section 9)."""
+"""Bad input for every public entry point of numfit.linalg (clear messages naming the argument)."""
 import warnings
 
 import numpy as np

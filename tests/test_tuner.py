@@ -1,5 +1,5 @@
-"""Policies (Tsallis-INF, binned, ChebCB), RelaxationTuner, grids and sequences (specs/sor.md 4,
-5, 7.1, 7.3, 7.4)."""
+"""Policies (Tsallis-INF, binned, ChebCB), RelaxationTuner, grids and sequences (Khodak et al.,
+*Learning to Relax*, ICLR 2024: algorithms, section 2-3 and App. G experiments; docs/sor.md)."""
 import math
 import pickle
 
@@ -37,7 +37,8 @@ def test_normaliser_matches_brentq_root():
 
 
 def _fixed_start_newton(a, eta, steps=20):
-    """The flawed reference normaliser (spec 4.3): restart at x = -1 (unshifted), 20 steps."""
+    """The flawed reference normaliser (Khodak et al., ICLR 2024, Alg. 2): restart at x = -1
+    (unshifted), 20 steps."""
     x = -1.0
     with np.errstate(all="ignore"):
         for _ in range(steps):
@@ -67,7 +68,7 @@ def test_normaliser_sums_to_one_over_thousands_of_rounds_and_flaw_is_avoided():
 
 
 def test_leader_probability_stays_below_one_at_large_k_over_S():
-    """Spec 4.3: once k/S ~ 1e3 the leader keeps exploring (p_leader < 1 - 1e-3)."""
+    """Tsallis-INF: once k/S ~ 1e3 the leader keeps exploring (p_leader < 1 - 1e-3)."""
     rng = np.random.default_rng(1)
     means = 58 + 400 * (np.linspace(1, 1.95, 20) - 1.65) ** 2
     pol = TsallisINF("paper", rng=2)
@@ -171,7 +172,7 @@ def test_chebcb_first_round_uniform_then_probabilities_valid():
         assert np.all(p > 0) and abs(p.sum() - 1) <= 1e-12
         pol.update(30 + 50 * abs(pol.grid[pol.arm] - (1.5 + 0.4 * c)))
     assert pol.eta > 0 and pol.t == 302
-    # scale and box of spec 4.6
+    # scale and box of ChebCB (docs/sor.md)
     C = 2.0
     K = max(pol.c_max, 1.0)
     L = (pol.c_max - pol.c_min) / C
@@ -221,7 +222,7 @@ def test_auto_grid_contains_omega_star(m, ratio):
         assert info["kind"] == "paper"
     else:
         assert info["kind"] == "log" and w_star < grid[-1]
-        # spec 4.7: (2 - w*)/(2 - w_hat) = 0.98 / 0.69 at m = 100 / 316
+        # auto grid (docs/sor.md): (2 - w*)/(2 - w_hat) = 0.98 / 0.69 at m = 100 / 316
         assert (2 - w_star) / (2 - info["omega_hat"]) == pytest.approx(ratio, abs=0.02)
 
 
@@ -374,7 +375,8 @@ def test_heat_default_kappa_range_and_start_context():
 
 @pytest.mark.slow
 def test_heat_oracle_nx25_iteration_totals():
-    """Spec 7.3 oracles at nx = 25 (+-1 %): CG 85,422; SSOR-CG omega=1 32,793; 1.5 32,318."""
+    """Heat-equation reference values (Khodak et al., App. G.2) at nx = 25 (+-1 %): CG 85,422;
+    SSOR-CG omega=1 32,793; 1.5 32,318."""
     totals = {}
     for method in ("cg", 1.0, 1.5):
         seq = HeatEquation2D(25)
@@ -403,14 +405,14 @@ def test_heat_oracle_nx25_iteration_totals():
 @pytest.mark.slow
 @pytest.mark.parametrize("variance", ["low", "high"])
 def test_shifted_laplacian_ordering_reduced_T(variance):
-    """T = 2000 (spec: 5000): GS > best fixed ~ Tsallis-INF > ChebCB ~ instance-optimal."""
+    """T = 2000 (paper: 5000): GS > best fixed ~ Tsallis-INF > ChebCB ~ instance-optimal."""
     res = shifted_laplacian_experiment(2000, variance, seed=0,
                                        learners=("tsallis", "chebcb"), young=False)
     s = summarize(res, last=1000)
     rows = s["rows"]
     gs, bf = rows["omega=1"][0], rows["best fixed"][0]
     ts, cb, io = rows["tsallis"][0], rows["chebcb"][0], rows["instance_optimal"][0]
-    # The spec's bands (Tsallis total <= 1.30x best fixed, ChebCB last-1000 <= 1.08x
+    # The reference bands (Tsallis total <= 1.30x best fixed, ChebCB last-1000 <= 1.08x
     # instance-optimal) are set for T = 5000 and are checked at full size in
     # benchmarks/bench_sor.py. At T = 2000 learning is less complete; measured over seeds
     # 0-2: Tsallis total 1.19-1.26x (low) / 1.27-1.30x (high); ChebCB last-1000 1.03-1.06x
@@ -421,10 +423,10 @@ def test_shifted_laplacian_ordering_reduced_T(variance):
     assert io < cb < bf                      # context pays
     band = 1.08 if variance == "low" else 1.10
     assert rows["chebcb"][1] <= band * rows["instance_optimal"][1]
-    # fixed-omega per-instance means vs the spec table (mean over 5000, 3 seeds): +-4 %
-    spec = {"low": {1.0: 1_359_041, 1.4: 552_496, 1.8: 429_584},
-            "high": {1.0: 3_070_783, 1.4: 1_290_098, 1.8: 516_717}}[variance]
-    for w, total in spec.items():
+    # fixed-omega per-instance means vs the reference table (mean over 5000, 3 seeds): +-4 %
+    ref = {"low": {1.0: 1_359_041, 1.4: 552_496, 1.8: 429_584},
+           "high": {1.0: 3_070_783, 1.4: 1_290_098, 1.8: 516_717}}[variance]
+    for w, total in ref.items():
         j = int(np.argmin(np.abs(res["omegas"] - w)))
         assert res["fixed"][:, j].mean() == pytest.approx(total / 5000, rel=0.04)
     if variance == "low":
