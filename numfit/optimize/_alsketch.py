@@ -10,6 +10,7 @@ when needed, and backtracks on the merit. Where the Jacobian loses rank (a test 
 ``||G||_2^2``) practical mode takes a regularized least-squares step instead of stopping.
 """
 import enum
+import functools
 import inspect
 import math
 import warnings
@@ -487,6 +488,37 @@ def _diag_dominant_pd(H):
         d = np.diag(H)
         off = np.abs(H).sum(axis=1) - np.abs(d)
     return bool(np.all(d > 0) and np.all(d > off))
+
+
+def _delta_trial(eta1, eta2, *, beta, c):
+    """The theory mode's inner-accuracy bound for penalties (eta1, eta2):
+    ``(1/2 - beta) eta2 / ((1 + eta1 + eta2) c)`` with ``c = Upsilon^2 Psi^2``."""
+    return (0.5 - beta) * eta2 / ((1 + eta1 + eta2) * c)
+
+
+def _penalty_step(q, capped, bnorm, eta1, eta2, delta, kappa, nu, theory, o, dtrial):
+    """The penalty test after an inner solve (Hong et al., ICML 2023, Alg. 1): stop when the
+    direction is a sufficient descent direction of the merit (``q <= -eta2 ||b||^2 / 2``) or
+    the penalties are saturated; otherwise raise them (``eta1 *= nu^2``, ``eta2 /= nu``) and
+    tighten the inner accuracy (``delta`` in theory mode, ``kappa`` in practical mode).
+
+    Returns ``(stop, status or None, eta1, eta2, delta, kappa)``.
+    """
+    if eta1 > o["eta1_max"] or eta2 < o["eta2_min"]:
+        status = None
+        if not q < 0:
+            status = (ALSketchStatus.INNER_MAXITER if capped
+                      else ALSketchStatus.PENALTY_SATURATED)
+        return True, status, eta1, eta2, delta, kappa
+    if q <= -0.5 * eta2 * bnorm ** 2:
+        return True, None, eta1, eta2, delta, kappa
+    eta1 *= nu ** 2
+    eta2 /= nu
+    if theory:
+        delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)), o["delta_min"])
+    else:
+        kappa = max(kappa / nu ** 4, o["kappa_min"])
+    return False, None, eta1, eta2, delta, kappa
 
 
 def _lanczos_min(op, n, steps):
@@ -1535,6 +1567,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
             KK = _KKT(Hmat, hmv, G, t_shift, prob)
             b = -gL
             bnorm = float(np.linalg.norm(gL))
+            dtrial = None                     # only the theory mode bounds the inner accuracy
             # ---- theory constants
             if theory:
                 Bfro = _fro(KK.B) if KK.B is not None else \
@@ -1544,8 +1577,7 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
                 Psi = 20.0 * max(Bfro ** 2, 1.0) / (min(licq_min, 1.0) * min(o["xi_B"], 1.0))
                 Ups = max(math.sqrt(Gfro2), hfro(), 1.0)
 
-                def dtrial(e1, e2, c_=Ups ** 2 * Psi ** 2):
-                    return (0.5 - beta) * e2 / ((1 + e1 + e2) * c_)
+                dtrial = functools.partial(_delta_trial, beta=beta, c=Ups ** 2 * Psi ** 2)
                 delta = max(min(delta, dtrial(eta1, eta2)), o["delta_min"])
             th = _theta(o, k, kkt)
             z = np.zeros(N)
@@ -1636,21 +1668,12 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
                     else:
                         q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
                     saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
-                    if saturated:
-                        if not q < 0:
-                            status = (ALSketchStatus.INNER_MAXITER if capped
-                                      else ALSketchStatus.PENALTY_SATURATED)
+                    stop, st, eta1, eta2, delta, kappa = _penalty_step(
+                        q, capped, bnorm, eta1, eta2, delta, kappa, nu, theory, o, dtrial)
+                    if stop:
+                        status = status if st is None else st
                         break
-                    if q <= -0.5 * eta2 * bnorm ** 2:
-                        break
-                    eta1 *= nu ** 2
-                    eta2 /= nu
                     penalty_increases += 1
-                    if theory:
-                        delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)),
-                                    o["delta_min"])
-                    else:
-                        kappa = max(kappa / nu ** 4, o["kappa_min"])
                     continue
                 max_steps = o["max_inner"]
                 if math.isfinite(o["max_sketch_total"]):
@@ -1679,20 +1702,12 @@ def _outer(prob, x, lam, f, g, c, G, o, theory, sketch, tol, maxiter, gen, cb, w
                 dx, dl = z[:n], z[n:]
                 q = merit_directional(gxl, c, u, v, w, dx, dl, eta1, eta2)
                 saturated = eta1 > o["eta1_max"] or eta2 < o["eta2_min"]
-                if saturated:
-                    if not q < 0:
-                        status = (ALSketchStatus.INNER_MAXITER if capped
-                                  else ALSketchStatus.PENALTY_SATURATED)
+                stop, st, eta1, eta2, delta, kappa = _penalty_step(
+                    q, capped, bnorm, eta1, eta2, delta, kappa, nu, theory, o, dtrial)
+                if stop:
+                    status = status if st is None else st
                     break
-                if q <= -0.5 * eta2 * bnorm ** 2:
-                    break
-                eta1 *= nu ** 2
-                eta2 /= nu
                 penalty_increases += 1
-                if theory:
-                    delta = max(min(delta / nu ** 4, dtrial(eta1, eta2)), o["delta_min"])
-                else:
-                    kappa = max(kappa / nu ** 4, o["kappa_min"])
             if inner_kind == "cg":
                 n_inner += pcg.iters
                 inner_steps += pcg.iters
