@@ -89,24 +89,25 @@ def check_option(name, value, allowed):
 
 
 def check_real_matrix(name, A):
-    """Check an explicit real 2-D matrix: a SciPy sparse matrix/array is returned as given,
-    anything else as a float64 ndarray. Finiteness and shape are the caller's business."""
+    """Check an explicit real 2-D matrix: integer or floating-point entries (booleans, objects
+    and strings are a ``TypeError``; complex entries "must be real"). A SciPy sparse
+    matrix/array is returned as given, anything else as a float64 ndarray. Finiteness and
+    shape are the caller's business."""
     import scipy.sparse as sp
+    if not sp.issparse(A):
+        A = np.asarray(A)
+    if A.dtype.kind not in "iufc":
+        raise TypeError(f"`{name}` must be a numeric matrix (integer or floating point "
+                        f"entries); got dtype {A.dtype}")
+    if np.iscomplexobj(A.data if sp.issparse(A) and hasattr(A, "data") else A):
+        raise TypeError(f"`{name}` must be real; got dtype {A.dtype}")
     if sp.issparse(A):
-        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
-            raise TypeError(f"`{name}` must be real; got dtype {A.dtype}")
         if A.ndim != 2:
             raise ValueError(f"`{name}` must be 2-D; got shape {A.shape}")
         return A
-    arr = np.asarray(A)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == np.bool_):
-        raise TypeError(f"`{name}` must be a numeric matrix; got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"`{name}` must be real; got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"`{name}` must be a 2-D matrix; got shape {arr.shape}")
-    return arr.astype(np.float64)
+    if A.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D matrix; got shape {A.shape}")
+    return A.astype(np.float64)
 
 
 def check_real_array(name, value, *, lo=None, lo_open=False, unit=""):

@@ -117,18 +117,6 @@ class PreparedMatrix:
         return y
 
 
-def _check_numeric_matrix(name, A):
-    """``A`` (sparse or array_like) must have an integer or floating dtype; complex is left
-    to ``check_real_matrix`` ("must be real"). Returns ``A`` (array_like as an ndarray)."""
-    if not sp.issparse(A):
-        A = np.asarray(A)
-    kind = A.dtype.kind
-    if kind not in "iufc":
-        raise TypeError(f"`{name}` must be a numeric matrix (integer or floating point "
-                        f"entries); got dtype {A.dtype}")
-    return A
-
-
 def prepare(A, *, name="A"):
     """Validate ``A`` once and return a :class:`PreparedMatrix` for repeated solves.
 
@@ -157,7 +145,7 @@ def prepare(A, *, name="A"):
     if isinstance(A, LinearOperator):
         raise TypeError(f"`{name}` must be an explicit matrix (sparse or dense), not a "
                         "LinearOperator: SOR needs its entries")
-    M = sp.csr_array(check_real_matrix(name, _check_numeric_matrix(name, A)), copy=True)
+    M = sp.csr_array(check_real_matrix(name, A), copy=True)
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"`{name}` must be square; got shape {M.shape}")
     n = M.shape[0]

@@ -661,8 +661,7 @@ def _validate_matrix(A, sketch):
             raise ValueError(f"`A` must be a 2-D operator with at least one row and column; "
                              f"got shape {A.shape}")
         return aslinearoperator(A)
-    from ._sor import _check_numeric_matrix
-    M = check_real_matrix("A", _check_numeric_matrix("A", A))
+    M = check_real_matrix("A", A)
     if sp.issparse(M):
         M = sp.csr_array(M, dtype=np.float64)
     if not np.all(np.isfinite(M.data if sp.issparse(M) else M)):

@@ -15,7 +15,7 @@ from .. import _backend
 from .._result import Result
 from .._validation import check_float, check_int, check_option
 from . import _chunks, _kernels, _multicolor
-from ._base import (_as_vector, _CG_MESSAGES, _check_callback, _check_numeric_matrix,
+from ._base import (_as_vector, _CG_MESSAGES, _check_callback,
                     _check_symmetric, _finish, _NO_HIST, _NORM_CODE, _NORMS,
                     _ORDERINGS, _ORDERS, _pcg_loop, _sor_loop, _SOR_MESSAGES,
                     _Stagnation, _SWEEP_CODE, _SWEEPS, _with_info, prepare,
