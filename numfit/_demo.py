@@ -218,21 +218,26 @@ def _smallest_uniform_grid(m, t, n_check):
     return best
 
 
-def _plot_grid2d(t, ratio, path):
-    """The adaptive grid in (ln k, z) over a colour map of ln P."""
-    title = (f"P(k, z), rtol={t.rtol:g}: {t.shape[0]} x {t.shape[1]} grid = {t.n_evals} "
-             f"evaluations, verified error {ratio:.2f} x tol")
-    plt = pyplot()
-    lk = np.linspace(t.u[0], t.u[-1], 300)
-    z = np.linspace(t.v[0], t.v[-1], 150)
+def draw_grid2d(fig, ax, t, n_k=300, n_z=150):
+    """Draw the grid lines of a P(k, z) table ``t`` (``x_knots='log'``) in (ln k, z) over a
+    colour map of ln P (the demo's figure and the docs' autoknots2d page)."""
+    lk = np.linspace(t.u[0], t.u[-1], n_k)
+    z = np.linspace(t.v[0], t.v[-1], n_z)
     lnP = np.log(t(np.exp(lk), z, grid=True))
-    fig, ax = plt.subplots(figsize=(9, 5.6))
     mesh = ax.pcolormesh(lk, z, lnP.T, shading="auto", cmap="viridis")
     fig.colorbar(mesh, ax=ax, label="ln P(k, z)")
     ax.vlines(t.u, t.v[0], t.v[-1], colors="w", lw=0.15, alpha=0.6)
     ax.hlines(t.v, t.u[0], t.u[-1], colors="w", lw=0.3, alpha=0.8)
     ax.set_xlabel("ln k  [k in h/Mpc]")
     ax.set_ylabel("z")
+
+
+def _plot_grid2d(t, ratio, path):
+    """The adaptive grid in (ln k, z) over a colour map of ln P."""
+    title = (f"P(k, z), rtol={t.rtol:g}: {t.shape[0]} x {t.shape[1]} grid = {t.n_evals} "
+             f"evaluations, verified error {ratio:.2f} x tol")
+    fig, ax = pyplot().subplots(figsize=(9, 5.6))
+    draw_grid2d(fig, ax, t)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)

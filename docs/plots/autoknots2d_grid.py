@@ -1,6 +1,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 import numfit as nf
+from numfit._demo import draw_grid2d
 from numfit.interpolate._family import error_ratio2d, member2d
 
 m = member2d("pk_z_bao")                     # P(k, z) with BAO wiggles; ln k x z, log_f
@@ -9,15 +10,7 @@ ratio = error_ratio2d(t, m.f)
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.0, 4.2),
                                gridspec_kw=dict(width_ratios=(1.6, 1.0)))
-lk = np.linspace(t.u[0], t.u[-1], 400)
-z = np.linspace(t.v[0], t.v[-1], 200)
-lnP = np.log(t(np.exp(lk), z, grid=True))
-mesh = ax0.pcolormesh(lk, z, lnP.T, shading="auto", cmap="viridis")
-fig.colorbar(mesh, ax=ax0, label="ln P(k, z)")
-ax0.vlines(t.u, t.v[0], t.v[-1], colors="w", lw=0.15, alpha=0.6)
-ax0.hlines(t.v, t.u[0], t.u[-1], colors="w", lw=0.3, alpha=0.8)
-ax0.set_xlabel("ln k  [k in h/Mpc]")
-ax0.set_ylabel("z")
+draw_grid2d(fig, ax0, t, n_k=400, n_z=200)
 ax0.set_title(f"grid {t.shape[0]} x {t.shape[1]} = {t.n_evals} evaluations, rtol = 1e-6, "
               f"verified error {ratio:.2f} x tol", fontsize=8)
 ax0.grid(False)
