@@ -403,15 +403,9 @@ class AutoKnotsChebyshev(TableBase):
         """
         cls._check_envelope(d)
         info = cls._info_from(d)
-        try:
-            x = np.asarray(d["breakpoints"], dtype=np.float64)
-            u = np.asarray(d["u"], dtype=np.float64)
-            degs = np.asarray(d["degrees"], dtype=np.intp)
-            coef = np.asarray(d["coefficients"], dtype=np.float64)
-            nodes = np.asarray(d["nodes"], dtype=np.float64)
-            values = np.asarray(d["values"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
+        degs, = cls._arrays_from(d, "degrees", dtype=np.intp)
+        x, u, coef, nodes, values = cls._arrays_from(d, "breakpoints", "u", "coefficients",
+                                                     "nodes", "values")
         n = degs.size
         if x.ndim != 1 or x.size != n + 1 or n < 1 or not np.all(np.diff(x) > 0) \
                 or not np.all(np.isfinite(x)):

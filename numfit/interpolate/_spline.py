@@ -397,13 +397,7 @@ class AutoKnotsSpline(TableBase):
             If the format, version, shapes or values are inconsistent.
         """
         cls._check_envelope(d)
-        try:
-            x = np.asarray(d["knots"], dtype=np.float64)
-            values = np.asarray(d["values"], dtype=np.float64)
-            u = np.asarray(d["u"], dtype=np.float64)
-            c = np.asarray(d["coefficients"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
+        x, values, u, c = cls._arrays_from(d, "knots", "values", "u", "coefficients")
         # tables written before the verification have no verify keys: it did not run
         info = cls._info_from(d, defaults=dict(verify=False, verify_rounds=0, verify_evals=0,
                                                verify_failed=0, slow_reopened=0))

@@ -346,14 +346,7 @@ class AutoKnots2D(TableBase):
         """
         cls._check_envelope(d)
         info = cls._info_from(d)
-        try:
-            x = np.asarray(d["x_knots"], dtype=np.float64)
-            y = np.asarray(d["y_knots"], dtype=np.float64)
-            u = np.asarray(d["u"], dtype=np.float64)
-            v = np.asarray(d["v"], dtype=np.float64)
-            vals = np.asarray(d["values"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed {_FORMAT} dictionary: {exc}") from exc
+        x, y, u, v, vals = cls._arrays_from(d, "x_knots", "y_knots", "u", "v", "values")
         for name, a, b in (("x_knots", x, u), ("y_knots", y, v)):
             if a.ndim != 1 or a.size < 4 or not np.all(np.diff(a) > 0) or \
                     not np.all(np.isfinite(a)) or b.shape != a.shape or \

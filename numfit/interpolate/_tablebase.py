@@ -102,6 +102,15 @@ class TableBase(SaveMixin):
         }
 
     @classmethod
+    def _arrays_from(cls, d, *keys, dtype=np.float64):
+        """The entries ``keys`` of a :meth:`to_dict` dictionary as arrays; ValueError naming
+        the format when one is missing or not numeric."""
+        try:
+            return [np.asarray(d[k], dtype=dtype) for k in keys]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed {cls._FORMAT} dictionary: {exc}") from exc
+
+    @classmethod
     def _check_envelope(cls, d):
         """Raise ValueError unless ``d`` carries this class's format and version."""
         if not isinstance(d, dict) or d.get("format") != cls._FORMAT:
