@@ -332,6 +332,25 @@ def _k_grid(kmin, kmax, rlo, rhi, s_bao):
 _W2_SERIES = np.convolve(_W_SERIES, _W_SERIES)     # W(y)² = Σ_n d_n y^(2n), y < _Y_SERIES
 
 
+def _window_moments(k, wk, rlo):
+    """The sums behind a top-hat σ quadrature on nodes ``k`` (ascending) with weights ``wk``
+    for radii ``>= rlo``: ``(kref, mom, s4, s6)`` with ``kref = _Y_SERIES / rlo``, the
+    prefix moments ``mom[n, j] = Σ_{i<j} wk_i (k_i / kref)^(2n)`` over the nodes below
+    ``kref`` (one row per term of ``_W2_SERIES``), and the suffix sums
+    ``s_p[j] = Σ_{i>=j} wk_i k_i^(-p)`` for p = 4, 6 (length ``k.size + 1``)."""
+    kref = _Y_SERIES / rlo
+    n_small = int(np.searchsorted(k, kref, side="right"))
+    x2 = (k[:n_small] / kref) ** 2
+    pw = np.ones(n_small)
+    mom = np.zeros((_W2_SERIES.size, n_small + 1))
+    for n in range(_W2_SERIES.size):
+        mom[n, 1:] = np.cumsum(wk[:n_small] * pw)
+        pw = pw * x2
+    s4 = np.concatenate((np.cumsum((wk * k ** -4.0)[::-1])[::-1], [0.0]))
+    s6 = np.concatenate((np.cumsum((wk * k ** -6.0)[::-1])[::-1], [0.0]))
+    return kref, mom, s4, s6
+
+
 class _SigmaQuadrature:
     """``Σ_i w_i W²_eff(k_i R)`` for one Gauss–Legendre k-grid, ``w_i`` holding the
     weights times ``k³ k^ns T² / 2π²``.
@@ -346,18 +365,9 @@ class _SigmaQuadrature:
 
     def __init__(self, k, wk, rlo, rhi):
         self.k, self.wk, self.rlo, self.rhi = k, wk, rlo, rhi
-        self.kref = _Y_SERIES / rlo
-        n_small = int(np.searchsorted(k, self.kref, side="right"))
-        x2 = (k[:n_small] / self.kref) ** 2
-        pw = np.ones(n_small)
-        mom = np.zeros((_W2_SERIES.size, n_small + 1))
-        for n in range(_W2_SERIES.size):
-            mom[n, 1:] = np.cumsum(wk[:n_small] * pw)
-            pw = pw * x2
+        self.kref, mom, self.s4, self.s6 = _window_moments(k, wk, rlo)
         with np.errstate(divide="ignore"):
             self.log_mom = np.log(mom)                    # -inf where a moment is 0
-        self.s4 = np.concatenate((np.cumsum((wk * k ** -4.0)[::-1])[::-1], [0.0]))
-        self.s6 = np.concatenate((np.cumsum((wk * k ** -6.0)[::-1])[::-1], [0.0]))
 
     def __call__(self, R):
         k, wk = self.k, self.wk

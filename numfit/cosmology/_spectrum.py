@@ -42,7 +42,7 @@ from ..interpolate import autoknots, autoknots2d
 from ._background import Cosmology
 from ._units import strip_unit
 from ._power import (_GL_NODES, _GL_WEIGHTS, _H0, _PHASE, _W_SERIES, _W2_SERIES, _Y_SERIES,
-                     LinearPower)
+                     LinearPower, _window_moments)
 
 __all__ = ["PowerSpectrum", "KRangeWarning"]
 
@@ -99,18 +99,8 @@ class _WindowSums:
     def __init__(self, k, wk, rlo, window, kmax=None, g_end=None):
         self.k, self.wk, self.window = k, wk, window
         self.kmax, self.g_end = kmax, g_end    # k³P/2π² at kmax (1 - j _END_STEP), j < 4
-        if window == "tophat":
-            self.kref = _Y_SERIES / rlo
-            n_small = int(np.searchsorted(k, self.kref, side="right"))
-            x2 = (k[:n_small] / self.kref) ** 2
-            pw = np.ones(n_small)
-            mom = np.zeros((_W2_SERIES.size, n_small + 1))
-            for n in range(_W2_SERIES.size):
-                mom[n, 1:] = np.cumsum(wk[:n_small] * pw)
-                pw = pw * x2
-            self.mom = mom                     # prefix moments Σ w k^(2n) / kref^(2n)
-            self.s4 = np.concatenate((np.cumsum((wk * k ** -4.0)[::-1])[::-1], [0.0]))
-            self.s6 = np.concatenate((np.cumsum((wk * k ** -6.0)[::-1])[::-1], [0.0]))
+        if window == "tophat":      # prefix moments Σ w k^(2n) / kref^(2n), suffix sums
+            self.kref, self.mom, self.s4, self.s6 = _window_moments(k, wk, rlo)
 
     def __call__(self, R, slope=True):
         """(S0, S1) at radii R; S1 is None unless ``slope``."""
