@@ -18,7 +18,7 @@ from .._errors import NumfitWarning
 from .._io import SaveMixin
 from .._validation import as_rng, check_float, check_int, check_option
 
-__all__ = ["TsallisINF", "BinnedTsallisINF", "ChebCB", "ContextRangeWarning",
+__all__ = ["TsallisINF", "BinnedTsallisINF", "ChebCB", "UnimodalSearch", "ContextRangeWarning",
            "tsallis_probabilities", "make_grid", "MAX_ARMS", "MAX_STATE_BYTES"]
 
 MAX_ARMS = 10_000
@@ -595,7 +595,207 @@ class ChebCB(_Policy, _ContextMixin):
         self._expect_update = False
 
 
+# ---------------------------------------------------------------- UnimodalSearch
+class UnimodalSearch(_Policy):
+    """Sliding-window OSUB over the omega grid: a bandit that uses a unimodal cost curve.
+
+    Optimal Sampling for Unimodal Bandits (OSUB; Combes and Proutiere, *Unimodal bandits:
+    regret lower bounds and optimal algorithms*, ICML 2014) with a Gaussian index and, for
+    drifting sequences, their sliding-window variant (SW-OSUB, ibid. §5). The arms are the grid
+    omegas; the graph is the line ``k - 1 -- k -- k + 1``. Each round:
+
+    1. The **leader** ``L`` is the played arm of lowest mean loss over the last ``window``
+       rounds (ties: the one nearest the previous leader); ``l_L`` counts the rounds in which
+       ``L`` was the leader.
+    2. If a neighbour ``L - 1`` or ``L + 1`` has no loss in the window it is played (both
+       missing: the one on the side of the last move, first round: ``start``).
+    3. Else, every ``leader_period``-th leader round (``(l_L - 1) % leader_period == 0``)
+       ``L`` is played; otherwise the arm of ``{L - 1, L, L + 1}`` with the lowest index
+       ``mean_k - sigma sqrt(2 log(min(l_L, window)) / n_k)`` (``n_k`` plays in the window,
+       ``sigma`` the pooled within-arm standard deviation of the losses of those three arms,
+       at least ``sigma_floor * S``, ``S`` the running mean loss; ``S`` itself before two arms
+       have two plays).
+
+    Losses are those of :class:`TsallisINF`: ``max(cost - 1, 0)`` with ``cost`` the (capped)
+    iteration count; the choice is invariant to their scale (``S``, the running mean loss as
+    in TsallisINF's ``scale="mean"``, only sets the floor of ``sigma``). The policy is
+    deterministic given the losses; it still draws one ``rng.random()`` per round (the
+    protocol of the other policies), used to break exact ties of the index.
+
+    Guarantee (stated for the idealised algorithm; see numfit's SOR guide, docs/sor.md,
+    "policy='auto'"). If the expected loss of the grid arms is **unimodal** along the grid
+    (strictly decreasing to the best arm ``k*``, strictly increasing after it) and the losses
+    of successive systems are independent draws (a stationary sequence) with ``window=None``,
+    OSUB's regret against the best fixed arm is ``O(sum_{k in N(k*)} log(T) / Delta_k)``
+    asymptotically (Combes and Proutiere 2014, Thm. 4.2 for KL-UCB indices on bounded
+    losses; a Gaussian index with known ``sigma`` gives the same form with ``Delta_k /
+    sigma^2``): it depends on the two neighbours ``N(k*)`` of the best arm and their gaps
+    ``Delta_k``, not on the grid size ``d``, unlike Tsallis-INF's ``O(sqrt(d T))``. With a
+    finite ``window`` (SW-OSUB) the regret per round on a slowly varying sequence is bounded
+    in terms of the speed of variation and vanishes as that speed goes to 0 (ibid. §5), while
+    a stationary sequence pays a per-round exploration cost of order ``log(window) /
+    window`` instead of ``log(T) / T``. **Not** guaranteed: adversarial sequences (Tsallis-INF
+    keeps its ``O(sqrt(d T))`` there, this policy has none), cost curves with several local
+    minima on the grid (the search can stay at a local minimum), and the estimated
+    ``sigma`` (the theory assumes it known).
+
+    Parameters
+    ----------
+    grid : "paper", "log" or array_like
+    start : float, optional
+        Omega of the first round (the nearest grid point); ``RelaxationTuner(policy="auto")``
+        passes :func:`numfit.linalg.estimate_omega` of the first system. Default: the middle
+        of the grid.
+    window : int or None
+        Sliding window (rounds); ``None``: all rounds (OSUB). Default 300.
+    leader_period : int
+        Play the leader every ``leader_period``-th round it leads (OSUB: degree of the graph
+        + 1 = 3).
+    sigma_floor : float
+        Floor of the noise scale, relative to the mean loss.
+    rng : None, int or numpy.random.Generator
+
+    Attributes
+    ----------
+    grid, t, arm, probabilities (one-hot, or uniform over exact ties), leader, n (plays in the
+    window), means (mean loss in the window; nan for arms without plays)
+
+    Examples
+    --------
+    >>> from numfit.linalg import UnimodalSearch
+    >>> pol = UnimodalSearch("paper", start=1.5, rng=0)
+    >>> cost = lambda w: 50 + 400 * (w - 1.75) ** 2
+    >>> for _ in range(300):
+    ...     pol.update(cost(pol.select()))
+    >>> round(float(pol.grid[pol.leader]), 2)
+    1.75
+    """
+
+    def __init__(self, grid="paper", *, start=None, window=300, leader_period=3,
+                 sigma_floor=0.01, rng=None):
+        self.grid = make_grid(grid)
+        d = self.grid.size
+        if start is None:
+            self.start = None
+            self._start_arm = (d - 1) // 2
+        else:
+            self.start = check_float("start", start, lo=0.0, hi=2.0)
+            self._start_arm = int(np.argmin(np.abs(self.grid - self.start)))
+        self.window = None if window is None else check_int("window", window, lo=2)
+        self.leader_period = check_int("leader_period", leader_period, lo=1)
+        self.sigma_floor = check_float("sigma_floor", sigma_floor, lo=0.0)
+        self.rng = as_rng(rng)
+        self.t = 1
+        self.arm = None
+        self.leader = None
+        self.probabilities = np.full(d, 1.0 / d)
+        self.n = np.zeros(d, dtype=np.int64)
+        self._sum = np.zeros(d)
+        self._sq = np.zeros(d)
+        self.lead_count = np.zeros(d, dtype=np.int64)
+        w = 0 if self.window is None else self.window
+        self._ring_arm = np.zeros(w, dtype=np.int64)
+        self._ring_loss = np.zeros(w)
+        self._loss_sum = 0.0
+        self._last_move = 1
+
+    @property
+    def means(self):
+        """Mean loss per arm over the window (nan where an arm has no play)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.n > 0, self._sum / np.maximum(self.n, 1), np.nan)
+
+    def _S(self):
+        s = self._loss_sum / (self.t - 1) if self.t > 1 else 1.0
+        return s if s > 0 else 1.0
+
+    def _sigma(self, arms):
+        n = self.n[arms]
+        ok = n >= 2
+        S = self._S()
+        if ok.sum() < 2:
+            return S
+        dev = self._sq[arms][ok] - self._sum[arms][ok] ** 2 / n[ok]
+        var = max(float(dev.sum()), 0.0) / float((n[ok] - 1).sum())
+        return max(math.sqrt(var), self.sigma_floor * S)
+
+    def _play(self, k, ties=None):
+        d = self.grid.size
+        p = np.zeros(d)
+        if ties is None:
+            p[k] = 1.0
+        else:
+            p[ties] = 1.0 / len(ties)
+        self.probabilities = p
+        self.arm = int(k)
+        self._expect_update = True
+        return float(self.grid[k])
+
+    def select(self, context=None):
+        """Choose an omega (``context`` is ignored). Returns the omega as a float."""
+        self._check_select()
+        u = self.rng.random()
+        d = self.grid.size
+        if not self.n.any():
+            self.leader = self._start_arm
+            self.lead_count[self.leader] += 1
+            return self._play(self._start_arm)
+        m = self.means
+        played = np.flatnonzero(self.n > 0)
+        best = np.nanmin(m)
+        cands = played[m[played] == best]
+        prev = self._start_arm if self.leader is None else self.leader
+        L = int(cands[np.argmin(np.abs(cands - prev))])
+        if self.leader is not None and L != self.leader:
+            self._last_move = 1 if L > self.leader else -1
+        self.leader = L
+        self.lead_count[L] += 1
+        nb = [k for k in (L - 1, L + 1) if 0 <= k < d]
+        missing = [k for k in nb if self.n[k] == 0]
+        if missing:
+            if len(missing) == 2:
+                k = L + self._last_move
+            else:
+                k = missing[0]
+            return self._play(k)
+        lc = int(self.lead_count[L])
+        if (lc - 1) % self.leader_period == 0:
+            return self._play(L)
+        arms = np.array(sorted(nb + [L]))
+        sigma = self._sigma(arms)
+        horizon = lc if self.window is None else min(lc, self.window)
+        f = math.log(max(horizon, 1))
+        idx = m[arms] - sigma * np.sqrt(2.0 * f / self.n[arms])
+        low = arms[idx == idx.min()]
+        if low.size == 1:
+            return self._play(int(low[0]))
+        return self._play(int(low[min(int(u * low.size), low.size - 1)]), ties=low)
+
+    def update(self, cost):
+        """Feed the cost (iteration count) of the last selection."""
+        cost = self._check_update(cost)
+        loss = max(cost - 1.0, 0.0)
+        k = self.arm
+        W = self.window
+        if W is not None:
+            pos = (self.t - 1) % W
+            if self.t > W:                       # drop the loss that leaves the window
+                old, ol = int(self._ring_arm[pos]), float(self._ring_loss[pos])
+                self.n[old] -= 1
+                self._sum[old] -= ol
+                self._sq[old] -= ol * ol
+                if self.n[old] == 0:
+                    self._sum[old] = self._sq[old] = 0.0
+            self._ring_arm[pos], self._ring_loss[pos] = k, loss
+        self.n[k] += 1
+        self._sum[k] += loss
+        self._sq[k] += loss * loss
+        self._loss_sum += loss
+        self.t += 1
+        self._expect_update = False
+
+
 def _is_policy(obj):
-    return isinstance(obj, (TsallisINF, BinnedTsallisINF, ChebCB)) or (
+    return isinstance(obj, (TsallisINF, BinnedTsallisINF, ChebCB, UnimodalSearch)) or (
         hasattr(obj, "select") and hasattr(obj, "update") and hasattr(obj, "grid"))
 

@@ -9,11 +9,18 @@ from .._io import SaveMixin
 from .._lanczos import ritz_values
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option
-from ._policies import BinnedTsallisINF, ChebCB, TsallisINF, _is_policy, make_grid
+from ._omega import estimate_omega
+from ._policies import (BinnedTsallisINF, ChebCB, TsallisINF, UnimodalSearch, _is_policy,
+                        make_grid)
 from ._sor import (_NORM_CODE, _SWEEP_CODE, _SWEEPS, _as_vector, _check_callback,
                    _check_symmetric, _sor_prepared, _sor_unfused, _ssor_cg_prepared, prepare)
 
 __all__ = ["RelaxationTuner", "auto_grid", "lanczos_beta"]
+
+START_BUDGET = 1.0
+"""``policy="auto"``: Lanczos budget of the warm start on the first system, in units of the
+solve's predicted iteration count (:func:`estimate_omega`'s ``budget``; paid once per
+sequence)."""
 
 
 def lanczos_beta(A, steps=50):
@@ -57,9 +64,13 @@ class RelaxationTuner(SaveMixin):
 
     Parameters
     ----------
-    policy : {"tsallis", "binned", "chebcb"} or policy instance
+    policy : {"tsallis", "binned", "chebcb", "auto"} or policy instance
         :class:`TsallisINF` (compete with the best fixed omega), :class:`BinnedTsallisINF` or
-        :class:`ChebCB` (use a scalar context per system). An instance's grid wins.
+        :class:`ChebCB` (use a scalar context per system), or ``"auto"``:
+        :class:`UnimodalSearch` (sliding-window OSUB along the grid, for cost curves that are
+        unimodal in omega) started at :func:`estimate_omega` of the first system (one
+        Lanczos run with ``budget=START_BUDGET``, 1.0, unless ``policy_options`` gives
+        ``start``); see docs/sor.md, "policy='auto'". An instance's grid wins.
     solver : {"sor", "ssor_cg"}
     grid : None, "auto", "paper", "log" or array_like
         ``None``/"auto": chosen from the first system by 50 Lanczos steps (see docs/sor.md).
@@ -89,6 +100,10 @@ class RelaxationTuner(SaveMixin):
     grid_info : dict or None
     history : Result
         Arrays ``omegas, arms, costs, nit, probabilities, contexts, converged, backstop``.
+    start_info : dict or None
+        ``policy="auto"``: the warm start, ``{"omega", "steps", "converged", "time"}`` of
+        :func:`estimate_omega` on the first system (None before it, or when ``start`` was
+        given).
 
     Examples
     --------
@@ -143,28 +158,39 @@ class RelaxationTuner(SaveMixin):
                                            (True, False, "warn"))
         self.context_range = context_range
         self.grid_info = None
+        self.start_info = None
         if _is_policy(policy):
             self.policy_name = type(policy).__name__
             self.policy = policy
             self.grid = np.asarray(policy.grid, dtype=float)
         else:
-            self.policy_name = check_option("policy", policy, ("tsallis", "binned", "chebcb"))
+            self.policy_name = check_option("policy", policy,
+                                            ("tsallis", "binned", "chebcb", "auto"))
             self.policy = None
-            if self.policy_name != "tsallis" and context_range is None:
+            if self.policy_name in ("binned", "chebcb") and context_range is None:
                 raise ValueError(f"`context_range` must be given for policy "
                                  f"{self.policy_name!r}")
             if grid is None or (isinstance(grid, str) and grid == "auto"):
                 self.grid = None
             else:
                 self.grid = make_grid(grid)
-                self._build_policy()
+                if not self._needs_start():
+                    self._build_policy()
         self._hist = {k: [] for k in ("omegas", "arms", "costs", "nit", "probabilities",
                                       "contexts", "converged", "backstop")}
 
     # ------------------------------------------------------------------ internals
-    def _build_policy(self):
+    def _needs_start(self):
+        """policy="auto" without a ``start`` option: built on the first system."""
+        return self.policy_name == "auto" and "start" not in self.policy_options
+
+    def _build_policy(self, start=None):
         opts = dict(self.policy_options)
-        if self.policy_name == "tsallis":
+        if self.policy_name == "auto":
+            if start is not None:
+                opts["start"] = start
+            self.policy = UnimodalSearch(self.grid, rng=self.rng, **opts)
+        elif self.policy_name == "tsallis":
             if self.horizon is not None:
                 opts.setdefault("horizon", self.horizon)
             self.policy = TsallisINF(self.grid, rng=self.rng, **opts)
@@ -237,7 +263,7 @@ class RelaxationTuner(SaveMixin):
             policy=pol,
             policy_copy=None if pol is None else copy.deepcopy(
                 pol, memo={id(g): g for g in gens}),
-            grid=self.grid, grid_info=self.grid_info,
+            grid=self.grid, grid_info=self.grid_info, start_info=self.start_info,
             hist={k: len(v) for k, v in self._hist.items()},
             rngs=[(g, g.bit_generator.state if isinstance(g, np.random.Generator)
                    else g.get_state()) for g in gens])
@@ -256,6 +282,7 @@ class RelaxationTuner(SaveMixin):
             pol = saved
         self.policy = pol
         self.grid, self.grid_info = snap["grid"], snap["grid_info"]
+        self.start_info = snap["start_info"]
         for key, n in snap["hist"].items():
             del self._hist[key][n:]
 
@@ -333,8 +360,15 @@ class RelaxationTuner(SaveMixin):
         """The body of :meth:`solve` on validated input; changes the tuner (rolled back by
         the caller on any exception). Returns ``(result, learned)``."""
         if self.policy is None:
-            self.grid, self.grid_info = auto_grid(P)
-            self._build_policy()
+            if self.grid is None:
+                self.grid, self.grid_info = auto_grid(P)
+            start = None
+            if self._needs_start():
+                start, info = estimate_omega(P, self.solver, rtol=self.rtol,
+                                             budget=START_BUDGET)
+                self.start_info = {"omega": start, "steps": info["steps"],
+                                   "converged": info["converged"], "time": info["time"]}
+            self._build_policy(start)
         xstart = x.copy()
         omega = self.policy.select(context)
         arm = int(self.policy.arm)
