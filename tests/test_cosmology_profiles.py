@@ -521,3 +521,43 @@ def test_exact_keyword_on_haloes():
     assert np.array_equal(nfw.delta_sigma(R, exact=True), nfw.delta_sigma(R))
     with pytest.raises(TypeError, match="`exact` must be a bool"):
         ein.delta_sigma(R, exact="yes")
+
+
+# ----------------------------------------------------------------- lensing unit keyword
+SURFACE_METHODS = ("surface_density", "mean_surface_density", "delta_sigma")
+
+
+@pytest.mark.parametrize("cls,kw", [(NFWProfile, {}), (HernquistProfile, {}),
+                                    (NFWProfile, {"method": "numerical", "rtol": 1e-6}),
+                                    (EinastoProfile, {"rtol": 1e-6})])
+@pytest.mark.parametrize("name", SURFACE_METHODS)
+def test_surface_unit_keyword_is_exactly_1e12(cls, kw, name):
+    halo = cls(3e14, 4.0, z=0.2, cosmology=Cosmology(), **kw)
+    R = np.array([[0.05, 0.3], [1.0, 2.5]])
+    base = getattr(halo, name)(R)
+    assert np.array_equal(getattr(halo, name)(R, unit="Msun/Mpc2"), base)
+    pc = getattr(halo, name)(R, unit="Msun/pc2")
+    assert pc.shape == R.shape
+    assert np.array_equal(pc, base / 1e12)            # exactly the M_sun/Mpc² value / 1e12
+    assert isinstance(getattr(halo, name)(0.3, unit="Msun/pc2"), float)
+
+
+def test_delta_sigma_lensing_unit_magnitude():
+    # a 1e14 M_sun cluster has ΔΣ of order 10-100 M_sun/pc² at 0.5 Mpc
+    halo = NFWProfile(1e14, 5.0, z=0.3, cosmology=Cosmology(H0=70, Om0=0.3))
+    assert 10.0 < halo.delta_sigma(0.5, unit="Msun/pc2") < 100.0
+    assert halo.delta_sigma(0.5, unit="Msun/pc2") == halo.delta_sigma(0.5) / 1e12
+
+
+@pytest.mark.parametrize("bad", ["Msun/pc^2", "msun/pc2", "pc2", "", None, 1e12])
+@pytest.mark.parametrize("name", SURFACE_METHODS)
+def test_surface_unit_keyword_bad(bad, name):
+    halo = NFWProfile(1e14, 5.0)
+    with pytest.raises(ValueError, match="`unit` must be one of 'Msun/Mpc2', 'Msun/pc2'"):
+        getattr(halo, name)(0.5, unit=bad)
+
+
+def test_projected_mass_has_no_unit_keyword():
+    # the cylinder mass is in M_sun whatever the surface-density convention
+    with pytest.raises(TypeError):
+        NFWProfile(1e14, 5.0).projected_mass(0.5, unit="Msun/pc2")

@@ -12,7 +12,9 @@ Two layers:
   :class:`HaloProfile`) take a mass ``M_Δ``, a concentration ``c = r_Δ / r_s``, an
   overdensity ``Δ`` with respect to the critical or the mean matter density at redshift
   ``z`` of a :class:`~numfit.cosmology.Cosmology`, and return ``ρ(r)``, ``M(<r)``,
-  ``Σ(R)``, ``Σ̄(<R)``, ``ΔΣ(R)`` and ``M_cyl(R)`` in M_sun and Mpc (physical, no h).
+  ``Σ(R)``, ``Σ̄(<R)``, ``ΔΣ(R)`` and ``M_cyl(R)`` in M_sun and Mpc (physical, no h);
+  the surface densities take ``unit="Msun/pc2"`` for the weak-lensing convention
+  (M_sun / pc², the M_sun / Mpc² values divided by 1e12).
   NFW and Hernquist use the closed forms of :mod:`numfit.cosmology._halos` by default
   (``method="closed"``); ``method="numerical"`` uses the projection, which is how the
   projection is tested.  Einasto has no closed form and is numerical only.
@@ -85,6 +87,18 @@ def _as_radius(name, value):
 
 def _out(arr, like_ndim):
     return float(arr) if like_ndim == 0 else arr
+
+
+_SURFACE_UNITS = {"Msun/Mpc2": 1.0, "Msun/pc2": 1e-12}
+
+
+def _in_unit(value, unit):
+    """A surface density in M_sun/Mpc² expressed in ``unit`` ("Msun/Mpc2" or "Msun/pc2";
+    1 M_sun/pc² = 1e12 M_sun/Mpc² exactly)."""
+    unit = check_option("unit", unit, tuple(_SURFACE_UNITS))
+    if unit == "Msun/Mpc2":
+        return value
+    return value / 1e12
 
 
 def _check_range(xmin, xmax):
@@ -581,6 +595,9 @@ class HaloProfile(SaveMixin):
     ``r_Δ = (3 M / (4π Δ ρ_ref))^{1/3}`` [Mpc], ``r_s = r_Δ / c`` and
     ``ρ_s = M / (4π r_s³ m̂(c))`` [M_sun / Mpc³].  Then ``Σ(R) = ρ_s r_s Σ̂(R/r_s)``,
     ``M_cyl = 2π ρ_s r_s³ M̂``, ``Σ̄(<R) = ρ_s r_s 2M̂/X²``, ``ΔΣ = ρ_s r_s ΔΣ̂``.
+    Surface densities (``surface_density``, ``mean_surface_density``, ``delta_sigma``)
+    are in M_sun / Mpc² by default and in M_sun / pc² (the weak-lensing convention) with
+    ``unit="Msun/pc2"``; ``projected_mass`` and ``enclosed_mass`` are in M_sun.
 
     Accuracy: ``density`` and ``enclosed_mass`` are closed forms (~1e-15).  With
     ``method="closed"`` the projections are ~1e-14; with ``method="numerical"`` they meet
@@ -729,8 +746,9 @@ class HaloProfile(SaveMixin):
                 vals = 2.0 * vals / flat ** 2
         return _out(vals.reshape(X.shape), R.ndim)
 
-    def surface_density(self, R, *, exact=False):
-        """Surface density ``Σ(R) = ρ_s r_s Σ̂(R / r_s)`` [M_sun / Mpc²].
+    def surface_density(self, R, *, exact=False, unit="Msun/Mpc2"):
+        """Surface density ``Σ(R) = ρ_s r_s Σ̂(R / r_s)`` [M_sun / Mpc², or M_sun / pc²
+        with ``unit="Msun/pc2"``].
 
         Parameters
         ----------
@@ -740,31 +758,57 @@ class HaloProfile(SaveMixin):
         exact : bool, optional
             ``method="numerical"``: integrate directly instead of using the table (slow;
             for checks).  The closed forms are exact either way.
+        unit : {"Msun/Mpc2", "Msun/pc2"}, optional
+            The unit of the result: M_sun / Mpc² (default, the layer's unit) or the weak
+            lensing convention M_sun / pc² (the same numbers divided by exactly 1e12).
+            Radii are Mpc either way.
 
         Returns
         -------
         float or ndarray
+            ``Σ(R)`` in ``unit``.
 
         Raises
         ------
         TypeError, ValueError
-            Non-real radii; radii <= 0, NaN or inf; outside the table range (numerical).
+            Non-real radii; radii <= 0, NaN or inf; outside the table range (numerical);
+            an unknown ``unit``.
+
+        Examples
+        --------
+        >>> from numfit.cosmology import NFWProfile
+        >>> halo = NFWProfile(1e14, 5.0, z=0.3)
+        >>> s_mpc = halo.surface_density(0.5)                    # M_sun / Mpc²
+        >>> s_pc = halo.surface_density(0.5, unit="Msun/pc2")    # M_sun / pc²
+        >>> s_pc == s_mpc / 1e12                                 # exactly
+        True
         """
-        return self._rho_s * self._r_s * self._projected(R, "sigma", exact)
+        return _in_unit(self._rho_s * self._r_s * self._projected(R, "sigma", exact), unit)
 
-    def mean_surface_density(self, R, *, exact=False):
-        """Mean surface density inside ``R``, ``Σ̄(<R) = ρ_s r_s 2 M̂ / X²`` [M_sun / Mpc²].
+    def mean_surface_density(self, R, *, exact=False, unit="Msun/Mpc2"):
+        """Mean surface density inside ``R``, ``Σ̄(<R) = ρ_s r_s 2 M̂ / X²`` [M_sun / Mpc²,
+        or M_sun / pc² with ``unit="Msun/pc2"``].
 
-        Parameters, returns and raises as :meth:`surface_density`.
+        Parameters, returns and raises as :meth:`surface_density` (``unit`` included).
         """
-        return self._rho_s * self._r_s * self._projected(R, "mean_sigma", exact)
+        return _in_unit(self._rho_s * self._r_s * self._projected(R, "mean_sigma", exact),
+                        unit)
 
-    def delta_sigma(self, R, *, exact=False):
-        """Excess surface density ``ΔΣ(R) = Σ̄(<R) − Σ(R)`` [M_sun / Mpc²].
+    def delta_sigma(self, R, *, exact=False, unit="Msun/Mpc2"):
+        """Excess surface density ``ΔΣ(R) = Σ̄(<R) − Σ(R)`` [M_sun / Mpc², or M_sun / pc²
+        with ``unit="Msun/pc2"``, the weak-lensing convention].
 
-        Parameters, returns and raises as :meth:`surface_density`.
+        Parameters, returns and raises as :meth:`surface_density` (``unit`` included).
+
+        Examples
+        --------
+        >>> from numfit.cosmology import Cosmology, NFWProfile
+        >>> halo = NFWProfile(1e14, 5.0, z=0.3, cosmology=Cosmology(H0=70, Om0=0.3))
+        >>> f"{halo.delta_sigma(0.5, unit='Msun/pc2'):.4f}"     # M_sun / pc² at R = 0.5 Mpc
+        '67.0259'
         """
-        return self._rho_s * self._r_s * self._projected(R, "delta_sigma", exact)
+        return _in_unit(self._rho_s * self._r_s * self._projected(R, "delta_sigma", exact),
+                        unit)
 
     def projected_mass(self, R, *, exact=False):
         """Mass in the cylinder of radius ``R``, ``2π ρ_s r_s³ M̂(R / r_s)`` [M_sun].
