@@ -698,6 +698,14 @@ class UnimodalSearch(_Policy):
         self._ring_loss = np.zeros(w)
         self._loss_sum = 0.0
         self._last_move = 1
+        self._hint = -1
+
+    def hint(self, omega):
+        """Suggest an omega (the nearest grid arm): played next if it has no loss in the
+        window. ``RelaxationTuner(policy="auto")`` passes a higher :func:`estimate_omega` of
+        one of the first systems."""
+        omega = check_float("omega", omega, lo=0.0, hi=2.0)
+        self._hint = int(np.argmin(np.abs(self.grid - omega)))
 
     @property
     def means(self):
@@ -740,6 +748,12 @@ class UnimodalSearch(_Policy):
             self.leader = self._start_arm
             self.lead_count[self.leader] += 1
             return self._play(self._start_arm)
+        if self._hint >= 0:
+            k, self._hint = self._hint, -1
+            if self.n[k] == 0:
+                if self.leader is not None and k != self.leader:
+                    self._last_move = 1 if k > self.leader else -1
+                return self._play(k)
         m = self.means
         played = np.flatnonzero(self.n > 0)
         best = np.nanmin(m)

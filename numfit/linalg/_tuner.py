@@ -18,9 +18,14 @@ from ._sor import (_NORM_CODE, _SWEEP_CODE, _SWEEPS, _as_vector, _check_callback
 __all__ = ["RelaxationTuner", "auto_grid", "lanczos_beta"]
 
 START_BUDGET = 1.0
-"""``policy="auto"``: Lanczos budget of the warm start on the first system, in units of the
-solve's predicted iteration count (:func:`estimate_omega`'s ``budget``; paid once per
-sequence)."""
+"""``policy="auto"``: Lanczos budget of each warm-start estimate, in units of the solve's
+predicted iteration count (:func:`estimate_omega`'s ``budget``)."""
+START_SYSTEMS = 3
+"""``policy="auto"``: :func:`estimate_omega` runs on the first ``START_SYSTEMS`` systems; the
+first starts the search, a later one higher than all before it is passed as a hint
+(:meth:`UnimodalSearch.hint`): SOR's and SSOR-CG's costs rise slowly above the optimal omega
+and steeply below it, so the best fixed omega of a sequence lies towards the upper end of the
+systems' own optima, where the costs also vary least from system to system."""
 
 
 def lanczos_beta(A, steps=50):
@@ -68,9 +73,10 @@ class RelaxationTuner(SaveMixin):
         :class:`TsallisINF` (compete with the best fixed omega), :class:`BinnedTsallisINF` or
         :class:`ChebCB` (use a scalar context per system), or ``"auto"``:
         :class:`UnimodalSearch` (sliding-window OSUB along the grid, for cost curves that are
-        unimodal in omega) started at :func:`estimate_omega` of the first system (one
-        Lanczos run with ``budget=START_BUDGET``, 1.0, unless ``policy_options`` gives
-        ``start``); see docs/sor.md, "policy='auto'". An instance's grid wins.
+        unimodal in omega) started at :func:`estimate_omega` of the first system (Lanczos with
+        ``budget=START_BUDGET``, 1.0; the estimates of the next ``START_SYSTEMS - 1``
+        systems, when higher, are hints), unless ``policy_options`` gives ``start``; see
+        docs/sor.md, "policy='auto'". An instance's grid wins.
     solver : {"sor", "ssor_cg"}
     grid : None, "auto", "paper", "log" or array_like
         ``None``/"auto": chosen from the first system by 50 Lanczos steps (see docs/sor.md).
@@ -101,9 +107,10 @@ class RelaxationTuner(SaveMixin):
     history : Result
         Arrays ``omegas, arms, costs, nit, probabilities, contexts, converged, backstop``.
     start_info : dict or None
-        ``policy="auto"``: the warm start, ``{"omega", "steps", "converged", "time"}`` of
-        :func:`estimate_omega` on the first system (None before it, or when ``start`` was
-        given).
+        ``policy="auto"``: the warm-start estimates, ``{"omegas", "steps", "time",
+        "omega"}`` (tuples of :func:`estimate_omega`'s omegas and Lanczos steps on the first
+        systems, their total time, the highest omega); None before the first solve or when
+        ``start`` was given.
 
     Examples
     --------
@@ -183,6 +190,17 @@ class RelaxationTuner(SaveMixin):
     def _needs_start(self):
         """policy="auto" without a ``start`` option: built on the first system."""
         return self.policy_name == "auto" and "start" not in self.policy_options
+
+    def _estimate(self, P):
+        """policy="auto": :func:`estimate_omega` of this system, recorded in ``start_info``
+        (a new dict: the snapshot keeps the old one); returns the estimate."""
+        est, info = estimate_omega(P, self.solver, rtol=self.rtol, budget=START_BUDGET)
+        old = self.start_info or {"omegas": (), "steps": (), "time": 0.0, "omega": -math.inf}
+        self.start_info = {"omegas": old["omegas"] + (est,),
+                           "steps": old["steps"] + (int(info["steps"]),),
+                           "time": old["time"] + info["time"],
+                           "omega": max(old["omega"], est)}
+        return est
 
     def _build_policy(self, start=None):
         opts = dict(self.policy_options)
@@ -362,13 +380,13 @@ class RelaxationTuner(SaveMixin):
         if self.policy is None:
             if self.grid is None:
                 self.grid, self.grid_info = auto_grid(P)
-            start = None
-            if self._needs_start():
-                start, info = estimate_omega(P, self.solver, rtol=self.rtol,
-                                             budget=START_BUDGET)
-                self.start_info = {"omega": start, "steps": info["steps"],
-                                   "converged": info["converged"], "time": info["time"]}
+            start = self._estimate(P) if self._needs_start() else None
             self._build_policy(start)
+        elif self._needs_start() and len(self.start_info["omegas"]) < START_SYSTEMS:
+            top = self.start_info["omega"]
+            est = self._estimate(P)
+            if est > top:
+                self.policy.hint(est)
         xstart = x.copy()
         omega = self.policy.select(context)
         arm = int(self.policy.arm)
