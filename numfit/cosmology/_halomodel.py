@@ -28,6 +28,7 @@ which is solved for ``ln x`` by Newton's method safeguarded by a bracket: the sl
 between ``ln c − Δ`` and ``ln c − Δ/3`` for ``Δ = ln(target) − ln(m̂(c)/c³)``.  The result
 is converged to rounding (~1e-15 relative in ``x``).
 """
+import functools
 import math
 import re
 
@@ -269,34 +270,45 @@ def radius_to_mass(R, z, mdef, cosmology=None):
 
 # ============================================================================ NFW conversion
 def _ln_g(x):
-    """ln(m̂(x) / x³) and its slope in ln x for the NFW m̂."""
-    m = _nfw_m(x)
-    return np.log(m) - 3.0 * np.log(x), x * x / ((1.0 + x) ** 2 * m) - 3.0
+    """ln(m̂(x) / x³) and its slope in ln x, ``x² / ((1 + x)² m̂) − 3``, for the NFW m̂."""
+    u = x / (1.0 + x)
+    m = np.log1p(x) - u
+    if np.any(u < 0.1):                   # m̂ cancels there: its series (profiles module)
+        m = _nfw_m(x)
+    return np.log(m / (x * x * x)), u * u / m - 3.0
 
 
 def _solve_nfw_x(c, ratio):
-    """x with m̂(x)/x³ = ratio · m̂(c)/c³ (arrays of equal shape, flat)."""
+    """x with m̂(x)/x³ = ratio · m̂(c)/c³ (flat arrays of equal shape).
+
+    Newton's method in ``ln x`` started from ``ln c`` (where ``ln g`` and its slope are
+    known), safeguarded by the bracket ``[ln c − Δ, ln c − Δ/3]`` (bisection when a step
+    leaves it).  Once a step is below 1e-9 the next one would be below rounding
+    (quadratic convergence, curvature O(1)), so it is taken and the loop stops.
+    """
     u0 = np.log(c)
-    g0, _ = _ln_g(c)
+    g0, s0 = _ln_g(c)
     d = np.log(ratio)                     # ln(target) − ln g(c)
-    lo = u0 + np.minimum(-d, -d / 3.0) - 1e-12 * (1.0 + np.abs(u0))
-    hi = u0 + np.maximum(-d, -d / 3.0) + 1e-12 * (1.0 + np.abs(u0))
+    pad = 1e-12 * (1.0 + np.abs(u0))
+    lo = u0 + np.minimum(-d, -d / 3.0) - pad
+    hi = u0 + np.maximum(-d, -d / 3.0) + pad
     target = g0 + d
-    u = u0 - d / 2.0
+    u = u0 + d / s0                       # the first Newton step from ln c
     for _ in range(100):
         f, s = _ln_g(np.exp(u))
-        f = f - target
-        # ln g is decreasing: f > 0 means the root lies above u
-        lo = np.where(f > 0, np.maximum(lo, u), lo)
-        hi = np.where(f < 0, np.minimum(hi, u), hi)
-        un = u - f / s
-        bad = ~((un > lo) & (un < hi))
-        un = np.where(bad, 0.5 * (lo + hi), un)
-        step = np.abs(un - u)
+        f -= target
+        # ln g is decreasing: f > 0 puts the root above u, f < 0 below
+        lo = np.where(f > 0, u, lo)
+        hi = np.where(f < 0, u, hi)
+        step = f / s
+        un = u - step
+        bad = (un <= lo) | (un >= hi)
+        if bad.any():
+            un = np.where(bad, 0.5 * (lo + hi), un)
+        elif np.max(np.abs(step)) <= 1e-9:
+            return np.exp(un)
         u = un
-        if np.all(step <= 4e-16 * np.maximum(1.0, np.abs(u))):
-            break
-    return np.exp(u)
+    return np.exp(u)                      # pragma: no cover - bisection converges first
 
 
 def convert_mass(M, c, z, mdef_in, mdef_out, cosmology=None):
@@ -395,6 +407,7 @@ class _SigmaSource:
     def __init__(self, power):
         self.power = _check_power(power)
         self._deriv = None
+        self._rho_m0 = None
 
     @property
     def cosmology(self):
@@ -403,19 +416,31 @@ class _SigmaSource:
     def sigma(self, M, z):
         return np.asarray(self.power.sigma_mass(M, z), dtype=np.float64)
 
-    def dlnsigma_dlnM(self, M, z):
+    def sigma_and_slope(self, M, z):
+        """σ(M, z) and d ln σ / d ln M for a validated float array M and a float z."""
         p = self.power
         if isinstance(p, PowerSpectrum):
-            return np.asarray(p.dlnsigma_dlnM(M, z), dtype=np.float64)
-        R = np.asarray(p.lagrangian_radius(M), dtype=np.float64)
-        p.sigma_mass(M, 0.0)              # range check with LinearPower's message
+            return (np.asarray(p.sigma_mass(M, z), dtype=np.float64),
+                    np.asarray(p.dlnsigma_dlnM(M, z), dtype=np.float64))
+        rho = self._rho_m0
+        if rho is None:
+            rho = self._rho_m0 = float(p.cosmology.mean_matter_density(0.0))
+        R = np.cbrt(3.0 * M / (4.0 * math.pi * rho))    # as LinearPower.lagrangian_radius
+        if R.size and (R.min() < p.Rmin or R.max() > p.Rmax):
+            p.sigma_mass(M, z)            # raises LinearPower's own range message
         tab = p.table()
         if self._deriv is None:
             self._deriv = tab.derivative()
-        return R * np.asarray(self._deriv(R)) / np.asarray(tab(R)) / 3.0
+        s0 = np.asarray(tab(R), dtype=np.float64)
+        slope = R * np.asarray(self._deriv(R), dtype=np.float64) / s0 / 3.0
+        D = 1.0 if z == 0.0 else float(p.cosmology.growth_factor(z))
+        return s0 * D, slope
+
+    def dlnsigma_dlnM(self, M, z):
+        return self.sigma_and_slope(np.asarray(M, dtype=np.float64), z)[1]
 
     def __getstate__(self):
-        return {"power": self.power, "_deriv": None}
+        return {"power": self.power, "_deriv": None, "_rho_m0": None}
 
 
 # ============================================================================ c(M)
@@ -582,7 +607,7 @@ def multiplicity(sigma, model, *, z=0.0, delta_m=200.0, delta_c=DELTA_C):
         ``"tinker10"`` (Tinker et al. 2010, ApJ 724, 878, eq. 8, Table 4):
         ``f = ν g(ν)``, ``g = α [1 + (βν)^{−2φ}] ν^{2η} e^{−γν²/2}`` with
         ``β (1+z)^{0.20}``, ``φ (1+z)^{−0.08}``, ``η (1+z)^{0.27}``, ``γ (1+z)^{−0.01}``
-        (z capped at 3, as the paper advises).
+        (z capped at 3, the end of the calibrated range).
     z : float, optional
         Redshift (Tinker models only), ``>= 0``.
     delta_m : float, optional
@@ -616,30 +641,40 @@ def multiplicity(sigma, model, *, z=0.0, delta_m=200.0, delta_c=DELTA_C):
     s = _sigma_array(sigma)
     z = check_float("z", z, lo=0.0)
     delta_c = check_float("delta_c", delta_c, lo=0.0, lo_open=True)
-    nu = delta_c / s
-    if model == "press_schechter":
-        f = math.sqrt(2.0 / math.pi) * nu * np.exp(-0.5 * nu * nu)
-    elif model == "sheth_tormen":
-        anu2 = _ST_a * nu * nu
-        f = (_ST_A * math.sqrt(2.0 * _ST_a / math.pi) * (1.0 + anu2 ** -_ST_p) * nu
-             * np.exp(-0.5 * anu2))
-    elif model == "tinker08":
-        d = _check_delta_m(delta_m, model)
+    d = _check_delta_m(delta_m, model) if model in ("tinker08", "tinker10") else 200.0
+    return _out(_multiplicity(s, model, z, d, delta_c), sigma)
+
+
+@functools.lru_cache(maxsize=256)
+def _fit_params(model, z, d):
+    """The z-evolved parameters of a Tinker fit at Δ_m = d (validated floats)."""
+    if model == "tinker08":
         A, a, b, c = _tinker_params(("A", "a", "b", "c"), (_T08_A, _T08_a, _T08_b, _T08_c), d)
         alpha = 10.0 ** (-(0.75 / math.log10(d / 75.0)) ** 1.2)
         zp = 1.0 + z
-        A, a, b = A * zp ** -0.14, a * zp ** -0.06, b * zp ** -alpha
-        f = A * ((s / b) ** -a + 1.0) * np.exp(-c / (s * s))
-    else:
-        d = _check_delta_m(delta_m, model)
-        al, be, ga, ph, et = _tinker_params(
-            ("alpha", "beta", "gamma", "phi", "eta"),
-            (_T10_alpha, _T10_beta, _T10_gamma, _T10_phi, _T10_eta), d)
-        zp = 1.0 + min(z, 3.0)
-        be, ph, et, ga = be * zp ** 0.20, ph * zp ** -0.08, et * zp ** 0.27, ga * zp ** -0.01
-        f = nu * al * (1.0 + (be * nu) ** (-2.0 * ph)) * nu ** (2.0 * et) \
-            * np.exp(-0.5 * ga * nu * nu)
-    return _out(f, sigma)
+        return A * zp ** -0.14, a * zp ** -0.06, b * zp ** -alpha, c
+    al, be, ga, ph, et = _tinker_params(
+        ("alpha", "beta", "gamma", "phi", "eta"),
+        (_T10_alpha, _T10_beta, _T10_gamma, _T10_phi, _T10_eta), d)
+    zp = 1.0 + min(z, 3.0)
+    return al, be * zp ** 0.20, ga * zp ** -0.01, ph * zp ** -0.08, et * zp ** 0.27
+
+
+def _multiplicity(s, model, z, d, delta_c):
+    """f(σ) for a validated float array s and validated scalars."""
+    nu = delta_c / s
+    if model == "press_schechter":
+        return math.sqrt(2.0 / math.pi) * nu * np.exp(-0.5 * nu * nu)
+    if model == "sheth_tormen":
+        anu2 = _ST_a * nu * nu
+        return (_ST_A * math.sqrt(2.0 * _ST_a / math.pi) * (1.0 + anu2 ** -_ST_p) * nu
+                * np.exp(-0.5 * anu2))
+    if model == "tinker08":
+        A, a, b, c = _fit_params(model, z, d)
+        return A * ((s / b) ** -a + 1.0) * np.exp(-c / (s * s))
+    al, be, ga, ph, et = _fit_params(model, z, d)
+    return nu * al * (1.0 + (be * nu) ** (-2.0 * ph)) * nu ** (2.0 * et) \
+        * np.exp(-0.5 * ga * nu * nu)
 
 
 def halo_bias(sigma, model, *, delta_m=200.0, delta_c=DELTA_C):
@@ -771,6 +806,22 @@ class MassFunction(SaveMixin):
                 f"{self._bias_model!r}, delta_c={self._delta_c:.6g}, power="
                 f"{type(self.power).__name__})")
 
+    def _at_z(self, z):
+        """(Δ_m(z) checked for the Tinker fits, ρ̄_m0) for a validated float z (cached)."""
+        cache = self.__dict__.setdefault("_zcache", {})
+        hit = cache.get(z)
+        if hit is None:
+            if len(cache) > 64:
+                cache.clear()
+            hit = cache[z] = (self._checked_delta_m(z),
+                              float(self.cosmology.mean_matter_density(0.0)))
+        return hit
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_zcache", None)
+        return state
+
     def delta_m(self, z):
         """The overdensity of ``mdef`` with respect to the mean matter density at ``z``.
 
@@ -852,11 +903,9 @@ class MassFunction(SaveMixin):
         """
         z = check_float("z", z, lo=0.0)
         mm = _masses("M", M)
-        d = self._checked_delta_m(z)
-        f = np.asarray(multiplicity(self._src.sigma(mm, z), self._model, z=z, delta_m=d,
-                                    delta_c=self._delta_c))
-        rho = float(self.cosmology.mean_matter_density(0.0))
-        out = f * rho / mm * np.abs(self._src.dlnsigma_dlnM(mm, z))
+        d, rho = self._at_z(z)
+        sig, slope = self._src.sigma_and_slope(mm, z)
+        out = _multiplicity(sig, self._model, z, d, self._delta_c) * rho / mm * np.abs(slope)
         return _out(out, M)
 
     def dndM(self, M, z=0.0):
