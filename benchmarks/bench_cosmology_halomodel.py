@@ -20,7 +20,8 @@ B. Time (``test_time_*``), alternating rounds, min taken, ratio peer / numfit:
    * dn/dlnM (Tinker08, 200m, z = 0.5) at N masses in [1e10, 1e15.5] M_sun with the σ
      tables already built (colossus and CCL cache theirs in the cosmology object too);
      and numfit including the build of a fresh LinearPower σ table;
-   * c(M) (Duffy08 and Bhattacharya13, 200c) at N masses;
+   * c(M) (Duffy08 and Bhattacharya13, 200c) at N masses, and Duffy08 in 500c (through
+     the NFW conversion) at N/10 masses;
    * NFW conversion 200c → 500c of N haloes (numfit convert_mass vs colossus
      ``changeMassDefinition``).
 """
@@ -152,7 +153,7 @@ def test_time_hmf(benchmark, timing, report):
     hmf = MassFunction(lp, "tinker08", "200m")
     z = 0.5
     y, t_nf = timing.numfit(benchmark, lambda: hmf.dndlnM(M_TIME, z))
-    col = _colossus()
+    _colossus()
     from colossus.lss import mass_function as cmf
 
     def col_run():
@@ -208,6 +209,29 @@ def test_time_concentration(timing, report):
         report.ratio(G_TIME, f"c(M) {model} 200c: CCL / numfit", t_ccl, t_nf,
                      note=f"CCL {t_ccl * 1e3:.3g} ms; agree to "
                           f"{rel(ours(), cm(ccosmo, M_TIME, 1 / 1.5)):.1e}")
+
+
+def test_time_concentration_other_mdef(timing, report):
+    """c_500c from Duffy08 (calibrated for 200c): numfit iterates convert_mass to the
+    200c halo; colossus converts too (slow: ~0.5 ms a halo), so its rows use N/10 masses."""
+    cosmo, _ = _numfit()
+    _colossus()
+    from colossus.halo import concentration as ccon
+    m = M_TIME[::10]
+
+    def ours():
+        return concentration(m, 0.5, "500c", "duffy08", cosmology=cosmo)
+
+    def col_run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ccon.concentration(m * H, "500c", 0.5, model="duffy08")
+
+    t_nf, t_col = type(timing)(1, 0).paired(ours, col_run)
+    report.ratio(G_TIME, f"c(M) duffy08 in 500c (via NFW conversion), {m.size} masses: "
+                 "colossus / numfit", t_col, t_nf,
+                 note=f"numfit {t_nf * 1e3:.3g} ms, colossus {t_col * 1e3:.3g} ms; agree to "
+                      f"{rel(ours(), col_run()):.1e}")
 
 
 def test_time_convert_mass(timing, report):

@@ -249,11 +249,31 @@ def test_bhattacharya13_formula_and_peers(cosmo, lp, col, ccl_cosmo, mdef):
                        cm(ccl_cosmo, M, 1 / (1 + z))) < 5e-3
 
 
+@pytest.mark.parametrize("model", ["duffy08", "bhattacharya13"])
+def test_concentration_other_mdef_by_nfw_conversion(cosmo, lp, col, model):
+    from colossus.halo import concentration as ccon
+    M = np.geomspace(1e11, 1e15, 9)
+    for mdef in ("500c", "2500c", "400m"):
+        for z in (0.0, 1.0):
+            c = concentration(M, z, mdef, model, cosmology=cosmo, power=lp)
+            # the 200c halo it comes from: converting back gives the model's own c(M_200c)
+            M2, _, c2 = convert_mass(M, c, z, mdef, "200c", cosmo)
+            assert rel(c2, concentration(M2, z, "200c", model, cosmology=cosmo, power=lp)) \
+                < 1e-12
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = ccon.concentration(M * H, mdef, z, model=model)
+            # colossus converts from 200c too (its solver: ~5e-8); Bhattacharya adds σ(M)
+            assert rel(c, ref) < (1e-6 if model == "duffy08" else 1e-3)
+    c = concentration(np.array([[1e13], [1e14]]), np.array([0.0, 0.5, 1.0]), "500c",
+                      cosmology=cosmo)
+    assert c.shape == (2, 3)
+    assert isinstance(concentration(1e14, 0.2, "500c", cosmology=cosmo), float)
+
+
 def test_concentration_bad_input(lp):
     with pytest.raises(ValueError, match="`model`"):
         concentration(1e14, 0.0, "200c", "diemer19")
-    with pytest.raises(ValueError, match="`mdef`"):
-        concentration(1e14, 0.0, "500c", "duffy08")
     with pytest.raises(ValueError, match="`mdef`"):
         concentration(1e14, 0.0, "x500", "duffy08")
     with pytest.raises(ValueError, match="`M`"):

@@ -461,8 +461,12 @@ def concentration(M, z, mdef="200c", model="duffy08", *, cosmology=None, power=N
         Masses ``M_Δ`` [M_sun] (no h), ``> 0``.
     z : array_like
         Redshifts, ``>= 0``, broadcast against ``M``.
-    mdef : {"200c", "vir", "200m"}, optional
-        The mass definition of ``M`` and of the returned concentration.
+    mdef : str, optional
+        The mass definition of ``M`` and of the returned concentration.  The models are
+        calibrated for ``"200c"``, ``"vir"`` and ``"200m"``; any other definition
+        (``"500c"``, ...) is reached through the NFW profile: the ``"200c"`` halo whose
+        :func:`convert_mass` to ``mdef`` has mass ``M`` is found by fixed-point
+        iteration (to 1e-13 in mass) and its converted concentration returned.
     model : {"duffy08", "bhattacharya13"}, optional
         ``"duffy08"``: Duffy et al. (2008, MNRAS 390, L64), full sample, NFW fits,
         ``c = A (M / M_pivot)^B (1 + z)^C`` with ``M_pivot = 2e12 M_sun/h`` (this function
@@ -488,8 +492,8 @@ def concentration(M, z, mdef="200c", model="duffy08", *, cosmology=None, power=N
     Raises
     ------
     ValueError
-        Unknown ``model`` or an ``mdef`` the model was not fitted for; ``M <= 0``; bad
-        ``z``; ``power`` missing for ``"bhattacharya13"``.
+        Unknown ``model`` or ``mdef``; ``M <= 0``; bad ``z``; ``power`` missing for
+        ``"bhattacharya13"``.
 
     Examples
     --------
@@ -502,32 +506,51 @@ def concentration(M, z, mdef="200c", model="duffy08", *, cosmology=None, power=N
     3.881
     """
     model = check_option("model", model, _CM_MODELS)
-    if not isinstance(mdef, str):
-        parse_mdef(mdef)
+    parse_mdef(mdef)
     table = _DUFFY08 if model == "duffy08" else _BHATTACHARYA13
-    if mdef not in table:
-        parse_mdef(mdef)
-        raise ValueError(f"`mdef` must be one of {', '.join(map(repr, table))} for model="
-                         f"{model!r}; got {mdef!r}")
     mm = _masses("M", M)
     zz = _as_z(z)
-    A, B, C = table[mdef]
     if model == "duffy08":
         if cosmology is None and power is not None:
             cosmology = _check_power(power).cosmology
         cosmo = _check_cosmology(cosmology)
-        out = A * (mm * cosmo.h / 2e12) ** B * (1.0 + zz) ** C
-        return _out(out, M, z)
-    if power is None:
-        raise ValueError("`power` (a LinearPower or PowerSpectrum) is needed for "
-                         "model='bhattacharya13' (it uses σ(M, z))")
-    src = _SigmaSource(power)
-    delta_c = check_float("delta_c", delta_c, lo=0.0, lo_open=True)
+        src = None
+    else:
+        if power is None:
+            raise ValueError("`power` (a LinearPower or PowerSpectrum) is needed for "
+                             "model='bhattacharya13' (it uses σ(M, z))")
+        src = _SigmaSource(power)
+        cosmo = src.cosmology if cosmology is None else _check_cosmology(cosmology)
+        delta_c = check_float("delta_c", delta_c, lo=0.0, lo_open=True)
+    if mdef in table:
+        return _out(_c_native(mm, zz, model, mdef, cosmo, src, delta_c), M, z)
+    # another definition: the native 200c halo whose NFW profile has mass M in `mdef`
     mb, zb = np.broadcast_arrays(mm, zz)
+    shape = mb.shape
+    mt, zf = mb.ravel().astype(np.float64), zb.ravel().astype(np.float64)
+    mn = mt.copy()
+    c_out = mn
+    for _ in range(60):
+        cn = _c_native(mn, zf, model, "200c", cosmo, src, delta_c)
+        m_out, _, c_out = convert_mass(mn, cn, zf, "200c", mdef, cosmo)
+        m_out, c_out = np.atleast_1d(m_out), np.atleast_1d(c_out)
+        corr = mt / m_out
+        mn = mn * corr
+        if mt.size == 0 or np.max(np.abs(corr - 1.0)) <= 1e-13:
+            break
+    return _out(c_out.reshape(shape), M, z)
+
+
+def _c_native(mb, zb, model, mdef, cosmo, src, delta_c):
+    """c(M, z) of a model in one of its calibrated definitions (validated arrays, which
+    broadcast)."""
+    if model == "duffy08":
+        A, B, C = _DUFFY08[mdef]
+        return A * (mb * cosmo.h / 2e12) ** B * (1.0 + zb) ** C
+    A, B, C = _BHATTACHARYA13[mdef]
     sig = src.sigma(mb, zb)
     D = np.asarray(src.cosmology.growth_factor(zb), dtype=np.float64)
-    out = A * D ** B * (delta_c / sig) ** C
-    return _out(out, M, z)
+    return A * D ** B * (delta_c / sig) ** C
 
 
 # ============================================================================ f(σ), b(ν)
