@@ -173,3 +173,140 @@ def test_from_astropy_planck18(benchmark, timing, report):
     report.add(g, "max |D_L numfit exact / D_L astropy - 1|", err_exact)
     report.ratio(g, f"{zz.size} z: astropy t / numfit t (from_astropy + table build)",
                  t_peer, t_nf, note=f"numfit {t_nf * 1e3:.3g} ms, astropy {t_peer * 1e3:.3g} ms")
+
+
+# --------------------------------------------------------------------------- massive neutrinos
+# Issue 16, part 3: massive neutrinos with the exact Fermi-Dirac density (the default,
+# ``neutrino_model="exact"``) against an independent quadrature, against numfit's own
+# astropy-fit path (the treatment before, kept as ``neutrino_model="astropy"``), astropy
+# (Komatsu et al. 2011 fit, quad per redshift) and CCL (its own neutrino integral, splines).
+NU_BASE = dict(H0=67.7, Om0=0.31, Ob0=0.049, Tcmb0=2.7255, Neff=3.046)
+NU_CASES = {"0, 0, 0.06 eV": [0.0, 0.0, 0.06], "3 x 0.1 eV": [0.1, 0.1, 0.1]}
+if not QUICK:
+    NU_CASES["3 x 0.06 eV"] = [0.06, 0.06, 0.06]
+NU_Z = np.array([0.5, 1.0, 2.0, 5.0])               # the D_L comparison redshifts
+_KB_EV = 1.380649e-23 / 1.602176634e-19
+_F0 = 7.0 * math.pi ** 4 / 120.0
+
+
+def _fd_quad(v):
+    """F(v) = int x^2 sqrt(x^2 + v^2) / (e^x + 1) dx by scipy.integrate.quad (an independent
+    reference: split at a geometric sequence below min(v, 1), at v, and out to 80)."""
+    from scipy import integrate
+    s0 = min(v, 1.0)
+    pts = {0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0}
+    pts |= {s0 * 2.0 ** k for k in range(-3, 80) if 0.0 < s0 * 2.0 ** k < 1.0}
+    if 1.0 < v < 80.0:
+        pts.add(v)
+    pts = sorted(pts)
+
+    def f(x):
+        return x * x * math.sqrt(x * x + v * v) / (math.exp(x) + 1.0)
+    return math.fsum(integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-13, limit=200)[0]
+                     for a, b in zip(pts[:-1], pts[1:]))
+
+
+def _nu_reference_dl(c, z):
+    """D_L at sorted z of a flat massive-neutrino Cosmology from its parameters only: E(z) with
+    the quad Fermi-Dirac density, chi by quad of 1/E between consecutive redshifts."""
+    from scipy import integrate
+    n = int(math.floor(c.Neff))
+    scale = 7.0 / 8.0 * (4.0 / 11.0) ** (4.0 / 3.0) * c.Neff / n
+    y = [m / (_KB_EV * (4.0 / 11.0) ** (1.0 / 3.0) * c.Tcmb0) for m in c.m_nu if m > 0]
+
+    def rel(a):
+        return scale * (n - len(y) + sum(_fd_quad(yi * a) for yi in y) / _F0)
+    ode = 1.0 - c.Om0 - c.Ogamma0 * (1.0 + rel(1.0))
+
+    def inv_e(t):
+        a = 1.0 / (1.0 + t)
+        return 1.0 / math.sqrt((c.Ogamma0 * (1.0 + rel(a)) / a + c.Om0) / a ** 3 + ode)
+    edges = np.concatenate(([0.0], z))
+    parts = [integrate.quad(inv_e, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0]
+             for a, b in zip(edges[:-1], edges[1:])]
+    return c.hubble_distance * np.cumsum(parts) * (1.0 + z)
+
+
+def _ccl(m, same_physics=False):
+    pyccl = pytest.importorskip("pyccl")
+    kw = dict(T_ncdm=(4.0 / 11.0) ** (1.0 / 3.0), Neff=3.0) if same_physics else \
+        dict(Neff=NU_BASE["Neff"])                       # CCL's default T_ncdm = 0.71611
+    return pyccl, pyccl.Cosmology(
+        Omega_c=NU_BASE["Om0"] - NU_BASE["Ob0"], Omega_b=NU_BASE["Ob0"],
+        h=NU_BASE["H0"] / 100.0, n_s=0.96, sigma8=0.8, T_CMB=NU_BASE["Tcmb0"], m_nu=m,
+        transfer_function="bbks", **kw)
+
+
+@pytest.mark.parametrize("name", list(NU_CASES))
+def test_massive_neutrino_distances_vs_quadrature(name, report):
+    """Goal: the tables within rtol (1e-6, 1e-8) of an independent quadrature (quad of 1/E,
+    E from a quad of the Fermi-Dirac integral) on [1e-5, 10], z -> 0 and the top included."""
+    m = NU_CASES[name]
+    z = np.unique(np.concatenate((np.geomspace(1e-5, 0.1, 6 if QUICK else 12),
+                                  np.linspace(0.1, 10.0, 15 if QUICK else 45))))
+    ref = _nu_reference_dl(Cosmology(**NU_BASE, m_nu=m), z)
+    g = f"cosmology massive neutrinos [{name}]"
+    for rtol in (1e-6, 1e-8):
+        err = float(np.max(np.abs(Cosmology(**NU_BASE, m_nu=m, rtol=rtol)
+                                  .luminosity_distance(z) / ref - 1.0)))
+        assert err <= rtol                                      # the table's promise
+        report.add(g, f"rtol {rtol:g}: max |D_L / D_L quad - 1| ({z.size} z)", err,
+                   goal=rtol, higher_is_better=False, note=f"err/rtol {err / rtol:.3f}")
+
+
+@pytest.mark.parametrize("name", list(NU_CASES))
+def test_massive_neutrino_timing(name, benchmark, timing, report):
+    """Build + D_L at N_Z redshifts: the exact density against numfit's astropy-fit path (the
+    treatment before; goal: exact within 2x of it), astropy (quad per redshift: a 1/50 slice,
+    scaled) and CCL (cosmology + D_L, its splines), the same cosmology for all."""
+    m = NU_CASES[name]
+
+    def nf():
+        return Cosmology(**NU_BASE, m_nu=m).luminosity_distance(Z)
+
+    def nf_fit():
+        return Cosmology(**NU_BASE, m_nu=m, neutrino_model="astropy").luminosity_distance(Z)
+
+    d_nf, _ = timing.numfit(benchmark, nf)
+    t_nf, t_fit = timing.paired(nf, nf_fit)
+    g = f"cosmology massive neutrinos [{name}]"
+    report.ratio(g, f"{N_Z} z: numfit exact t / numfit astropy-fit t", t_nf, t_fit,
+                 goal=2.0, higher_is_better=False,
+                 note=f"exact {t_nf * 1e3:.3g} ms, fit {t_fit * 1e3:.3g} ms")
+    pytest.importorskip("astropy.cosmology")
+    ap = Cosmology(**NU_BASE, m_nu=m, neutrino_model="astropy").to_astropy()
+    n_ap = N_Z // 50
+    _, t_part = timing.with_rounds(1).peer(lambda: ap.luminosity_distance(Z[:n_ap]).value)
+    t_ap = t_part * N_Z / n_ap
+    report.ratio(g, f"{N_Z} z: astropy t / numfit exact t (astropy scaled from 1/50)", t_ap,
+                 t_nf, note=f"astropy {t_ap * 1e3:.3g} ms, numfit {t_nf * 1e3:.3g} ms")
+    pyccl = pytest.importorskip("pyccl")
+    a = 1.0 / (1.0 + Z)
+
+    def ccl():
+        return pyccl.luminosity_distance(_ccl(m)[1], a)
+    t_nf, t_ccl = timing.paired(nf, ccl)
+    report.ratio(g, f"{N_Z} z: CCL t / numfit exact t (cosmology + D_L)", t_ccl, t_nf,
+                 note=f"CCL {t_ccl * 1e3:.3g} ms, numfit {t_nf * 1e3:.3g} ms")
+
+
+@pytest.mark.parametrize("name", list(NU_CASES))
+def test_massive_neutrino_dl_differences(name, report):
+    """D_L relative differences from numfit-exact at z = 0.5, 1, 2, 5: astropy (the Komatsu et
+    al. 2011 fit), CCL with its defaults (T_ncdm = 0.71611: a different sharing of Neff) and
+    CCL at the same physics (Neff = 3, T_ncdm = (4/11)^(1/3): only numerics differ)."""
+    m = NU_CASES[name]
+    ex = Cosmology(**NU_BASE, m_nu=m, rtol=1e-10).luminosity_distance(NU_Z)
+    ap = Cosmology(**NU_BASE, m_nu=m, neutrino_model="astropy").to_astropy()
+    d_ap = ap.luminosity_distance(NU_Z).value / ex - 1.0
+    pyccl, cc = _ccl(m)
+    d_ccl = pyccl.luminosity_distance(cc, 1.0 / (1.0 + NU_Z)) / ex - 1.0
+    ex3 = Cosmology(**{**NU_BASE, "Neff": 3.0}, m_nu=m, rtol=1e-10).luminosity_distance(NU_Z)
+    _, cc3 = _ccl(m, same_physics=True)
+    d_ccl3 = pyccl.luminosity_distance(cc3, 1.0 / (1.0 + NU_Z)) / ex3 - 1.0
+    g = f"cosmology massive neutrinos [{name}]"
+    for who, d in (("astropy (Komatsu fit)", d_ap), ("CCL defaults", d_ccl),
+                   ("CCL same physics", d_ccl3)):
+        report.add(g, f"D_L {who} / numfit exact - 1 at z = 0.5, 1, 2, 5",
+                   float(np.max(np.abs(d))), note=", ".join(f"{v:+.2e}" for v in d))
+    assert np.max(np.abs(d_ap)) < 5e-6 and np.max(np.abs(d_ccl3)) < 1e-5

@@ -13,6 +13,7 @@ Heath's integral), so the tables' error is AutoKnots' interpolation error and a 
 table costs one solve whatever its number of knots.  ``exact=True`` bypasses the
 tables with ``scipy.integrate.quad`` per redshift (slow; for checks).
 """
+import functools
 import math
 
 import numpy as np
@@ -163,6 +164,8 @@ def _fd_large_series():
 
 _FD_B = _fd_large_series()
 _FD_SLOPE = float(_FD_B[0])                   # F(v)/F(0) -> _FD_SLOPE v (3 ζ(3) / (2 F(0)))
+_FD_BL = tuple(float(b) for b in _FD_B)                                  # Horner: floats
+_FD_DBL = tuple(float((1 - 2 * k) * b) for k, b in enumerate(_FD_B))    # of v F'(v)/F(0)
 
 
 def _fd_quadrature(v):
@@ -224,6 +227,38 @@ def _fd_horner(coef, u):
     return b
 
 
+def _fd_scalar(v, dlog):
+    """``_fd_density`` for one float in plain float arithmetic (the same formulas: the
+    background's scalar callers, root finding and the check of E², pay no array overhead)."""
+    if v <= _FD_VLO:
+        q = _FD_SMALL * v * v
+        return 1.0 + q, 2.0 * q / (1.0 + q)
+    if v >= _FD_VHI:
+        iw2 = (1.0 / v) ** 2
+        s = ds = 0.0
+        for b, db in zip(_FD_BL[::-1], _FD_DBL[::-1]):
+            s = s * iw2 + b
+            ds = ds * iw2 + db
+        return v * s, ds / s
+    x = (math.log(v) - _FD_U0) * (1.0 / _FD_W)
+    p = min(max(int(x), 0), _FD_NPAN - 1)
+    t = 2.0 * (x - p) - 1.0
+    out = []
+    for rows in _fd_table_rows():
+        c = rows[p]
+        b = c[-1]
+        for k in range(_FD_DEG - 1, -1, -1):
+            b = b * t + c[k]
+        out.append(b)
+    return out[0] * math.sqrt(1.0 + (_FD_SLOPE * v) ** 2), out[1]
+
+
+@functools.lru_cache(maxsize=1)
+def _fd_table_rows():
+    """The interpolants' coefficients as lists of floats per panel (for ``_fd_scalar``)."""
+    return tuple(coef.T.tolist() for coef in _fd_table())
+
+
 def _fd_density(v, *, dlog=False):
     r"""The energy density of one massive neutrino species relative to its massless value:
     ``F(v) / F(0)`` with :math:`F(v) = \int_0^\infty x^2 \sqrt{x^2 + v^2} / (e^x + 1)\,dx`,
@@ -258,6 +293,9 @@ def _fd_density(v, *, dlog=False):
     True
     """
     v = np.asarray(v, dtype=np.float64)
+    if v.size == 1:
+        r, d = _fd_scalar(float(v.flat[0]), dlog)
+        return (np.full(v.shape, r), np.full(v.shape, d)) if dlog else np.full(v.shape, r)
     flat = v.ravel()
     if flat.size == 0:
         return (v.copy(), v.copy()) if dlog else v.copy()
@@ -285,13 +323,15 @@ def _fd_regime(w, dlog):
         return 1.0 + q, (2.0 * q / (1.0 + q) if dlog else None)
     if w0 >= _FD_VHI:                                             # non-relativistic series
         iw2 = (1.0 / w) ** 2                                     # no overflow
-        s = np.full(w.shape, _FD_B[-1])
-        ds = np.full(w.shape, (3.0 - 2.0 * _FD_B.size) * _FD_B[-1]) if dlog else None
-        for k in range(_FD_B.size - 2, -1, -1):
-            s = s * iw2 + _FD_B[k]
-            if dlog:
-                ds = ds * iw2 + (1.0 - 2.0 * k) * _FD_B[k]
-        return w * s, (ds / s if dlog else None)
+        s = _FD_BL[-1] * iw2 + _FD_BL[-2]
+        for b in _FD_BL[-3::-1]:
+            s = s * iw2 + b
+        if not dlog:
+            return w * s, None
+        ds = _FD_DBL[-1] * iw2 + _FD_DBL[-2]
+        for b in _FD_DBL[-3::-1]:
+            ds = ds * iw2 + b
+        return w * s, ds / s
     scaled, dl = _fd_table()                                      # the interpolants
     u = np.log(w)
     r = _fd_horner(scaled, u) * np.sqrt(1.0 + (_FD_SLOPE * w) ** 2)
@@ -326,11 +366,11 @@ def _neutrinos(m_nu, Neff, Tcmb0):
                 n_massless=n_nu - massive.size)
 
 
-def _species(p):
-    """The distinct massive ``nu_y`` of p with their multiplicities (equal masses are one
-    evaluation of the density)."""
-    ys, counts = np.unique(np.asarray(p["nu_y"], dtype=np.float64), return_counts=True)
-    return zip(ys.tolist(), counts.tolist())
+@functools.lru_cache(maxsize=256)
+def _species(nu_y):
+    """The distinct massive ``nu_y`` with their multiplicities, ((y, count), ...): equal masses
+    are one evaluation of the density."""
+    return tuple((y, nu_y.count(y)) for y in sorted(set(nu_y)))
 
 
 def _nu_rel(a, p, dlog=False):
@@ -341,7 +381,7 @@ def _nu_rel(a, p, dlog=False):
     tot = np.full(a.shape, float(p["n_massless"]))
     drel = np.zeros(a.shape) if dlog else None
     exact = p["neutrino_model"] == "exact"
-    for y, count in _species(p):
+    for y, count in _species(tuple(p["nu_y"])):
         if exact:
             r = _fd_density(y * a, dlog=dlog)
             if dlog:
