@@ -42,6 +42,16 @@ E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D a
    rtol 1e-8) and SSOR-CG iterations at the estimated omega over those at the best omega of a
    0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the Lanczos time over the time of a solve
    at the final omega (goal <= 0.1; SOR's adaptation during the solve is not counted there).
+F. ``RelaxationTuner(policy="auto")`` (``test_policy_auto``; issue 18 item 3): the issue's two
+   sequences, 1500 i.i.d. anisotropic systems (``anisotropic_sequence``, 32 x 12 grid,
+   epsilon log-uniform on [0.01, 100]; quick: the first 300) and 200 slowly rotating
+   anisotropic systems (``rotated_anisotropic_sequence``, epsilon 0.05, theta from 0 to pi/2;
+   24 x 24, quick 20 x 20), SOR to rtol 1e-8 on the paper grid. Reported for "auto",
+   Tsallis-INF and ChebCB: last-20 % and total iterations over those of the best fixed grid
+   omega in hindsight (every grid omega solved on every system); goals for "auto": <= 1.10
+   and <= 1.15. Wall time of the tuned solves (auto: warm-start Lanczos included) against
+   SciPy ``cg`` and PyAMG smoothed aggregation CG (setup + solve per system) on the same
+   systems. The tests check the bands on other sequences (tests/test_tuner_auto.py).
 """
 import os
 import time
@@ -406,3 +416,103 @@ def test_omega_auto(name, report):
         report.ratio(g, f"{solver}: estimation time / solve time", t_est, t_solve, goal=0.1,
                      higher_is_better=False,
                      note=f"{t_est * 1e3:.2f} ms / {t_solve * 1e3:.2f} ms")
+
+
+# --------------------------------------------------------------------------- F. policy="auto"
+# The issue's two sequences (issue 18, item 3). The tests (tests/test_tuner_auto.py) check the
+# bands on other sequences; these are reported only.
+F_SEQUENCES = {
+    "anisotropic": dict(T=300 if QUICK else 1500, mx=32, my=12, eps_range=(0.01, 100.0),
+                        rng=2026),
+    "rotated": dict(T=200, m=20 if QUICK else 24, epsilon=0.05, theta=(0.0, np.pi / 2),
+                    wobble=0.02, rng=2026),
+}
+
+
+def _f_systems(kind):
+    from numfit.linalg import anisotropic_sequence, rotated_anisotropic_sequence
+    kw = dict(F_SEQUENCES[kind])
+    if kind == "anisotropic":
+        return list(anisotropic_sequence(**kw)), (-2.0, 2.0)
+    lo, hi = kw["theta"]
+    pad = 4 * kw["wobble"]
+    return list(rotated_anisotropic_sequence(**kw)), (lo - pad, hi + pad)
+
+
+@pytest.mark.parametrize("kind", list(F_SEQUENCES))
+def test_policy_auto(kind, report):
+    """Last-20 % and total iterations of policy="auto", Tsallis-INF and ChebCB over those of
+    the best fixed grid omega in hindsight (every grid omega solved on every system), and the
+    wall time of the tuned solves against SciPy ``cg`` and PyAMG smoothed aggregation CG
+    (setup included: every system has its own matrix) on the same systems."""
+    from scipy.sparse.linalg import cg
+    from numfit.linalg._sor import _sor_prepared
+    systems, crange = _f_systems(kind)
+    T = len(systems)
+    n = systems[0].A.shape[0]
+    g = f"F policy='auto': {kind}, T={T}, n={n}"
+    grid = nf.linalg.make_grid("paper")
+    prepared = [prepare(s.A) for s in systems]
+    C = np.empty((T, grid.size))
+    for t, (P, s) in enumerate(zip(prepared, systems)):
+        for j, w in enumerate(grid):
+            r = _sor_prepared(P, s.b, np.zeros(n), float(w), 0, 0, 1e-8, 0.0, 1e10, 10_000)
+            C[t, j] = r.nit if r.status == 0 else 10_000
+    jb = int(np.argmin(C.sum(axis=0)))
+    k = max(1, T // 5)
+    best_total, best_last = C[:, jb].sum(), C[-k:, jb].sum()
+    report.add(g, "best fixed omega (paper grid)", grid[jb],
+               note=f"{best_total:,.0f} iterations; instance-optimal "
+                    f"{C.min(axis=1).sum():,.0f}")
+    times = {}
+    for name, policy, opts in (("auto", "auto", {}), ("Tsallis-INF", "tsallis", {}),
+                               ("ChebCB", "chebcb", {})):
+        tuner = RelaxationTuner(policy, grid=grid, rng=7, context_range=crange,
+                                policy_options=opts)
+        t0 = time.perf_counter()
+        for P, s in zip(prepared, systems):
+            tuner.solve(P, s.b, context=s.context)
+        times[name] = time.perf_counter() - t0
+        h = tuner.history
+        assert h.converged.all()
+        np.testing.assert_array_equal(h.costs, C[np.arange(T), h.arms])
+        last = h.costs[-k:].sum() / best_last
+        total = h.costs.sum() / best_total
+        extra = ""
+        if name == "auto":
+            si = tuner.start_info
+            extra = (f"; warm start {si['omega']:.3f} from {len(si['omegas'])} estimates, "
+                     f"{sum(si['steps'])} Lanczos steps")
+        report.add(g, f"{name}: last-20% / best fixed", last, unit="x",
+                   goal=1.10 if name == "auto" else None, higher_is_better=False,
+                   note=f"last {k} systems{extra}")
+        report.add(g, f"{name}: total / best fixed", total, unit="x",
+                   goal=1.15 if name == "auto" else None, higher_is_better=False,
+                   note=f"{h.costs.sum():,.0f} iterations")
+        report.add(g, f"{name}: wall time (tuned SOR solves)", times[name], unit="s")
+
+    t0 = time.perf_counter()
+    for s in systems:
+        _, info = cg(s.A, s.b, rtol=1e-8, maxiter=100_000)
+        assert info == 0
+    t_cg = time.perf_counter() - t0
+    report.add(g, "SciPy cg: wall time", t_cg, unit="s")
+    report.ratio(g, "SciPy cg time / auto time", t_cg, times["auto"])
+    try:
+        import pyamg
+    except ImportError:   # pragma: no cover - pyamg is a benchmark dependency
+        return
+    t0 = time.perf_counter()
+    for s in systems:
+        A = sp_csr(s.A)
+        ml = pyamg.smoothed_aggregation_solver(A)
+        x = ml.solve(s.b, tol=1e-8, accel="cg", maxiter=1000)
+        assert np.linalg.norm(s.b - A @ x) <= 1.01e-8 * np.linalg.norm(s.b)
+    t_amg = time.perf_counter() - t0
+    report.add(g, "PyAMG SA + CG (setup + solve): wall time", t_amg, unit="s")
+    report.ratio(g, "PyAMG time / auto time", t_amg, times["auto"])
+
+
+def sp_csr(A):
+    import scipy.sparse as sp
+    return sp.csr_matrix(A)

@@ -130,7 +130,7 @@ def test_policy_protocol_probabilities_and_one_draw_per_round():
         ref.random()
         assert pol.rng.bit_generator.state == ref.bit_generator.state
     assert pol.t == 51 and pol.arm in (11, 12, 13)
-    assert int(pol.n.sum()) == 50 and np.isnan(pol.means[0])
+    assert int(pol.n.sum()) == pol.window == 40 and np.isnan(pol.means[0])
 
 
 def test_window_keeps_counts_consistent():

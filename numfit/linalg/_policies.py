@@ -647,7 +647,10 @@ class UnimodalSearch(_Policy):
         passes :func:`numfit.linalg.estimate_omega` of the first system. Default: the middle
         of the grid.
     window : int or None
-        Sliding window (rounds); ``None``: all rounds (OSUB). Default 300.
+        Sliding window (rounds); ``None``: all rounds (OSUB). Default 40: a neighbour whose
+        losses were observed when it was worse is forgotten within ``window`` rounds, so a
+        drifting optimum is followed with a lag of at most about ``window`` systems, at the
+        price of a few per cent on stationary sequences (docs/sor.md, "policy='auto'").
     leader_period : int
         Play the leader every ``leader_period``-th round it leads (OSUB: degree of the graph
         + 1 = 3).
@@ -671,7 +674,7 @@ class UnimodalSearch(_Policy):
     1.75
     """
 
-    def __init__(self, grid="paper", *, start=None, window=300, leader_period=3,
+    def __init__(self, grid="paper", *, start=None, window=40, leader_period=3,
                  sigma_floor=0.01, rng=None):
         self.grid = make_grid(grid)
         d = self.grid.size
