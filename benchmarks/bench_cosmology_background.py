@@ -20,6 +20,13 @@ timed at the tolerance that matches each peer's measured error (the largest deca
 accuracy, and also at its default rtol = 1e-8.  Colossus (``interpolation=True``, its
 default: fixed tables in ln(1+z)) is built fresh each round with ``persistence=''``.
 Ratios are peer time / numfit time (> 1: numfit faster).
+
+Massive neutrinos (issue 16, part 3; the ``test_massive_neutrino_*`` rows): D_L with the exact
+Fermi–Dirac density against an independent quadrature (quad of 1/E, E from a quad of the
+Fermi–Dirac integral) at rtol 1e-6 and 1e-8; the build + D_L time against numfit's
+astropy-fit path (``neutrino_model="astropy"``, the treatment before), astropy and CCL; and
+the D_L differences of astropy (Komatsu et al. 2011 fit), CCL with its defaults and CCL at the
+same physics (Neff = 3, T_ncdm = (4/11)^(1/3)) at z = 0.5, 1, 2, 5.
 """
 import math
 import os

@@ -636,6 +636,16 @@ class Cosmology(SaveMixin):
     True
     >>> round(float(cosmo.growth_factor(1.0)), 6)
     0.611806
+
+    Massive neutrinos, with the exact Fermi–Dirac density or astropy's fit of it:
+
+    >>> nu = Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=[0.0, 0.0, 0.06])
+    >>> nu.neutrino_model
+    'exact'
+    >>> fit = Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=[0.0, 0.0, 0.06],
+    ...                 neutrino_model="astropy")
+    >>> bool(1e-9 < abs(nu.luminosity_distance(2.0) / fit.luminosity_distance(2.0) - 1) < 1e-6)
+    True
     """
 
     def __init__(self, H0=70.0, Om0=0.3, Ode0=None, *, Ob0=0.05, w0=-1.0, wa=0.0,
@@ -830,6 +840,8 @@ class Cosmology(SaveMixin):
         ------
         TypeError
             ``cosmo`` is not one of the supported astropy classes.
+        ValueError
+            ``neutrino_model`` is not ``"astropy"`` or ``"exact"``.
 
         Examples
         --------
