@@ -148,6 +148,12 @@ def test_fd_density_shapes_and_regimes_mixed():
                                               for x in v.ravel()])
     assert _fd_density(np.array([])).shape == (0,)
     assert np.ndim(_fd_density(2.0)) == 0
+    # one value takes a float-arithmetic path: the same formulas, bit for bit
+    v = np.geomspace(1e-7, 1e7, 701)
+    r, d = _fd_density(v, dlog=True)
+    one = np.array([[float(q) for q in _fd_density(x, dlog=True)] for x in v])
+    np.testing.assert_array_equal(one[:, 0], r)
+    np.testing.assert_array_equal(one[:, 1], d)
 
 
 # ------------------------------------------------------------------ the background
