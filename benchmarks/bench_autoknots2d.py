@@ -80,6 +80,14 @@ D. python-adaptive's Learner2D at numfit's budget (``test_learner2d``)
    little worse). Its interpolator is evaluated on ``check_points2d`` of numfit's table;
    reported as error / tolerance (the same ratio as A) with no goal: context for what the
    tensor grid buys when f is smooth.
+
+E. ``kind="chebyshev"`` (``test_chebyshev_kind``, ``test_eval_speed_chebyshev[member]``)
+   The same members with ``kind="chebyshev"`` (quick: smooth_nonseparable and front_along_y
+   at 1e-4, vector at 1e-6): the verified error as in A (the same functional assertion), the
+   evaluations against the cubic kind's and against section B's smallest uniform bicubic grid
+   (goals as in B), then the evaluation time on random points against
+   ``RectBivariateSpline(s=0)`` through the same grid of Chebyshev nodes (goal <= 1) with the
+   table's error at those points (<= 1 asserted).
 """
 import functools
 import math
@@ -124,14 +132,14 @@ class Run(Outcome):
 
 
 @functools.lru_cache(maxsize=None)
-def run(name, rtol):
+def run(name, rtol, kind="cubic"):
     m = member2d(name)
     r = Run(name, rtol)
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            t = nf.autoknots2d(m.f, m.x_range, m.y_range, **m.options(rtol))
+            t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind=kind, **m.options(rtol))
     except Exception as exc:          # a failure of this member, recorded, not a crash
         r.seconds = time.perf_counter() - t0
         r.raised = short_error(exc)
@@ -316,6 +324,13 @@ class Uniform:
         return None if best is None else (*best, self.err(*best))
 
 
+@functools.lru_cache(maxsize=None)
+def smallest_uniform(name, rtol):
+    """(Uniform searcher, its smallest grid) for a member, searched once per session."""
+    uni = Uniform(name, rtol)
+    return uni, uni.smallest(run(name, rtol).t.shape)
+
+
 B_CASES = ((("smooth_nonseparable", 1e-4), ("front_along_y", 1e-4)) if QUICK else
            tuple((m.name, r) for r in RTOLS for m in FAMILY2D))
 
@@ -330,8 +345,7 @@ def test_uniform_grid(report):
             report.add(g, f"{label}: numfit / uniform", None, note=f"numfit raised {r.raised}")
             continue
         t0 = time.perf_counter()
-        uni = Uniform(name, rtol)
-        found = uni.smallest(r.t.shape)
+        uni, found = smallest_uniform(name, rtol)
         dt = time.perf_counter() - t0
         goal = 0.5 if name == "front_along_y" else 1.5
         if found is None:
@@ -440,3 +454,88 @@ def test_learner2d(report):
         report.add(g, f"{name}: Learner2D error / tolerance", ratio,
                    note=f"{learner.npoints} points ({how}, {dt:.2g} s); numfit error ratio "
                         f"{r.ratio:.3g} with {n} evaluations")
+
+
+# ============================================================================ E. chebyshev kind
+E_CASES = ((("smooth_nonseparable", 1e-4), ("front_along_y", 1e-4), ("vector", 1e-6))
+           if QUICK else tuple((m.name, r) for r in RTOLS for m in FAMILY2D))
+
+
+def test_chebyshev_kind(report):
+    """kind="chebyshev": verified error, evaluations against the cubic kind and against the
+    smallest uniform bicubic grid of section B (the same search, the same check points)."""
+    g = "E kind='chebyshev': tolerance and evaluations"
+    tally = ToleranceTally(report, "E tolerance: autoknots2d(kind='chebyshev')")
+    vs_uni, vs_cubic = [], []
+    for name, rtol in E_CASES:
+        label = f"{name} @ {rtol_label(rtol)}"
+        r, c = run(name, rtol, "chebyshev"), run(name, rtol)
+        if r.raised or c.raised:
+            tally.add(label, r, "")
+            continue
+        t = r.t
+        tally.add(label, r, f"n_evals={r.n_evals}, grid {t.shape[0]} x {t.shape[1]}, "
+                            f"pieces {t.x_degrees.size} x {t.y_degrees.size}, degrees <= "
+                            f"{int(max(t.x_degrees.max(), t.y_degrees.max()))}, "
+                            f"converged={r.converged}, {r.seconds:.2g} s")
+        vs_cubic.append(r.n_evals / c.n_evals)
+        report.ratio(g, f"{label}: chebyshev / cubic evaluations", r.n_evals, c.n_evals,
+                     higher_is_better=False,
+                     note=f"chebyshev {r.n_evals} (error ratio {r.ratio:.2g}); cubic "
+                          f"{c.n_evals} (error ratio {c.ratio:.2g})")
+        _, found = smallest_uniform(name, rtol)
+        if found is None:
+            report.add(g, f"{label}: chebyshev / uniform", None,
+                       note="no uniform grid found (section B)")
+            continue
+        nx, ny, _ = found
+        vs_uni.append(r.n_evals / (nx * ny))
+        report.ratio(g, f"{label}: chebyshev / uniform", r.n_evals, nx * ny,
+                     goal=0.5 if name == "front_along_y" else 1.5, higher_is_better=False,
+                     note=f"chebyshev {t.shape[0]} x {t.shape[1]} grid, {r.n_evals} "
+                          f"evaluations; uniform bicubic {nx} x {ny} = {nx * ny}")
+    if len(vs_uni) > 1:
+        report.add(g, "geomean chebyshev / uniform", geomean(vs_uni), unit="x",
+                   note=f"{len(vs_uni)} runs")
+        report.add(g, "geomean chebyshev / cubic", geomean(vs_cubic), unit="x",
+                   note=f"{len(vs_cubic)} runs")
+    broken = tally.close()
+    assert not broken, ("autoknots2d(kind='chebyshev') returned converged=True but missed "
+                        "the tolerance: " + "; ".join(broken))
+
+
+@pytest.mark.parametrize("name", ["pk_z_bao", "smooth_nonseparable"])
+def test_eval_speed_chebyshev(name, benchmark, timing, report):
+    """kind="chebyshev" on 1e6 (quick 1e5) random points against RectBivariateSpline(s=0)
+    through the same grid (the Chebyshev nodes, in the knot variables): the same work from
+    (x, y) to f, a different interpolant (so only the time is compared)."""
+    g = f"E evaluation, kind='chebyshev': {name} @ {rtol_label(C_RTOL)}"
+    r = run(name, C_RTOL, "chebyshev")
+    if r.t is None:
+        pytest.fail(f"autoknots2d(kind='chebyshev') raised on {name}: {r.raised}")
+    t, m = r.t, member2d(name)
+    rng = np.random.default_rng(20_261_207)
+    qx = rng.uniform(*m.x_range, N_QUERY)
+    qy = rng.uniform(*m.y_range, N_QUERY)
+    log_x = t.info["x_knots"] == "log"
+    vals = np.log(t.values) if t.log_f else t.values
+    rbs = RectBivariateSpline(t.u, t.v, vals, s=0)
+
+    def peer():
+        out = rbs.ev(np.log(qx) if log_x else qx, qy)
+        return np.exp(out) if t.log_f else out
+
+    def ours():
+        return t(qx, qy)
+
+    a, b = ours(), peer()
+    fx = m.f(qx, qy)
+    err = float(np.max(np.abs(a - fx) / (C_RTOL * np.abs(fx))))
+    assert err <= 1.0, f"chebyshev table misses the tolerance at random points: {err:.3g}"
+    _, t_n = timing.numfit(benchmark, ours)
+    t_n, t_p = timing.paired(ours, peer)
+    report.ratio(g, "numfit time / RectBivariateSpline.ev time", t_n, t_p, goal=1.0,
+                 higher_is_better=False,
+                 note=f"{N_QUERY:.0e} random points, grid {t.shape[0]} x {t.shape[1]}: numfit "
+                      f"{t_n * 1e3:.3g} ms, RBS {t_p * 1e3:.3g} ms; numfit error "
+                      f"{err:.2g} x tolerance")

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ALSketchStatus",
     "AutoKnots2D",
+    "AutoKnots2DChebyshev",
     "AutoKnotsChebyshev",
     "AutoKnotsSpline",
     "AutoKnotsWarning",
@@ -49,7 +50,8 @@ __all__ = [
 _LAZY = {
     "PolynomialSpace": ".approx", "SamplingError": ".approx", "WLSResult": ".approx",
     "WeightedSample": ".approx", "sample_points": ".approx", "wls": ".approx",
-    "AutoKnots2D": ".interpolate", "AutoKnotsChebyshev": ".interpolate",
+    "AutoKnots2D": ".interpolate", "AutoKnots2DChebyshev": ".interpolate",
+    "AutoKnotsChebyshev": ".interpolate",
     "AutoKnotsSpline": ".interpolate", "autoknots": ".interpolate",
     "autoknots2d": ".interpolate",
     "BinnedTsallisINF": ".linalg", "ChebCB": ".linalg", "ContextRangeWarning": ".linalg",

@@ -191,7 +191,6 @@ def test_callback_stop_and_cap():
     (dict(atol=-1.0), ValueError, "atol"),
     (dict(x_knots="cubic"), ValueError, "x_knots"),
     (dict(y_knots="log", y_range=(-1.0, 1.0)), ValueError, "y_knots='log'"),
-    (dict(kind="chebyshev"), NotImplementedError, "kind='cubic'"),
     (dict(kind="spline"), ValueError, "kind"),
     (dict(log_f="yes"), TypeError, "log_f"),
     (dict(n_init=3), ValueError, "n_init"),

@@ -636,6 +636,82 @@ cpdef int evaluate_mono1(const double[::1] t, const isize[::1] table, const doub
     return 0
 
 
+# ---------------------------------------------------------------- K10: tensor monomial cells
+cpdef int evaluate_mono2(const double[::1] tu, const double[::1] tv, const isize[::1] table_u,
+                         const isize[::1] table_v, const double[::1] midu,
+                         const double[::1] scu, const double[::1] midv, const double[::1] scv,
+                         const double[:, :, :, :, ::1] M, const double[::1] qu,
+                         const double[::1] qv, bint extrapolate,
+                         double[:, ::1] out) noexcept nogil:
+    """out[p, :] = sum_{a,b} M[i, j, a, b, :] s^(Du-a) r^(Dv-b) at the point (qu[p], qv[p]),
+    with (i, j) its cell, s = (qu - midu[i]) scu[i] and r = (qv - midv[j]) scv[j].
+
+    The evaluation form of the chebyshev kind of a 2-D table: its tensor Chebyshev cells split
+    to low degree along each axis and converted to monomials in the local variables (highest
+    power first) once by the front end. The cells come from one :func:`_walk` state per axis
+    (as :func:`evaluate2d`); the points go in blocks of 256, the lookups first, then Horner
+    in r for each power of s and Horner in s. NaN for a NaN coordinate and outside the
+    rectangle unless extrapolate (the edge cells continue). Returns -1 on inconsistent sizes.
+    """
+    cdef bint walk_u = True, walk_v = True, simple_u, simple_v
+    cdef isize nx = tu.shape[0], ny = tv.shape[0], Q = qu.shape[0]
+    cdef isize Cu = table_u.shape[0] - 1, Cv = table_v.shape[0] - 1
+    cdef isize Du = M.shape[2] - 1, Dv = M.shape[3] - 1, m = M.shape[4]
+    cdef isize p, p0, p1, i = 0, j = 0, a, b, c, sa, sb, base
+    cdef isize idx[256]
+    cdef double ss[256]
+    cdef double rr[256]
+    cdef double u0, un, v0, vn, inv_wu, inv_wv, x, y, s, r, acc, w
+    cdef const double* cell
+    if (nx < 2 or ny < 2 or Cu < 1 or Cv < 1 or M.shape[0] != nx - 1
+            or M.shape[1] != ny - 1 or midu.shape[0] != nx - 1 or scu.shape[0] != nx - 1
+            or midv.shape[0] != ny - 1 or scv.shape[0] != ny - 1 or qv.shape[0] != Q
+            or out.shape[0] != Q or out.shape[1] != m or Du < 0 or Dv < 0):
+        return -1
+    simple_u = _simple(table_u)
+    simple_v = _simple(table_v)
+    u0 = tu[0]
+    un = tu[nx - 1]
+    v0 = tv[0]
+    vn = tv[ny - 1]
+    inv_wu = Cu / (un - u0)
+    inv_wv = Cv / (vn - v0)
+    sb = m                               # strides of M in doubles: b, a, cell
+    sa = (Dv + 1) * m
+    for p0 in range(0, Q, 256):
+        p1 = p0 + 256 if p0 + 256 < Q else Q
+        for p in range(p0, p1):
+            x = qu[p]
+            y = qv[p]
+            if isnan(x) or isnan(y) or (not extrapolate
+                                        and (x < u0 or x > un or y < v0 or y > vn)):
+                idx[p - p0] = -1
+                continue
+            i = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, &walk_u, simple_u)
+            j = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, &walk_v, simple_v)
+            idx[p - p0] = (i * (ny - 1) + j) * (Du + 1) * sa
+            ss[p - p0] = (x - midu[i]) * scu[i]
+            rr[p - p0] = (y - midv[j]) * scv[j]
+        for p in range(p0, p1):
+            base = idx[p - p0]
+            if base < 0:
+                for c in range(m):
+                    out[p, c] = NAN
+                continue
+            cell = &M[0, 0, 0, 0, 0] + base
+            s = ss[p - p0]
+            r = rr[p - p0]
+            for c in range(m):
+                acc = 0.0
+                for a in range(Du + 1):
+                    w = cell[a * sa + c]
+                    for b in range(1, Dv + 1):
+                        w = w * r + cell[a * sa + b * sb + c]
+                    acc = acc * s + w
+                out[p, c] = acc
+    return 0
+
+
 # ---------------------------------------------------------------- K9: tensor-product bicubic
 cpdef int evaluate2d(const double[::1] tu, const double[::1] tv,
                      const double[:, :, :, :, ::1] C, const isize[::1] table_u,

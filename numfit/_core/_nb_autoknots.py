@@ -542,6 +542,74 @@ def evaluate_mono1(t, table, mid, sc, M, q, extrapolate, out1):
 
 
 @_jit
+def evaluate_mono2(tu, tv, table_u, table_v, midu, scu, midv, scv, M, qu, qv, extrapolate, out):
+    """Twin of ``evaluate_mono2`` in _autoknots.pyx: tensor monomial cells in
+    s = (qu - midu[i]) scu[i], r = (qv - midv[j]) scv[j], highest powers first."""
+    nx = tu.shape[0]
+    ny = tv.shape[0]
+    Q = qu.shape[0]
+    Cu = table_u.shape[0] - 1
+    Cv = table_v.shape[0] - 1
+    Du = M.shape[2] - 1
+    Dv = M.shape[3] - 1
+    m = M.shape[4]
+    if (nx < 2 or ny < 2 or Cu < 1 or Cv < 1 or M.shape[0] != nx - 1
+            or M.shape[1] != ny - 1 or midu.shape[0] != nx - 1 or scu.shape[0] != nx - 1
+            or midv.shape[0] != ny - 1 or scv.shape[0] != ny - 1 or qv.shape[0] != Q
+            or out.shape[0] != Q or out.shape[1] != m or Du < 0 or Dv < 0):
+        return -1
+    simple_u = _simple(table_u)
+    simple_v = _simple(table_v)
+    u0 = tu[0]
+    un = tu[nx - 1]
+    v0 = tv[0]
+    vn = tv[ny - 1]
+    inv_wu = Cu / (un - u0)
+    inv_wv = Cv / (vn - v0)
+    ii = np.empty(256, dtype=np.intp)
+    jj = np.empty(256, dtype=np.intp)
+    ss = np.empty(256)
+    rr = np.empty(256)
+    i = 0
+    j = 0
+    walk_u = True
+    walk_v = True
+    for p0 in range(0, Q, 256):
+        p1 = min(p0 + 256, Q)
+        for p in range(p0, p1):
+            x = qu[p]
+            y = qv[p]
+            if math.isnan(x) or math.isnan(y) or (not extrapolate and (
+                    x < u0 or x > un or y < v0 or y > vn)):
+                ii[p - p0] = -1
+                continue
+            i, walk_u = _walk(tu, nx, table_u, Cu, u0, inv_wu, x, i, p, walk_u, simple_u)
+            j, walk_v = _walk(tv, ny, table_v, Cv, v0, inv_wv, y, j, p, walk_v, simple_v)
+            ii[p - p0] = i
+            jj[p - p0] = j
+            ss[p - p0] = (x - midu[i]) * scu[i]
+            rr[p - p0] = (y - midv[j]) * scv[j]
+        for p in range(p0, p1):
+            a_i = ii[p - p0]
+            if a_i < 0:
+                for c in range(m):
+                    out[p, c] = np.nan
+                continue
+            b_j = jj[p - p0]
+            s = ss[p - p0]
+            r = rr[p - p0]
+            for c in range(m):
+                acc = 0.0
+                for a in range(Du + 1):
+                    w = M[a_i, b_j, a, 0, c]
+                    for b in range(1, Dv + 1):
+                        w = w * r + M[a_i, b_j, a, b, c]
+                    acc = acc * s + w
+                out[p, c] = acc
+    return 0
+
+
+@_jit
 def evaluate2d(tu, tv, C, table_u, table_v, qu, qv, du, dv, extrapolate, out):
     """Tensor-product bicubic table at the points (qu, qv): twin of ``evaluate2d`` in
     _autoknots.pyx (one ``_walk`` state per axis, falling factorials for du, dv in 0..3;

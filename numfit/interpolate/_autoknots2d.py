@@ -34,6 +34,7 @@ from .._validation import check_float, check_int, check_option
 from .._workers import MapWrapper
 from . import _kernels
 from ._autoknots import _MAPS, _Mesh, _Monitor, _run, _STATUS_MESSAGES
+from ._chebyshev2d import build2d
 from ._table2d import AutoKnots2D
 
 __all__ = ["autoknots2d"]
@@ -175,8 +176,8 @@ class _Axis:
 
 def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_knots="linear",
                 y_knots="linear", log_f=False, n_init=None, max_evals=None, vectorized=None,
-                workers=None, callback=None, progress=False, args=()):
-    """Tabulate ``f(x, y)`` on a rectangle by a bicubic spline on an adaptive tensor grid.
+                workers=None, callback=None, progress=False, args=(), degree=None):
+    """Tabulate ``f(x, y)`` on a rectangle on an adaptive tensor grid (bicubic or Chebyshev).
 
     Each axis is refined by the rounds of :func:`numfit.autoknots` (cubic kind) with the
     other axis' grid lines as the components of a vector-valued function, alternating
@@ -195,8 +196,13 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
         The tolerance ``|f - s| <= rtol |f| + atol`` (with ``log_f``: on ``ln f``,
         ``|ln f - S| <= rtol + atol / f``). ``rtol`` may be given by position; every
         other option is keyword-only.
-    kind : {"cubic"}, optional
-        Tensor-product not-a-knot bicubic spline.
+    kind : {"cubic", "chebyshev"}, optional
+        "cubic" (default): tensor-product not-a-knot bicubic spline. "chebyshev": each axis
+        cut into pieces sampled at Chebyshev-Lobatto points of adaptive degree, the table on
+        each cell the tensor Chebyshev interpolant (an
+        :class:`~numfit.AutoKnots2DChebyshev`); several times fewer evaluations on smooth
+        f at tight tolerances, and along an axis where f is simple (see
+        :doc:`/autoknots2d`).
     x_knots, y_knots : {"linear", "log", "asinh"}, optional
         The variable each axis is refined and interpolated in (``x``, ``ln x``,
         ``asinh x``); "log" needs a positive range.
@@ -218,10 +224,13 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
         A progress bar (tqdm) or a line per round on stderr.
     args : tuple, optional
         Extra positional arguments of f.
+    degree : int, optional
+        kind="chebyshev" only: the largest degree of a piece, a power of two in 4..128
+        (default 64).
 
     Returns
     -------
-    AutoKnots2D
+    AutoKnots2D or AutoKnots2DChebyshev
 
     Raises
     ------
@@ -251,9 +260,15 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
     rtol = check_float("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     atol = check_float("atol", atol, lo=0.0)
     kind = check_option("kind", kind, ("cubic", "chebyshev"))
-    if kind == "chebyshev":
-        raise NotImplementedError("autoknots2d implements kind='cubic' (tensor bicubic) only; "
-                                  "kind='chebyshev' is one-dimensional for now")
+    if degree is not None:
+        if kind != "chebyshev":
+            raise ValueError("`degree` applies to kind='chebyshev' only; got "
+                             f"degree={degree!r} with kind={kind!r}")
+        if isinstance(degree, (bool, np.bool_)) or not isinstance(degree, (int, np.integer)):
+            raise TypeError(f"`degree` must be an int (a power of two, 4..128); got {degree!r}")
+        if int(degree) not in (4, 8, 16, 32, 64, 128):
+            raise ValueError(f"`degree` must be a power of two in 4..128; got {degree!r}")
+        degree = int(degree)
     x_knots = check_option("x_knots", x_knots, ("linear", "log", "asinh"))
     y_knots = check_option("y_knots", y_knots, ("linear", "log", "asinh"))
     for name, kn, a in (("x", x_knots, xa), ("y", y_knots, ya)):
@@ -276,8 +291,12 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
         with mapper:
             grid = _Grid(f, args, None if vectorized is None else bool(vectorized), mapper,
                          bool(log_f))
-            table = _build(grid, (xa, xb), (ya, yb), rtol, atol, x_knots, y_knots,
-                           bool(log_f), n_init, max_evals, monitor)
+            if kind == "chebyshev":
+                table = build2d(grid, (xa, xb), (ya, yb), rtol, atol, x_knots, y_knots,
+                                bool(log_f), n_init, max_evals, monitor, degree)
+            else:
+                table = _build(grid, (xa, xb), (ya, yb), rtol, atol, x_knots, y_knots,
+                               bool(log_f), n_init, max_evals, monitor)
     finally:
         monitor.close()
     if table.status not in (0, 5):

@@ -534,18 +534,21 @@ def _monomial_form(t, off, coef):
     return mid, sc, M
 
 
-def _split_piece(c, d, dmax, max_depth=16):
+def _split_piece(c, d, dmax, max_depth=16, thresh=None, groups=None):
     """Parts ``(lo, hi, series)`` of [-1, 1], in order, on which the series c (degree d)
     equals a series of degree <= dmax to rounding; None past ``max_depth`` bisections.
 
     A part's series is computed from c itself at the part's Lobatto points (exact up to
     rounding for the full degree) and truncated where the dropped coefficients sum to
-    <= 256 eps times c's coefficient scale (the rounding noise of the computed coefficients):
+    <= 256 eps times c's coefficient scale (the rounding noise of the computed coefficients;
+    or below ``thresh`` per component, where the caller sets the allowed deviation; with
+    ``groups`` = m, the components are (k, m) and the tails are summed over k first):
     the evaluation equals the piece's polynomial to ~6e-14 of its scale. A part that does
     not fit is bisected; near the ends of a high-degree piece (where its derivatives are
     largest) the parts become small, elsewhere they stay wide.
     """
-    thresh = 256 * np.finfo(float).eps * np.abs(c).sum(axis=0)
+    if thresh is None:
+        thresh = 256 * np.finfo(float).eps * np.abs(c).sum(axis=0)
     s_nodes = lobatto(d)
     done, todo = [], [(-1.0, 1.0)]
     for _ in range(max_depth):
@@ -557,6 +560,8 @@ def _split_piece(c, d, dmax, max_depth=16):
         vals = vals.reshape(c.shape[1], n, d + 1).transpose(2, 1, 0)   # (d+1, n, m)
         sc = values_to_coefs(vals, d)                                  # (d+1, n, m)
         tail = np.cumsum(np.abs(sc[::-1]), axis=0)[::-1]               # sum over >= r
+        if groups:                      # components summed within each of `groups`
+            tail = tail.reshape(d + 1, n, -1, groups).sum(axis=2)
         small = np.all(tail <= thresh, axis=2)                         # (d+1, n)
         keep = np.where(small.any(axis=0), np.argmax(small, axis=0), d + 1)
         nxt = []

@@ -214,7 +214,11 @@ class AutoKnots2D(TableBase):
             out = f0 * self._derivative(uq, vq, qx, qy, dx, dy, ext)
         else:
             out = self._derivative(uq, vq, qx, qy, dx, dy, ext)
-        return out.reshape(shape + ((self._C.shape[4],) if self._vector else ()))
+        return out.reshape(shape + ((self._m(),) if self._vector else ()))
+
+    def _m(self):
+        """Components of f (1 for scalar f)."""
+        return self._C.shape[4]
 
     def _derivative(self, uq, vq, qx, qy, dx, dy, ext):
         out = 0.0
@@ -242,7 +246,7 @@ class AutoKnots2D(TableBase):
         out = _gpu.evaluate2d_xp(xp, *dev, uq, vq, 0, 0, extrapolate)
         if self.log_f:
             out = xp.exp(out)
-        return out.reshape(X.shape + ((self._C.shape[4],) if self._vector else ()))
+        return out.reshape(X.shape + ((self._m(),) if self._vector else ()))
 
     # ----------------------------------------------------------------- calculus
     def integrate(self, xa, xb, ya, yb):
@@ -250,9 +254,10 @@ class AutoKnots2D(TableBase):
         Gauss-Legendre nodes on every cell (exact for the bicubic with linear knot maps and
         ``log_f=False``; far below rtol otherwise)."""
         bounds = []
+        eu, ev = self._edges()
         for name, lo, hi, knots, t, mapname in (
-                ("x", xa, xb, self._x, self._u, self._info["x_knots"]),
-                ("y", ya, yb, self._y, self._v, self._info["y_knots"])):
+                ("x", xa, xb, self._x, eu, self._info["x_knots"]),
+                ("y", ya, yb, self._y, ev, self._info["y_knots"])):
             lo = check_float(f"{name}a", lo)
             hi = check_float(f"{name}b", hi)
             for v in (lo, hi):
@@ -282,6 +287,10 @@ class AutoKnots2D(TableBase):
         vals = vals.reshape(nu.size, nv.size, -1)
         out = np.einsum("ijm,i,j->m", vals, wu, wv)
         return out if self._vector else out[0]
+
+    def _edges(self):
+        """Cell edges in the knot variables (the Gauss-Legendre cells of :meth:`integrate`)."""
+        return self._u, self._v
 
     def partial(self, x=None, y=None):
         """The 1-D table at fixed ``x`` (a function of y) or fixed ``y`` (a function of x).
