@@ -445,6 +445,7 @@ def test_policy_auto(kind, report):
     the best fixed grid omega in hindsight (every grid omega solved on every system), and the
     wall time of the tuned solves against SciPy ``cg`` and PyAMG smoothed aggregation CG
     (setup included: every system has its own matrix) on the same systems."""
+    import scipy.sparse as sp
     from scipy.sparse.linalg import cg
     from numfit.linalg._sor import _sor_prepared
     systems, crange = _f_systems(kind)
@@ -504,15 +505,10 @@ def test_policy_auto(kind, report):
         return
     t0 = time.perf_counter()
     for s in systems:
-        A = sp_csr(s.A)
+        A = sp.csr_matrix(s.A)
         ml = pyamg.smoothed_aggregation_solver(A)
         x = ml.solve(s.b, tol=1e-8, accel="cg", maxiter=1000)
         assert np.linalg.norm(s.b - A @ x) <= 1.01e-8 * np.linalg.norm(s.b)
     t_amg = time.perf_counter() - t0
     report.add(g, "PyAMG SA + CG (setup + solve): wall time", t_amg, unit="s")
     report.ratio(g, "PyAMG time / auto time", t_amg, times["auto"])
-
-
-def sp_csr(A):
-    import scipy.sparse as sp
-    return sp.csr_matrix(A)

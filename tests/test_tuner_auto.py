@@ -65,7 +65,7 @@ def test_auto_bands_on_1500_anisotropic_systems():
     Tsallis-INF on the same table."""
     systems = list(anisotropic_sequence(1500, mx=20, my=11, eps_range=(0.01, 50.0), rng=23))
     C = _table(systems)
-    last, total, tuner = None, None, RelaxationTuner("auto", grid=GRID, rng=1)
+    tuner = RelaxationTuner("auto", grid=GRID, rng=1)
     costs = np.array([tuner.solve(s.A, s.b).cost for s in systems])
     jb = int(np.argmin(C.sum(axis=0)))
     last = costs[-300:].sum() / C[-300:, jb].sum()
@@ -161,7 +161,7 @@ def test_auto_same_seed_same_sequence_and_other_policies_unchanged():
     for k in runs[0]:
         np.testing.assert_array_equal(runs[0][k], runs[1][k])
     assert RelaxationTuner().policy_name == "tsallis"        # the default is unchanged
-    assert isinstance(runs and t.policy, UnimodalSearch)
+    assert isinstance(t.policy, UnimodalSearch)
     assert t.grid_info is not None                            # grid=None: auto_grid as before
 
 
