@@ -115,22 +115,32 @@ def test_demo_autoknots_kinds_section(tmp_path, capsys):
 
 
 def test_demo_autoknots2d_section(tmp_path, capsys):
-    """P(k, z) on an adaptive tensor grid: grid shape, evaluations (= grid size), passes,
-    the verified error (< 1), the build time, the uniform-grid comparison and the figure."""
+    """P(k, z) on an adaptive tensor grid, both kinds: grid shape, evaluations (= grid size
+    for the cubic kind), passes, the verified error (< 1), the build time, the uniform-grid
+    comparison and the figure."""
     assert cli.main(["demo", "--only", "autoknots2d", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "] autoknots2d: " in out and "] autoknots: " not in out
     assert "log_f=True" in out and "rtol = 1e-06" in out
-    row = next(line.split() for line in out.splitlines() if line.startswith("1e-06"))
-    # rtol, nx, "x", ny, evals, passes, reopened, max err/tol, converged, build, "ms"
-    assert len(row) == 11 and row[2] == "x" and row[-1] == "ms"
-    nx, ny, evals, passes = int(row[1]), int(row[3]), int(row[4]), int(row[5])
-    assert evals == nx * ny and nx > ny >= 15 and passes >= 2
-    assert row[8] == "yes" and float(row[7]) < 1.0 and float(row[9]) > 0
+    rows = {r[0]: r for r in (line.split() for line in out.splitlines())
+            if len(r) > 1 and r[0] in ("cubic", "chebyshev") and r[1] == "1e-06"}
+    assert set(rows) == {"cubic", "chebyshev"}
+    for kind, row in rows.items():
+        # kind, rtol, nx, "x", ny, evals, passes, max err/tol, converged, build, "ms"
+        assert len(row) == 11 and row[3] == "x" and row[-1] == "ms"
+        nx, ny, evals, passes = int(row[2]), int(row[4]), int(row[5]), int(row[6])
+        assert nx > ny >= 15 and passes >= 2
+        assert evals == nx * ny if kind == "cubic" else evals >= nx * ny
+        assert row[8] == "yes" and float(row[7]) < 1.0 and float(row[9]) > 0
+    evals = int(rows["cubic"][5])
     line = next(x for x in out.splitlines() if "numfit / uniform =" in x)
     unx, uny, uevals = (int(v) for v in line.split()[0:5:2])
     assert uevals == unx * uny
-    assert float(line.split()[-1]) == pytest.approx(evals / uevals, abs=0.005)
+    words = line.split()
+    cubic = float(words[words.index("(cubic),") - 1])
+    cheb = float(words[words.index("(chebyshev)") - 1])
+    assert cubic == pytest.approx(evals / uevals, abs=0.005)
+    assert cheb == pytest.approx(int(rows["chebyshev"][5]) / uevals, abs=0.005)
     png = tmp_path / "numfit_demo_autoknots2d.png"
     assert _png_size(png) == (900, 560)
 
