@@ -45,9 +45,6 @@ MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one mo
 MARGIN_Q = 0.01         # ... unless the last level gained this factor, the rate not falling
 MARGIN_FROM = 16
 MARGIN_DECEL = 1.0
-SLOW_FROM = 8
-SLOW_AHEAD = 2.0
-SLOW_DECEL = 0.8
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
@@ -211,10 +208,6 @@ def _decide(pc, cfg, stats):
             if rate < DECEL * prev:
                 return False                         # algebraic: bisect
     need = p // 2 + math.log(SAFETY * Eh) / rate     # predicted degree
-    if SLOW_FROM and p >= SLOW_FROM and need > SLOW_AHEAD * p:
-        E3 = E.get(p // 8 if p >= 8 else 0, 0.0)
-        if E3 > E2 and rate < SLOW_DECEL * math.log(E3 / E2) / max(p // 8, 1):
-            return False
     if need <= cfg["pmax"]:
         pc.want = 2 * p
     return False
