@@ -1,11 +1,45 @@
 """Exceptions and warnings shared by the numfit subpackages."""
 
 __all__ = ["DiscontinuityError", "AutoKnotsWarning", "NumfitWarning", "CosmologyError",
-           "RedshiftRangeError"]
+           "RedshiftRangeError", "CalibrationRangeWarning"]
 
 
 class NumfitWarning(UserWarning):
     """Base class of numfit's own warnings."""
+
+
+class CalibrationRangeWarning(NumfitWarning):
+    """A fitting formula used outside the range its paper calibrated it on (a redshift or
+    an overdensity): the value returned is an extrapolation of the fit.
+
+    Attributes
+    ----------
+    model : str
+        The fit (e.g. ``"tinker08"``).
+    quantity : str
+        ``"z"`` or ``"delta_m"``.
+    value : float
+        The value outside the range.
+    valid : tuple of float
+        The calibrated range ``(low, high)``.
+    """
+
+    def __init__(self, message, *, model="", quantity="", value=float("nan"),
+                 valid=(float("nan"), float("nan"))):
+        super().__init__(message)
+        self.model = model
+        self.quantity = quantity
+        self.value = value
+        self.valid = valid
+
+    def __reduce__(self):
+        return (_rebuild_calibration, (self.args[0], self.model, self.quantity, self.value,
+                                       self.valid))
+
+
+def _rebuild_calibration(message, model, quantity, value, valid):
+    return CalibrationRangeWarning(message, model=model, quantity=quantity, value=value,
+                                   valid=valid)
 
 
 class AutoKnotsWarning(RuntimeWarning):

@@ -30,6 +30,7 @@ from numfit.cosmology import (DELTA_C, Cosmology, LinearPower, MassFunction, NFW
                               density_threshold, halo_bias, mass_to_radius, multiplicity,
                               parse_mdef, radius_to_mass)
 from numfit.cosmology import _halomodel as HM
+from numfit._errors import CalibrationRangeWarning, NumfitWarning
 
 PARAMS = dict(H0=67.74, Om0=0.3089, Ob0=0.0486, sigma8=0.8159, ns=0.9667, Tcmb0=2.7255,
               Neff=3.046)
@@ -373,11 +374,14 @@ def test_tinker_vs_ccl_same_sigma(ccl_cosmo, delta):
     for z in (0.0, 1.0, 2.5, 4.0):
         a = 1.0 / (1.0 + z)
         ref = ccl.halos.MassFuncTinker08(mass_def=md)._get_fsigma(ccl_cosmo, SIG, a, lnM)
-        assert rel(multiplicity(SIG, "tinker08", z=z, delta_m=delta), ref) < 1e-9
-        # CCL's Tinker10 uses the paper's δ_c = 1.686 (numfit's default is 1.68647)
-        ref = ccl.halos.MassFuncTinker10(mass_def=md)._get_fsigma(ccl_cosmo, SIG, a, lnM)
-        assert rel(multiplicity(SIG, "tinker10", z=z, delta_m=delta, delta_c=1.686),
-                   ref) < 1e-9
+        with warnings.catch_warnings():           # z = 4 is beyond both calibrations
+            warnings.simplefilter("ignore", CalibrationRangeWarning)
+            assert rel(multiplicity(SIG, "tinker08", z=z, delta_m=delta), ref) < 1e-9
+            # CCL's Tinker10 uses the paper's δ_c = 1.686 (numfit's default is 1.68647)
+            ref = ccl.halos.MassFuncTinker10(mass_def=md)._get_fsigma(ccl_cosmo, SIG, a,
+                                                                      lnM)
+            assert rel(multiplicity(SIG, "tinker10", z=z, delta_m=delta, delta_c=1.686),
+                       ref) < 1e-9
 
 
 def test_tinker08_between_nodes_within_peer_spread(col, ccl_cosmo):
@@ -571,3 +575,86 @@ def test_massfunction_pickle_and_save(lp, tmp_path):
         assert np.array_equal(loaded.dndlnM(M, 0.5), ref)
         assert np.array_equal(loaded.bias(M, 0.5), b)
     assert "tinker08" in repr(hmf)
+
+
+# ---------------------------------------------------------------- calibration-range warnings
+def _calibration_warnings(fn, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        value = fn(*args, **kwargs)
+    return value, [w for w in rec if issubclass(w.category, CalibrationRangeWarning)]
+
+
+@pytest.mark.parametrize("model, zmax", [("tinker08", 2.5), ("tinker10", 3.0)])
+def test_tinker_redshift_calibration_warning(model, zmax):
+    sig = np.array([0.5, 1.0, 2.0])
+    for z in (0.0, 1.0, zmax):                    # inside: silent
+        assert _calibration_warnings(multiplicity, sig, model, z=z)[1] == []
+    f, rec = _calibration_warnings(multiplicity, sig, model, z=zmax + 0.5)
+    assert len(rec) == 1
+    w = rec[0]
+    assert issubclass(w.category, NumfitWarning)
+    assert w.filename == __file__                 # points at the caller, not numfit
+    msg = str(w.message)
+    assert f"model={model!r}" in msg and f"z <= {zmax:g}" in msg and "z = " in msg
+    assert w.message.model == model and w.message.quantity == "z"
+    assert w.message.value == zmax + 0.5 and w.message.valid == (0.0, zmax)
+    # the value is the same as without the warning (it only reports)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationRangeWarning)
+        assert np.array_equal(f, multiplicity(sig, model, z=zmax + 0.5))
+    if model == "tinker10":                      # beyond z = 3 the parameters are frozen
+        assert "held at their z = 3 values" in msg
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CalibrationRangeWarning)
+            assert np.array_equal(multiplicity(sig, model, z=7.0),
+                                  multiplicity(sig, model, z=3.0))
+
+
+def test_ps_st_have_no_calibration_warning():
+    for model in ("press_schechter", "sheth_tormen"):
+        assert _calibration_warnings(multiplicity, 1.0, model, z=20.0)[1] == []
+
+
+def test_tinker10_bias_overdensity_warning():
+    for d in (200.0, 740.0, 3200.0):
+        assert _calibration_warnings(halo_bias, 1.0, "tinker10", delta_m=d)[1] == []
+    for d in (150.0, 5000.0):
+        b, rec = _calibration_warnings(halo_bias, [0.8, 1.0], "tinker10", delta_m=d)
+        assert len(rec) == 1 and "`delta_m`" in str(rec[0].message)
+        assert rec[0].message.quantity == "delta_m" and rec[0].message.valid == (200, 3200)
+        assert rec[0].filename == __file__ and np.all(np.isfinite(b))
+    # the other bias models take no overdensity: never warned
+    assert _calibration_warnings(halo_bias, 1.0, "sheth_tormen", delta_m=50.0)[1] == []
+
+
+def test_massfunction_calibration_warnings(lp):
+    hmf = MassFunction(lp, "tinker08", "200m")
+    M = np.geomspace(1e12, 1e15, 4)
+    assert _calibration_warnings(hmf.dndlnM, M, 2.5)[1] == []
+    for method in (hmf.dndlnM, hmf.dndM, hmf.multiplicity):
+        n, rec = _calibration_warnings(method, M, 3.0)
+        assert len(rec) == 1 and rec[0].filename == __file__, method.__name__
+        assert "Tinker et al. 2008" in str(rec[0].message)
+    # σ and the bias have no redshift calibration of their own
+    assert _calibration_warnings(hmf.sigma, M, 3.0)[1] == []
+    assert _calibration_warnings(hmf.bias, M, 3.0)[1] == []
+    # a failed call does not warn first (z beyond the cosmology's tables)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError):
+            hmf.dndlnM(1e14, 50.0)
+    assert not [w for w in rec if issubclass(w.category, CalibrationRangeWarning)]
+    # Tinker10 bias of 'vir' haloes: Δ_vir ρ_c/ρ_m falls below 200 at high z
+    st = MassFunction(lp, "sheth_tormen", "vir", bias_model="tinker10")
+    assert st.delta_m(0.0) > 200 and st.delta_m(6.0) < 200
+    assert _calibration_warnings(st.bias, M, 0.0)[1] == []
+    assert len(_calibration_warnings(st.bias, M, 6.0)[1]) == 1
+
+
+def test_calibration_warning_pickles():
+    w = CalibrationRangeWarning("m", model="tinker08", quantity="z", value=3.0,
+                                valid=(0.0, 2.5))
+    back = pickle.loads(pickle.dumps(w))
+    assert (str(back), back.model, back.quantity, back.value, back.valid) == \
+        ("m", "tinker08", "z", 3.0, (0.0, 2.5))

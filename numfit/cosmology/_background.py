@@ -712,14 +712,15 @@ class Cosmology(SaveMixin):
     # ----------------------------------------------------------------- parameters
     H0 = property(lambda self: self._p["H0"], doc="Hubble constant [km/s/Mpc].")
     h = property(lambda self: self._p["H0"] / 100.0, doc="H0 / (100 km/s/Mpc).")
-    Om0 = property(lambda self: self._p["Om0"], doc="Matter density today.")
+    Om0 = property(lambda self: self._p["Om0"],
+                   doc="Matter density today / critical (CDM + baryons, no neutrinos).")
     Ob0 = property(lambda self: self._p["Ob0"], doc="Baryon density today.")
     Ode0 = property(lambda self: self._p["Ode0"], doc="Dark-energy density today.")
     Ok0 = property(lambda self: self._p["Ok0"], doc="Curvature density today.")
     Or0 = property(lambda self: self._p["Or0"], doc="Radiation (photons + neutrinos) today.")
     Ogamma0 = property(lambda self: self._p["Ogamma0"], doc="Photon density today.")
     Onu0 = property(lambda self: self._p["Onu0"],
-                    doc="Neutrino density today (massless and massive species).")
+                    doc="Neutrino density today / critical (massless and massive species).")
     w0 = property(lambda self: self._p["w0"], doc="Dark-energy w today.")
     wa = property(lambda self: self._p["wa"], doc="Dark-energy w slope: w = w0 + wa (1-a).")
     Tcmb0 = property(lambda self: self._p["Tcmb0"], doc="CMB temperature today [K].")
@@ -1048,7 +1049,8 @@ class Cosmology(SaveMixin):
         return self.efunc(z) * self._p["H0"]
 
     def Om(self, z):
-        """Matter density parameter ``Ω_m(z) = Om0 (1+z)³ / E²``.
+        """Matter density parameter ``Ω_m(z) = Om0 (1+z)³ / E²`` (dimensionless; CDM and
+        baryons, without massive neutrinos, as ``Om0``).
 
         Parameters
         ----------
@@ -1077,7 +1079,11 @@ class Cosmology(SaveMixin):
         return self.critical_density0 * self.efunc(z) ** 2
 
     def mean_matter_density(self, z):
-        """Mean matter density ``Om0 ρ_c0 (1+z)³`` [M_sun / Mpc³].
+        """Mean matter density ``Om0 ρ_c0 (1+z)³`` [M_sun / Mpc³, physical].
+
+        ``Om0`` counts CDM and baryons: massive neutrinos are not included (astropy's
+        convention; their density today is ``Onu0 ρ_c0``, and they dilute as radiation
+        while relativistic).
 
         Parameters
         ----------

@@ -31,15 +31,17 @@ is converged to rounding (~1e-15 relative in ``x``).
 import functools
 import math
 import re
+import warnings
 
 import numpy as np
 
+from .._errors import CalibrationRangeWarning
 from .._io import SaveMixin
 from .._validation import check_float, check_option, check_real_array
 from ._background import Cosmology
 from ._power import LinearPower
 from ._profiles import _nfw_m
-from ._spectrum import PowerSpectrum
+from ._spectrum import PowerSpectrum, _user_level
 from ._units import strip_unit
 
 __all__ = ["parse_mdef", "delta_vir", "density_threshold", "mass_to_radius",
@@ -573,6 +575,37 @@ _T10_gamma = (0.864, 0.922, 0.987, 1.09, 1.20, 1.34, 1.50, 1.68, 1.81)
 _T10_phi = (-0.729, -0.789, -0.910, -1.05, -1.20, -1.26, -1.45, -1.50, -1.49)
 _T10_eta = (-0.243, -0.261, -0.261, -0.273, -0.278, -0.301, -0.301, -0.319, -0.336)
 _SPLINES = {}
+# the ranges the papers calibrated the fits on: simulation outputs at 0 <= z <= 2.5
+# (Tinker et al. 2008) and 0 <= z <= 3 (Tinker et al. 2010), overdensities
+# 200 <= Δ_m <= 3200 (both papers' tables)
+_Z_CALIBRATED = {"tinker08": 2.5, "tinker10": 3.0}
+_PAPERS = {"tinker08": "Tinker et al. 2008", "tinker10": "Tinker et al. 2010"}
+_DELTA_LO, _DELTA_HI = 200.0, 3200.0
+
+
+def _warn_z(model, z):
+    """CalibrationRangeWarning if a Tinker fit is used beyond its calibrated redshifts
+    (a scalar comparison: no cost on the arrays)."""
+    zmax = _Z_CALIBRATED.get(model)
+    if zmax is None or not z > zmax:
+        return
+    what = ("its redshift evolution (A, a, b ∝ powers of 1 + z) is extrapolated"
+            if model == "tinker08" else "its parameters are held at their z = 3 values")
+    warnings.warn(CalibrationRangeWarning(
+        f"model={model!r} ({_PAPERS[model]}) is calibrated for 0 <= z <= {zmax:g}; got "
+        f"z = {z:g}: {what}", model=model, quantity="z", value=float(z),
+        valid=(0.0, zmax)), stacklevel=_user_level())
+
+
+def _warn_delta(model, d):
+    """CalibrationRangeWarning for the Tinker10 bias at Δ_m outside [200, 3200]."""
+    if _DELTA_LO * (1 - 1e-12) <= d <= _DELTA_HI * (1 + 1e-12):
+        return
+    warnings.warn(CalibrationRangeWarning(
+        f"`delta_m` = {d:.6g} (overdensity with respect to the mean density) is outside "
+        f"[200, 3200], where model={model!r} ({_PAPERS[model]}) is calibrated: the fit is "
+        "extrapolated", model=model, quantity="delta_m", value=float(d),
+        valid=(_DELTA_LO, _DELTA_HI)), stacklevel=_user_level())
 
 
 def _spline(name, values):
@@ -626,16 +659,20 @@ def multiplicity(sigma, model, *, z=0.0, delta_m=200.0, delta_c=DELTA_C):
         ``f = A [(σ/b)^{−a} + 1] e^{−c/σ²}``; the parameters are natural cubic splines in
         ``log10 Δ_m`` through Table 2 (the paper's prescription) and evolve as
         ``A (1+z)^{−0.14}``, ``a (1+z)^{−0.06}``, ``b (1+z)^{−α}``,
-        ``log10 α = −[0.75 / log10(Δ_m / 75)]^{1.2}`` (calibrated for ``z <= 2.5``).
+        ``log10 α = −[0.75 / log10(Δ_m / 75)]^{1.2}`` (calibrated for ``0 <= z <= 2.5``
+        and, at z = 0, ``−0.6 <= ln σ⁻¹ <= 0.4``, about ``1e11–1e15 M_sun/h``; beyond
+        ``z = 2.5`` the evolution is extrapolated).
         ``"tinker10"`` (Tinker et al. 2010, ApJ 724, 878, eq. 8, Table 4):
         ``f = ν g(ν)``, ``g = α [1 + (βν)^{−2φ}] ν^{2η} e^{−γν²/2}`` with
         ``β (1+z)^{0.20}``, ``φ (1+z)^{−0.08}``, ``η (1+z)^{0.27}``, ``γ (1+z)^{−0.01}``
-        (z capped at 3, the end of the calibrated range).
+        (calibrated for ``0 <= z <= 3``; beyond, z is capped at 3: the parameters keep
+        their z = 3 values).
     z : float, optional
         Redshift (Tinker models only), ``>= 0``.
     delta_m : float, optional
         Overdensity with respect to the mean matter density (Tinker models), in
-        ``[200, 3200]``.
+        ``[200, 3200]`` (the range of both papers' tables; outside it is an error: the
+        parameter splines are not extrapolated).
     delta_c : float, optional
         Collapse threshold in ``ν = δ_c / σ`` (PS, ST, Tinker10), default 1.68647.
 
@@ -648,6 +685,15 @@ def multiplicity(sigma, model, *, z=0.0, delta_m=200.0, delta_c=DELTA_C):
     ------
     ValueError
         Unknown ``model``; ``sigma <= 0``; ``delta_m`` outside ``[200, 3200]``; ``z < 0``.
+
+    Warns
+    -----
+    CalibrationRangeWarning
+        ``z > 2.5`` (``"tinker08"``) or ``z > 3`` (``"tinker10"``): beyond the redshifts
+        the fit was calibrated on (``numfit._errors.CalibrationRangeWarning``, a
+        ``NumfitWarning``; silence it with ``warnings.simplefilter("ignore",
+        CalibrationRangeWarning)``).  σ outside Tinker08's ``ln σ⁻¹`` range is not
+        warned about (common halo-model integrals reach it at every redshift).
 
     Examples
     --------
@@ -665,6 +711,7 @@ def multiplicity(sigma, model, *, z=0.0, delta_m=200.0, delta_c=DELTA_C):
     z = check_float("z", z, lo=0.0)
     delta_c = check_float("delta_c", delta_c, lo=0.0, lo_open=True)
     d = _check_delta_m(delta_m, model) if model in ("tinker08", "tinker10") else 200.0
+    _warn_z(model, z)
     return _out(_multiplicity(s, model, z, d, delta_c), sigma)
 
 
@@ -717,7 +764,7 @@ def halo_bias(sigma, model, *, delta_m=200.0, delta_c=DELTA_C):
         ``C = 0.019 + 0.107 y + 0.19 e^{−(4/y)⁴}``, ``c = 2.4``.
     delta_m : float, optional
         Overdensity with respect to the mean density (Tinker10), ``> 0`` (calibrated
-        for 200–3200).
+        for 200–3200; outside, the fit is extrapolated with a warning).
     delta_c : float, optional
         Collapse threshold, default 1.68647.
 
@@ -725,6 +772,17 @@ def halo_bias(sigma, model, *, delta_m=200.0, delta_c=DELTA_C):
     -------
     float or ndarray
         ``b`` (dimensionless).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``model``; ``sigma <= 0`` or not finite; ``delta_m <= 0``;
+        ``delta_c <= 0`` (the message names the argument).
+
+    Warns
+    -----
+    CalibrationRangeWarning
+        ``"tinker10"`` with ``delta_m`` outside ``[200, 3200]``.
 
     Examples
     --------
@@ -746,6 +804,7 @@ def halo_bias(sigma, model, *, delta_m=200.0, delta_c=DELTA_C):
         b = 1.0 + (anu2 - 1.0) / dc + 2.0 * _ST_p / (dc * (1.0 + anu2 ** _ST_p))
     else:
         d = check_float("delta_m", delta_m, lo=0.0, lo_open=True)
+        _warn_delta(model, d)
         y = math.log10(d)
         e = math.exp(-(4.0 / y) ** 4)
         A, a = 1.0 + 0.24 * y * e, 0.44 * y - 0.88
@@ -785,6 +844,14 @@ class MassFunction(SaveMixin):
         Unknown ``model``, ``bias_model`` or ``mdef``; a Gaussian-window PowerSpectrum or
         one without a cosmology.
 
+    Warns
+    -----
+    CalibrationRangeWarning
+        From :meth:`dndlnM`, :meth:`dndM` and :meth:`multiplicity` at redshifts beyond
+        the fit's calibration (Tinker08 ``z > 2.5``, Tinker10 ``z > 3``), and from
+        :meth:`bias` when the Tinker10 bias gets ``Δ_m(z)`` outside [200, 3200] (e.g.
+        ``mdef="vir"`` at high z, where ``Δ_vir ρ_c / ρ_m → 18π² ≈ 178``).
+
     Notes
     -----
     ``dn/dlnM = f(σ) (ρ̄_m0 / M) |d ln σ / d ln M|`` in comoving 1/Mpc³ (M in M_sun,
@@ -792,6 +859,12 @@ class MassFunction(SaveMixin):
     derivative of its σ table (agreeing with the quadrature to ~1e-8); with a
     :class:`PowerSpectrum` it is that object's own slope table.  The object holds only
     the spectrum and its options: it pickles and saves (``numfit.load``) with it.
+
+    With massive neutrinos ``Om0`` counts CDM and baryons only (astropy's convention, see
+    :class:`Cosmology`), so ``ρ̄_m0`` and ``M = (4π/3) ρ̄_m0 R³`` are those of CDM +
+    baryons: give the CDM + baryon spectrum (CAMB's ``var1=var2="delta_nonu"``), as the
+    mass function of cosmologies with massive neutrinos is best described by it
+    (Castorina et al. 2014, JCAP 02, 049; Costanzi et al. 2013, JCAP 12, 012).
 
     Examples
     --------
@@ -923,12 +996,19 @@ class MassFunction(SaveMixin):
         ValueError
             ``M <= 0`` or outside the table; ``z < 0`` or beyond the cosmology's ``zmax``;
             ``mdef`` whose ``Δ_m(z)`` leaves [200, 3200] (Tinker).
+
+        Warns
+        -----
+        CalibrationRangeWarning
+            ``z`` beyond the fit's calibrated redshifts (Tinker08 ``z > 2.5``, Tinker10
+            ``z > 3``; :func:`multiplicity`).
         """
         z = check_float("z", z, lo=0.0)
         mm = _masses("M", M)
         d, rho = self._at_z(z)
         sig, slope = self._src.sigma_and_slope(mm, z)
         out = _multiplicity(sig, self._model, z, d, self._delta_c) * rho / mm * np.abs(slope)
+        _warn_z(self._model, z)
         return _out(out, M)
 
     def dndM(self, M, z=0.0):
@@ -951,6 +1031,11 @@ class MassFunction(SaveMixin):
         float or ndarray
             ``b(ν = δ_c / σ(M, z))`` of :func:`halo_bias` (Tinker10 with ``Δ_m(z)`` of
             :attr:`mdef`).
+
+        Warns
+        -----
+        CalibrationRangeWarning
+            Tinker10 bias with ``Δ_m(z)`` outside [200, 3200].
         """
         z = check_float("z", z, lo=0.0)
         mm = _masses("M", M)
