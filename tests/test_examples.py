@@ -5,6 +5,7 @@ the test checks the exit status, a few printed numbers against numfit computed h
 that the promised PNG files exist and are non-empty.  A new example script is picked up
 automatically (exit status and at least one PNG); add an entry to ``CHECKS`` for more.
 """
+import importlib.util
 import os
 import re
 import subprocess
@@ -75,7 +76,18 @@ def check_sigma(out):
     np.testing.assert_allclose([float(fields[2]), float(fields[3])], expect, atol=2e-5)
 
 
+def check_camb(out):
+    assert "all CAMB checks passed" in out
+    # sigma8 at z = 0: numfit vs CAMB's get_sigma8 (CAMB's own k sampling: ~2e-4)
+    fields = _row(out, "sigma8 = sigma(R = 8/h", "0.0")
+    assert abs(float(fields[1]) / float(fields[2]) - 1) < 5e-4
+    assert "against scipy quad of the same interpolated P(k)" in out
+
+
+HAVE_CAMB = importlib.util.find_spec("camb") is not None
+
 CHECKS = {
+    "camb_spectrum.py": (check_camb, ["camb_spectrum.png"]),
     "distances_and_growth.py": (check_distances,
                                 ["distances_and_growth.png", "distance_table_accuracy.png"]),
     "halo_lensing_profiles.py": (check_halos,
@@ -99,6 +111,10 @@ def test_example_runs_in_quick_mode(script, tmp_path):
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     out = proc.stdout
     assert "Traceback" not in proc.stderr
+    if script.name == "camb_spectrum.py" and not HAVE_CAMB:
+        # optional dependency: the script says so and how to install it, and exits 0
+        assert "CAMB is not installed" in out and "pip install camb" in out
+        pytest.skip("CAMB not installed: camb_spectrum.py printed its message and exited 0")
     check, pngs = CHECKS.get(script.name, (None, []))
     if check is not None:
         check(out)
@@ -110,3 +126,22 @@ def test_example_runs_in_quick_mode(script, tmp_path):
         data = path.read_bytes()
         assert len(data) > 1000 and data[:8] == b"\x89PNG\r\n\x1a\n", name
         assert name in out                          # the script says where it saved it
+
+
+def test_camb_example_without_camb(tmp_path):
+    """Without CAMB (here hidden by a ``camb`` module that fails to import) the script
+    prints one line saying so and how to install it, and exits 0."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "camb.py").write_text("raise ImportError('camb hidden by the test')\n")
+    env = dict(os.environ, MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(shim), str(ROOT),
+                                                        os.environ.get("PYTHONPATH")])))
+    script = ROOT / "docs" / "examples" / "camb_spectrum.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1 and "CAMB is not installed" in lines[0]
+    assert "pip install camb" in lines[0]
+    assert not list(tmp_path.glob("*.png"))
