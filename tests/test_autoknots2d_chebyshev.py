@@ -243,3 +243,15 @@ def test_jump_raises_with_partial_grid():
     e = ei.value
     assert abs(e.x - 1 / 3) < 1e-9 and isinstance(e.partial, nf.AutoKnots2DChebyshev)
     assert e.partial.status == 3 and np.isfinite(e.partial(0.5, 0.5))
+
+
+def test_array_namespace_path_equals_kernel(tab):
+    """The path CuPy arrays take (evaluate_cells_xp), run with NumPy as the namespace."""
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 3, 3000), rng.uniform(0, 2, 3000)
+    out = tab._call_xp(np, x, y, 0, 0, False, False)
+    assert np.allclose(out, tab(x, y), rtol=1e-13, atol=0)
+    g = tab._call_xp(np, x[:7], y[:5], 0, 0, True, False)
+    assert np.allclose(g, tab(x[:7], y[:5], grid=True), rtol=1e-13)
+    with pytest.raises(NotImplementedError, match="CPU"):
+        tab._call_xp(np, x, y, 1, 0, False, False)

@@ -2,13 +2,12 @@
 ``autoknots2d(kind="chebyshev")``."""
 import numpy as np
 
-from .._backend import array_namespace, device_key, is_cupy
 from .._result import Result
 from .._validation import check_float
 from . import _kernels
 from ._chebtable import _EVAL_DEGREE, _split_piece, lobatto, values_to_coefs
 from ._maps import MAPS as _MAPS
-from ._table2d import AutoKnots2D, _readonly
+from ._table2d import AutoKnots2D, _readonly, check_grid_values
 
 __all__ = ["AutoKnots2DChebyshev", "evaluate_cells_xp"]
 
@@ -304,36 +303,18 @@ class AutoKnots2DChebyshev(AutoKnots2D):
             return _refine(self._ub, self._dx), _refine(self._vb, self._dy)
         return f[0], f[1]
 
-    def _call_xp(self, xp, x, y, dx, dy, grid, extrapolate):
-        if dx or dy:
-            raise NotImplementedError("derivatives of a 2-D table are evaluated on the CPU")
-        xa, ya = xp.asarray(x, dtype=xp.float64), xp.asarray(y, dtype=xp.float64)
-        if grid:
-            X, Y = xp.meshgrid(xa, ya, indexing="ij")
-        else:
-            X, Y = xp.broadcast_arrays(xa, ya)
-        qx, qy = xp.ascontiguousarray(X.ravel()), xp.ascontiguousarray(Y.ravel())
-        uq, vq = self._to_uv(xp, qx, 0, extrapolate), self._to_uv(xp, qy, 1, extrapolate)
-        key = device_key(xp)
-        dev = self._dev.get(key)
-        if dev is None:
-            if len(self._form(0, 0)) == 3:
-                raise NotImplementedError("this table's pieces do not split to low degree; "
-                                          "it is evaluated on the CPU")
-            dev = tuple(xp.asarray(a) for a in self._form(0, 0)[:7])
-            self._dev[key] = dev
-        out = evaluate_cells_xp(xp, *dev, uq, vq, extrapolate)
-        if self.log_f:
-            out = xp.exp(out)
-        return out.reshape(X.shape + ((self._m(),) if self._vector else ()))
+    def _ends(self, axis):
+        return (self._xb, self._ub) if axis == 0 else (self._yb, self._vb)
 
-    def _to_uv(self, xp, q, axis, extrapolate):
-        from ._maps import to_knot_variable
-        if axis == 0:
-            uq = to_knot_variable(xp, q, self._info["x_knots"], self._xb, self._ub, extrapolate)
-        else:
-            uq = to_knot_variable(xp, q, self._info["y_knots"], self._yb, self._vb, extrapolate)
-        return xp.ascontiguousarray(uq)
+    def _device_arrays(self, xp):
+        form = self._form(0, 0)
+        if len(form) == 3:
+            raise NotImplementedError("this table's pieces do not split to low degree; it is "
+                                      "evaluated on the CPU")
+        return tuple(xp.asarray(a) for a in form[:7])
+
+    def _eval_xp(self, xp, dev, uq, vq, extrapolate):
+        return evaluate_cells_xp(xp, *dev, uq, vq, extrapolate)
 
     # ----------------------------------------------------------------- slices
     def partial(self, x=None, y=None):
@@ -426,12 +407,7 @@ class AutoKnots2DChebyshev(AutoKnots2D):
             if nodes.shape != (int(deg.sum()) + 1,) or not np.all(np.isfinite(nodes)):
                 raise ValueError(f"'{name}_nodes' must hold sum({name}_degrees) + 1 finite "
                                  "values")
-        if vals.shape[:2] != (xn.size, yn.size) or vals.ndim not in (2, 3) or \
-                not np.all(np.isfinite(vals)):
-            raise ValueError(f"'values' must be finite with shape ({xn.size}, {yn.size}[, m]); "
-                             f"got {vals.shape}")
-        if info["log_f"] and np.any(vals <= 0):
-            raise ValueError("'values' must be > 0 with log_f")
+        check_grid_values(vals, xn.size, yn.size, info["log_f"])
         return cls(xb, ub, yb, vb, dx, dy, xn, yn, vals, info)
 
 def _grid_u(ub, deg):

@@ -148,11 +148,14 @@ class AutoKnots2D(TableBase):
         return evaluate_tensor(self._u, self._v, self._C, tu, tv, uq, vq, du, dv,
                                extrapolate, _kernels.kernels)
 
+    def _ends(self, axis):
+        """(ends in the variable, ends in the knot variable) of axis 0 (x) or 1 (y)."""
+        return (self._x, self._u) if axis == 0 else (self._y, self._v)
+
     def _to_uv(self, xp, q, axis, extrapolate):
-        if axis == 0:
-            uq = to_knot_variable(xp, q, self._info["x_knots"], self._x, self._u, extrapolate)
-        else:
-            uq = to_knot_variable(xp, q, self._info["y_knots"], self._y, self._v, extrapolate)
+        ends, t = self._ends(axis)
+        uq = to_knot_variable(xp, q, self._info["y_knots" if axis else "x_knots"], ends, t,
+                              extrapolate)
         return xp.ascontiguousarray(uq)
 
     def __call__(self, x, y, dx=0, dy=0, grid=False, extrapolate=False):
@@ -241,12 +244,19 @@ class AutoKnots2D(TableBase):
         key = device_key(xp)
         dev = self._dev.get(key)
         if dev is None:
-            dev = (xp.asarray(self._u), xp.asarray(self._v), xp.asarray(self._C))
+            dev = self._device_arrays(xp)
             self._dev[key] = dev
-        out = _gpu.evaluate2d_xp(xp, *dev, uq, vq, 0, 0, extrapolate)
+        out = self._eval_xp(xp, dev, uq, vq, extrapolate)
         if self.log_f:
             out = xp.exp(out)
         return out.reshape(X.shape + ((self._m(),) if self._vector else ()))
+
+    def _device_arrays(self, xp):                 # pragma: no cover - CuPy
+        """The table's arrays in namespace ``xp`` (cached per device by :meth:`_call_xp`)."""
+        return (xp.asarray(self._u), xp.asarray(self._v), xp.asarray(self._C))
+
+    def _eval_xp(self, xp, dev, uq, vq, extrapolate):       # pragma: no cover - CuPy
+        return _gpu.evaluate2d_xp(xp, *dev, uq, vq, 0, 0, extrapolate)
 
     # ----------------------------------------------------------------- calculus
     def integrate(self, xa, xb, ya, yb):
@@ -362,13 +372,18 @@ class AutoKnots2D(TableBase):
                     not np.all(np.diff(b) > 0):
                 raise ValueError(f"'{name}' must be strictly increasing and finite with >= 4 "
                                  "entries, with its knot-variable twin of the same shape")
-        if vals.shape[:2] != (x.size, y.size) or vals.ndim not in (2, 3) or \
-                not np.all(np.isfinite(vals)):
-            raise ValueError(f"'values' must be finite with shape ({x.size}, {y.size}[, m]); "
-                             f"got {vals.shape}")
-        if info["log_f"] and np.any(vals <= 0):
-            raise ValueError("'values' must be > 0 with log_f")
+        check_grid_values(vals, x.size, y.size, info["log_f"])
         return cls(x, y, u, v, vals, info)
+
+
+def check_grid_values(vals, nx, ny, log_f):
+    """ValueError unless ``vals`` (from a dictionary) is a finite (nx, ny[, m]) grid, > 0
+    with ``log_f``."""
+    if vals.shape[:2] != (nx, ny) or vals.ndim not in (2, 3) or not np.all(np.isfinite(vals)):
+        raise ValueError(f"'values' must be finite with shape ({nx}, {ny}[, m]); "
+                         f"got {vals.shape}")
+    if log_f and np.any(vals <= 0):
+        raise ValueError("'values' must be > 0 with log_f")
 
 
 class _Slice:
