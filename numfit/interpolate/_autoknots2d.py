@@ -210,7 +210,9 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
         Tabulate ``ln f`` (f > 0): a relative tolerance on f over many decades.
     n_init : int, optional
         Initial grid lines per axis, uniform in the knot variable (``>= 4``, default 4: an
-        axis along which f is simple keeps few lines; each line costs a whole row).
+        axis along which f is simple keeps few lines; each line costs a whole row). With
+        kind="chebyshev": ``k = ceil((n_init - 1) / 4)`` equal pieces of degree 4 per axis
+        (default one piece, 5 lines).
     max_evals : int, optional
         Stop when the grid exceeds this many evaluations (``converged=False``, status 1).
     vectorized : bool or None, optional
