@@ -307,15 +307,36 @@ def test_save_load_and_pickle(lp, cosmo, tmp_path, table_ps):
     assert back.sigma(3.0, exact=True) == table_ps.sigma(3.0, exact=True)
     p2 = pickle.loads(pickle.dumps(table_ps))
     np.testing.assert_array_equal(p2.sigma(R), want[0])
-    # a LinearPower source saves; a user callable is a TypeError naming it
+    # a LinearPower source saves
     ps = lp.power_spectrum(k_range=(1e-4, 1e2), rtol=1e-4, R_range=(1.0, 50.0))
     ps.sigma(8.0)
     back = numfit.load(ps.save(tmp_path / "lp.npz"))
     assert back.sigma(8.0) == ps.sigma(8.0)
-    user = PowerSpectrum(lambda k: lp.power(k), k_range=(1e-4, 1e2), R_range=(1.0, 50.0),
-                         rtol=1e-4)
-    with pytest.raises(TypeError, match="_pk"):
-        user.save(tmp_path / "user.npz")
+
+
+@pytest.mark.parametrize("with_z", [False, True])
+def test_callable_source_saves_and_pickles_its_table(lp, cosmo, tmp_path, with_z):
+    """A user callable (a lambda around CAMB's interpolator, say) is only called to build
+    the P table: save and pickle store that table, built first if need be, and the copy
+    gives bit-identical results without the function."""
+    if with_z:
+        user = PowerSpectrum(lambda k, z: lp.power(k, z), k_range=(1e-4, 1e2),
+                             z_range=(0.0, 2.0), cosmology=cosmo, R_range=(1.0, 50.0),
+                             rtol=1e-4)
+    else:
+        user = PowerSpectrum(lambda k: lp.power(k), k_range=(1e-4, 1e2),
+                             cosmology=cosmo, R_range=(1.0, 50.0), rtol=1e-4)
+    fresh = pickle.loads(pickle.dumps(user))          # nothing built yet: P table made now
+    R, z = np.array([2.0, 8.0, 30.0]), 0.7
+    want = user.sigma(R, z), user.sigma(5.0, z, exact=True), user.power(0.1, z)
+    for back in (fresh, pickle.loads(pickle.dumps(user)),
+                 numfit.load(user.save(tmp_path / f"user{with_z}.npz"))):
+        assert isinstance(back, PowerSpectrum) and back._pk is None
+        np.testing.assert_array_equal(back.sigma(R, z), want[0])
+        assert back.sigma(5.0, z, exact=True) == want[1]
+        assert back.power(0.1, z) == want[2]
+        assert "<lambda>" in repr(back)
+    assert user._pk is not None                       # the original keeps its function
     z = np.array([0.0, 1.0])
     P2 = np.array([lp.power(K, zz) for zz in z])
     ps2 = PowerSpectrum.from_arrays(K, P2, z, cosmology=cosmo, rtol=1e-4, R_range=(1.0, 50.0))

@@ -276,8 +276,12 @@ class PowerSpectrum(SaveMixin):
     ``0.8 rtol`` against the quadrature of that table.  σ and its slope at a redshift are
     integrals over k of the spectrum at that redshift: with ``z_range``, σ(R, z) and the
     slope are 2-D AutoKnots tables (``ln σ`` against ``ln R`` and ``z``), not σ(R) times a
-    growth factor.  The mass variance follows Press & Schechter (1974, ApJ 187, 425);
-    the filters are those of Bardeen, Bond, Kaiser & Szalay (1986, ApJ 304, 15).
+    growth factor.  :meth:`save` and pickling store the tables, not ``pk``: a callable
+    is only called to build its P table (built at the save if it was not yet), so a
+    spectrum from CAMB's interpolator or a lambda saves and loads without CAMB and gives
+    the same numbers bit for bit.  The mass variance follows Press & Schechter (1974, ApJ
+    187, 425); the filters are those of Bardeen, Bond, Kaiser & Szalay (1986, ApJ 304,
+    15).
 
     Examples
     --------
@@ -420,9 +424,7 @@ class PowerSpectrum(SaveMixin):
     cosmology = property(lambda self: self._cosmo, doc="The Cosmology, or None.")
 
     def __repr__(self):
-        src = ("arrays" if self._arrays is not None else
-               "LinearPower" if self._lp is not None else
-               getattr(self._pk, "__name__", type(self._pk).__name__))
+        src = self._source_name()
         return (f"PowerSpectrum({src}, k_range=({self._kmin:g}, {self._kmax:g}), "
                 f"z_range={self._z}, R_range=({self._Rmin:g}, {self._Rmax:g}), "
                 f"window={self._window!r}, rtol={self._rtol:g})")
@@ -431,7 +433,23 @@ class PowerSpectrum(SaveMixin):
         state = dict(self.__dict__)
         state["_interp"] = None
         state["_nodes"] = {}
+        if self._pk is not None:
+            # a callable P (CAMB's interpolator, a lambda) is only ever called to build
+            # its AutoKnots table, which every later result uses: the state holds that
+            # table (built now if need be) instead of the function, which seldom pickles
+            state["_tables"] = dict(self._tables, power=self._ptable())
+            state["_pk"] = None
+            state["_pk_name"] = self._source_name()
         return state
+
+    def _source_name(self):
+        if self._arrays is not None:
+            return "arrays"
+        if self._lp is not None:
+            return "LinearPower"
+        if self._pk is None:                 # a callable, dropped once tabulated (saved)
+            return self.__dict__.get("_pk_name", "callable")
+        return getattr(self._pk, "__name__", type(self._pk).__name__)
 
     # ------------------------------------------------------------------ P(k, z)
     def _call_pk(self, k, z):
