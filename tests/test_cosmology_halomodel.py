@@ -658,3 +658,35 @@ def test_calibration_warning_pickles():
     back = pickle.loads(pickle.dumps(w))
     assert (str(back), back.model, back.quantity, back.value, back.valid) == \
         ("m", "tinker08", "z", 3.0, (0.0, 2.5))
+
+
+# ---------------------------------------------------------------- astropy Quantities
+def test_halomodel_accepts_quantities(cosmo, lp):
+    """Masses and radii may be astropy Quantities, converted once at the boundary (as in
+    the rest of numfit.cosmology); a unit that does not convert names the argument."""
+    u = pytest.importorskip("astropy.units")
+    cu = pytest.importorskip("astropy.cosmology.units")
+    M = np.array([1e13, 1e14])
+    MQ = M * u.Msun
+    assert mass_to_radius(1e14 * u.Msun, 0.3, "200c", cosmo) == \
+        mass_to_radius(1e14, 0.3, "200c", cosmo)
+    R = mass_to_radius(M, 0.3, "500c", cosmo)
+    np.testing.assert_allclose(radius_to_mass(R * 1000 * u.kpc, 0.3, "500c", cosmo), M,
+                               rtol=1e-14)
+    np.testing.assert_array_equal(convert_mass(MQ, 5.0, 0.3, "200c", "vir", cosmo)[0],
+                                  convert_mass(M, 5.0, 0.3, "200c", "vir", cosmo)[0])
+    np.testing.assert_array_equal(concentration(MQ, 0.5, cosmology=cosmo),
+                                  concentration(M, 0.5, cosmology=cosmo))
+    np.testing.assert_allclose(concentration(MQ.to(u.kg), 0.5, "500c", cosmology=cosmo),
+                               concentration(M, 0.5, "500c", cosmology=cosmo), rtol=1e-12)
+    hmf = MassFunction(lp)
+    for method in ("sigma", "peak_height", "multiplicity", "dndlnM", "dndM", "bias"):
+        np.testing.assert_array_equal(getattr(hmf, method)(MQ, 0.5),
+                                      getattr(hmf, method)(M, 0.5), err_msg=method)
+    assert isinstance(hmf.dndlnM(1e14 * u.Msun, 0.5), float)
+    with pytest.raises(ValueError, match="`M` has unit"):
+        hmf.dndlnM(1e14 * u.Msun / cu.littleh)          # h-units: convert first
+    with pytest.raises(ValueError, match="`M` has unit"):
+        mass_to_radius(1e14 * u.Mpc, 0.3, "200c")
+    with pytest.raises(ValueError, match="`R` has unit"):
+        radius_to_mass(1.0 * u.Msun, 0.3, "200c")

@@ -299,3 +299,15 @@ def test_bad_neutrino_model_from_astropy():
     ac = pytest.importorskip("astropy.cosmology")
     with pytest.raises(ValueError, match="`neutrino_model` must be one of"):
         Cosmology.from_astropy(ac.Planck18, neutrino_model="fit")
+
+
+def test_masses_as_quantities():
+    """m_nu as an astropy Quantity in eV (or any energy unit) is converted once; another
+    dimension is a ValueError naming `m_nu`."""
+    u = pytest.importorskip("astropy.units")
+    ref = Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=[0.0, 0.0, 0.06])
+    assert Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=[0.0, 0.0, 0.06] * u.eV) == ref
+    meV = Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=[0.0, 0.0, 60.0] * u.meV)
+    assert meV.m_nu == pytest.approx(ref.m_nu, rel=1e-15)
+    with pytest.raises(ValueError, match="`m_nu` has unit"):
+        Cosmology(H0=67.7, Om0=0.31, Tcmb0=2.7255, m_nu=0.06 * u.kg)
