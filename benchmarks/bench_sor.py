@@ -41,7 +41,10 @@ E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D a
    sizes (n ~ 1e4, both modes): SOR (``norm="b"``,
    rtol 1e-8) and SSOR-CG iterations at the estimated omega over those at the best omega of a
    0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the Lanczos time over the time of a solve
-   at the final omega (goal <= 0.1; SOR's adaptation during the solve is not counted there).
+   at the final omega (goal <= 0.1; SOR's adaptation during the solve is not counted there),
+   also as products with A (Lanczos steps, plus one for SSOR-CG's beta) over iterations.
+   Peers in the same run: SciPy ``cg`` and PyAMG smoothed aggregation CG (setup + solve)
+   against SSOR-CG with omega="auto" (estimate + solve).
 F. ``RelaxationTuner(policy="auto")`` (``test_policy_auto``; issue 18 item 3): the issue's two
    sequences, 1500 i.i.d. anisotropic systems (``anisotropic_sequence``, 32 x 12 grid,
    epsilon log-uniform on [0.01, 100]; quick: the first 300) and 200 slowly rotating
@@ -416,6 +419,38 @@ def test_omega_auto(name, report):
         report.ratio(g, f"{solver}: estimation time / solve time", t_est, t_solve, goal=0.1,
                      higher_is_better=False,
                      note=f"{t_est * 1e3:.2f} ms / {t_solve * 1e3:.2f} ms")
+        report.ratio(g, f"{solver}: estimation products with A / iterations",
+                     r.omega_info["matvecs"], r.nit, higher_is_better=False,
+                     note=f"{r.omega_info['matvecs']} / {r.nit} (a Lanczos step ~ one "
+                          "sweep or one Eisenstat PCG iteration in arithmetic)")
+        if solver == "ssor_cg":
+            t_auto = t_est + t_solve
+    # the peers, in the same run: SciPy cg and PyAMG smoothed aggregation + CG
+    import pyamg
+    from scipy.sparse.linalg import cg
+    bn = float(np.linalg.norm(b))
+
+    def scipy_cg():
+        x, info = cg(A, b, rtol=1e-8, maxiter=100_000)
+        assert info == 0
+
+    def pyamg_sa():
+        ml = pyamg.smoothed_aggregation_solver(A)
+        x = ml.solve(b, tol=1e-8, accel="cg", maxiter=1000)
+        assert np.linalg.norm(b - A @ x) <= 1.01e-8 * bn
+
+    t_cg = min(_timed(scipy_cg) for _ in range(3))
+    t_sa = min(_timed(pyamg_sa) for _ in range(3))
+    report.add(g, "SSOR-CG omega='auto': estimate + solve time", t_auto, unit="s",
+               note=f"SciPy cg {t_cg:.4f} s, PyAMG SA-CG (setup + solve) {t_sa:.4f} s")
+    report.ratio(g, "SciPy cg / SSOR-CG omega='auto' (estimate + solve)", t_cg, t_auto)
+    report.ratio(g, "PyAMG SA-CG (setup + solve) / SSOR-CG omega='auto'", t_sa, t_auto)
+
+
+def _timed(f):
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------- F. policy="auto"

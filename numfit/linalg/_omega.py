@@ -1,37 +1,43 @@
 """A relaxation factor for a single solve: ``sor(..., omega="auto")`` and
 ``ssor_cg(..., omega="auto")`` (numfit's SOR guide, docs/sor.md, "omega='auto'").
 
-Lanczos (no reorthogonalisation: only the smallest Ritz value is used) on the Jacobi-scaled
-matrix ``D^{-1/2} A D^{-1/2}`` estimates its smallest eigenvalue ``lambda_min``; then
-``mu = 1 - lambda_min`` plays the Jacobi spectral radius in Young's formula
+Lanczos (no reorthogonalisation: only the smallest Ritz pair is used) on the Jacobi-scaled
+matrix ``S = D^{-1/2} A D^{-1/2}`` estimates its smallest eigenvalue ``lambda_min``.
+
+SOR: ``mu = 1 - lambda_min`` plays the Jacobi spectral radius in Young's formula
 ``omega = 2 / (1 + sqrt(1 - mu^2))`` (Young, *Iterative Solution of Large Linear Systems*,
-1971, ch. 6; exact for consistently ordered matrices, whose Jacobi spectrum is symmetric about
-1 so that ``rho_J = 1 - lambda_min``). For SSOR-CG the estimate is Young's good SSOR
-parameter ``omega = 2 / (1 + sqrt(2 (1 - mu)))`` (ibid., ch. 15; Axelsson, *Iterative
-Solution Methods*, 1994, §7.4), which for small ``lambda_min`` is nearly the same number.
-Using ``lambda_min`` rather than ``max |1 - lambda|`` keeps the estimate meaningful for
-matrices that are not consistently ordered (rotated anisotropic diffusion, elasticity), whose
-Jacobi iteration diverges.
+1971, ch. 6; exact for consistently ordered matrices). Lanczos starts from a random vector
+and runs ``MIN_STEPS`` (12) steps; the Ritz value then lies above ``lambda_min``, so omega
+starts below Young's value and :func:`sor_auto` raises it during the solve (Hageman and
+Young, *Applied Iterative Methods*, 1981, ch. 9).
 
-The smallest Ritz value ``theta`` approaches ``lambda_min`` from above, so a short run
-underestimates omega. The number of steps is set by a budget: Lanczos stops when the smallest
-Ritz pair has converged (residual ``r`` below ``CONVERGED`` times ``theta``), or when the steps
-reach ``budget`` times the iteration count predicted for the solve from the pessimistic
-``lambda = max(theta - r, theta / 100)`` (SOR: ``log(1/rtol) / -log(omega - 1)``; SSOR-CG:
-``sqrt(kappa)/2 log(2/rtol)`` with Axelsson's ``kappa ~ 1/2 + 1/(2 sqrt(2 lambda))``), at
-least ``MIN_STEPS`` and at most ``max_steps``. (The current ``theta`` itself would predict a
-short solve and stop Lanczos too early.)
+SSOR-CG: Young's SSOR parameter with his ``beta`` term (Young 1971, ch. 15; Hageman and
+Young 1981, ch. 7), ``omega = 2 / (1 + sqrt(2 lambda + 4 max(beta, 0)))``, where ``beta`` is
+not ``rho(L D^{-1} U) - 1/4`` over all vectors (that makes omega ~1 on rotated anisotropic
+diffusion and elasticity, 1.9x the best iterations at n = 900) but its Rayleigh quotient
+``||D^{-1/2} U D^{-1/2} x||^2 - 1/4`` at the Ritz vector ``x`` of ``lambda_min``: by
+Axelsson's identity ``(2 - omega) M_omega = A + omega (L D^{-1} U - D/4) + (2 - omega)^2 /
+(4 omega) D`` (*Iterative Solution Methods*, 1994, ch. 7), the Rayleigh quotient of
+``M_omega`` over ``A`` at ``x``, a lower bound of the condition number of the preconditioned
+operator, is smallest at that omega. For matrices with property A the term is <= 0 and the
+formula is Young's ``2 / (1 + sqrt(2 lambda))``; for graph Laplacians (no property A) it is
+positive and omega comes out near 1. Lanczos starts from ``D^{1/2}(1/2 + u)``, ``u`` uniform
+on [0, 1): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
+(Perron-Frobenius) and smooth, so after 4 steps the Ritz value is within 1.1-13x of
+``lambda_min`` on the gallery of ``benchmarks/bench_sor.py`` (a random start: 25-460x). An
+unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration count depends on
+``c = theta / lambda`` through ``sqrt(cosh(ln(c) / 2))`` (Axelsson's bound), flat and
+symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
 
-For SSOR-CG, whose solves are short, Lanczos runs at least ``SSOR_STEPS`` (8) steps, and an
-unconverged Ritz value is replaced by ``max(theta - r, theta / 10)`` in the formula: SSOR-CG's
-iteration count rises slowly above the best omega and fast below it, so the estimate is
-biased upwards (within 1.2x of the best grid omega on five of the six gallery matrices of
-``benchmarks/bench_sor.py``; the random graph Laplacian, whose best omega is 1, is the
-exception).
-
-Measured limits (docs/sor.md): Lanczos needs a number of steps of the order of SOR's own
-iteration count at the optimal omega to resolve ``lambda_min`` of 2-D problems, so within a
-budget of 10 % of the solve the estimate stays below the best omega there.
+Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12); Lanczos stops when the smallest
+Ritz pair has converged (residual below ``CONVERGED`` times the value) or when the steps
+reach ``budget`` times the iterations predicted for the solve (SSOR-CG: from the value the
+formula uses, ``sqrt(kappa)/2 log(2/rtol)`` with ``kappa = 1/2 + sqrt(gamma) / (2 lambda)``,
+Axelsson's bound halved to match measured counts; SOR: from ``max(theta - r, theta / 100)``).
+Measured limits (docs/sor.md): Lanczos needs O(lambda_min^{-1/2}) steps to resolve
+``lambda_min``, SSOR-CG only O(lambda_min^{-1/4}) iterations, so on large 2-D problems the
+estimate within 10 % of the solve stays below the best omega (SSOR-CG, 2-D Poisson:
+1.16x the best iterations at n = 62,500, 1.38x at n = 250,000).
 """
 import math
 import time
@@ -44,13 +50,19 @@ from . import _kernels
 __all__ = ["estimate_omega"]
 
 MIN_STEPS = 12
-"""Fewest Lanczos steps for SOR."""
-SSOR_STEPS = 8
-"""Fewest Lanczos steps for SSOR-CG (its solves are short; the estimate is biased upwards)."""
+"""Fewest Lanczos steps for SOR (the estimate is then raised during the solve)."""
+SSOR_STEPS = 4
+"""Fewest Lanczos steps for SSOR-CG."""
+SSOR_MAX_STEPS = 64
+"""Most Lanczos steps for SSOR-CG (its Lanczos vectors are kept, in float32, for the Ritz
+vector)."""
 CONVERGED = 0.05
 """The smallest Ritz pair has converged when its residual is below this times its value."""
+SSOR_BIAS = 2.0
+"""SSOR-CG: an unconverged Ritz value ``theta`` enters the formula as ``theta / SSOR_BIAS``."""
 OMEGA_MAX = 1.99
 """Largest omega returned (the estimate is clipped to [1, OMEGA_MAX])."""
+_SEED = 0x5EED
 
 
 def _dot(u, v):
@@ -62,15 +74,17 @@ def _norm(u):
     return math.sqrt(_dot(u, u))
 
 
-def _predicted_iterations(solver, lam, rtol):
-    """The iteration count that ``lambda_min = lam`` predicts for the solve (>= 1)."""
+def _predicted_iterations(solver, lam, rtol, beta=0.0):
+    """The iteration count that ``lambda_min = lam`` predicts for the solve at the omega of
+    the formula (>= 1); ``beta``: the SSOR term (``_omega_from``)."""
     lam = min(max(lam, 1e-300), 1.0)
     logtol = math.log(1.0 / max(rtol, 1e-16))
     if solver == "sor":
         omega = _young(lam)
-        return logtol / max(-math.log(max(omega - 1.0, 1e-300)), 1e-300)
-    kappa = 0.5 + 0.5 / math.sqrt(2.0 * lam)
-    return 0.5 * math.sqrt(kappa) * (logtol + math.log(2.0))
+        return max(logtol / max(-math.log(max(omega - 1.0, 1e-300)), 1e-300), 1.0)
+    gamma = 0.5 * lam + max(beta, 0.0)
+    kappa = 0.5 + 0.5 * math.sqrt(gamma) / lam        # Axelsson's bound, halved (measured)
+    return max(0.5 * math.sqrt(kappa) * (logtol + math.log(2.0)), 1.0)
 
 
 def _young(lam):
@@ -78,10 +92,43 @@ def _young(lam):
     return 2.0 / (1.0 + math.sqrt(max(1.0 - mu * mu, 0.0)))
 
 
-def _omega_from(solver, lam):
+def _omega_from(solver, lam, beta=0.0):
+    """Young's SOR formula, or Young's SSOR parameter ``2 / (1 + sqrt(2 lam + 4 beta+))``."""
     lam = min(max(lam, 0.0), 1.0)
-    omega = _young(lam) if solver == "sor" else 2.0 / (1.0 + math.sqrt(2.0 * lam))
+    if solver == "sor":
+        omega = _young(lam)
+    else:
+        omega = 2.0 / (1.0 + math.sqrt(2.0 * lam + 4.0 * max(beta, 0.0)))
     return float(min(max(omega, 1.0), OMEGA_MAX))
+
+
+def _upper_term(P, x):
+    """``||D^{-1/2} U D^{-1/2} x||^2 / ||x||^2 - 1/4`` (``U``: the strictly upper triangle of
+    ``A``): Young's ``beta - 1/4`` as a Rayleigh quotient at ``x``. One product with the
+    upper triangle (built from the CSR arrays: a few passes over the nonzeros)."""
+    n = P.n
+    rows = np.repeat(np.arange(n, dtype=P.indices.dtype), np.diff(P.indptr))
+    upper = P.data * (P.indices > rows)
+    y = np.empty(n)
+    _kernels.kernels.csr_matvec(P.indptr, P.indices, upper, x * np.sqrt(P.inv_diag), y)
+    return float(np.einsum("i,i,i", y, y, P.inv_diag)) / _dot(x, x) - 0.25
+
+
+def _smallest(alphas, betas):
+    """Smallest eigenvalue and its unit eigenvector of the Lanczos tridiagonal (dense LAPACK
+    up to 200 steps: ~20 us against ~60 us for SciPy's tridiagonal solver at 8 steps)."""
+    k = len(alphas)
+    if k <= 200:
+        T = np.diag(np.asarray(alphas))
+        if k > 1:
+            off = np.asarray(betas[:k - 1])
+            T += np.diag(off, 1) + np.diag(off, -1)
+        th, S = np.linalg.eigh(T)
+        return float(th[0]), S[:, 0]
+    from scipy.linalg import eigh_tridiagonal
+    th, S = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas[:k - 1]),
+                             select="i", select_range=(0, 0))
+    return float(th[0]), S[:, 0]
 
 
 def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
@@ -96,10 +143,12 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     rtol : float
         The tolerance of the solve, for the step budget.
     budget : float
-        Lanczos steps at most ``budget`` times the predicted iterations of the solve (each
-        step costs one product with ``A`` plus a few vector operations, about one sweep).
+        Lanczos steps at most ``budget`` times the iterations that the current estimate
+        predicts for the solve (each step costs one product with ``A`` plus a few vector
+        operations, about one SOR sweep or one SSOR-CG iteration in Eisenstat's form), but
+        at least ``MIN_STEPS`` (SOR) or ``SSOR_STEPS`` (SSOR-CG).
     max_steps : int
-        Hard cap on Lanczos steps.
+        Hard cap on Lanczos steps (SSOR-CG: at most ``SSOR_MAX_STEPS``).
 
     Returns
     -------
@@ -107,9 +156,10 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         In ``[1, 1.99]``.
     info : dict
         ``lambda_min`` (the smallest Ritz value of ``D^{-1/2} A D^{-1/2}``), ``ritz_residual``
-        (its residual norm), ``lambda_used`` (the value put in the formula), ``steps``,
-        ``converged`` (the Ritz pair met the test), ``predicted_iterations``, ``time``
-        (seconds).
+        (its residual norm), ``lambda_used`` (the value put in the formula), ``beta`` (SSOR-CG:
+        Young's ``beta - 1/4`` at the Ritz vector; None for SOR), ``steps``, ``matvecs``
+        (products with ``A`` or its upper triangle), ``converged`` (the Ritz pair met the
+        test), ``predicted_iterations``, ``time`` (seconds).
 
     Examples
     --------
@@ -120,8 +170,6 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     >>> round(omega, 4), info["converged"]      # Young's omega* = 2 / (1 + sin(pi/33))
     (1.8264, True)
     """
-    from scipy.linalg import eigh_tridiagonal
-
     from ._sor import prepare
     t0 = time.perf_counter()
     solver = check_option("solver", solver, ("sor", "ssor_cg"))
@@ -131,53 +179,66 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     P = prepare(A)
     K = _kernels.kernels
     n = P.n
-    ds = 1.0 / np.sqrt(P.diag)
-    v = np.random.default_rng(0x5EED).standard_normal(n)     # deterministic start
+    ds = np.sqrt(P.inv_diag)
+    # start D^{1/2} (1/2 + u), u uniform on [0, 1): the eigenvector of lambda_min of an
+    # irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has a
+    # large component along it (for elasticity: along the translations)
+    # (SSOR-CG). SOR starts from a random vector, whose Ritz value converges slowly: its
+    # omega then starts below Young's value and the adaptation during the solve raises it
+    # (from Young's value itself it overshoots on matrices that are not consistently
+    # ordered, and the adaptation cannot lower omega)
+    ssor = solver == "ssor_cg"
+    rng = np.random.default_rng(_SEED)
+    v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if ssor \
+        else rng.standard_normal(n)
     v /= _norm(v)
     v_old = np.zeros(n)
-    y, u = np.empty(n), np.empty(n)
+    y, u, w = np.empty(n), np.empty(n), np.empty(n)
+    kept = []
     alphas, betas = [], []
     beta = 0.0
-    min_steps = MIN_STEPS if solver == "sor" else SSOR_STEPS
-    lam, res, converged, k = 1.0, math.inf, False, 0
-    limit = min(max_steps, n)
+    min_steps = SSOR_STEPS if ssor else MIN_STEPS
+    lam, res, converged, k, s = 1.0, math.inf, False, 0, None
+    limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
     while k < limit:
+        if ssor:
+            kept.append(v.astype(np.float32))
         np.multiply(v, ds, out=u)
         K.csr_matvec(P.indptr, P.indices, P.data, u, y)
-        w = y * ds
+        np.multiply(y, ds, out=w)
         a = _dot(v, w)
         alphas.append(a)
         w -= a * v
-        w -= beta * v_old
+        if k:
+            w -= beta * v_old
         beta = _norm(w)
         k += 1
-        if k >= min_steps and (k % 4 == 0 or k == limit or beta == 0.0):
-            th, S = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas),
-                                     select="i", select_range=(0, 0))
-            lam, res = float(th[0]), float(beta * abs(S[-1, 0]))
-            converged = res <= CONVERGED * max(lam, 0.0)
-            pessimistic = max(lam - res, lam / 100.0)
-            if converged or k >= budget * _predicted_iterations(solver, pessimistic, rtol):
+        exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
+        if exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
+            lam, s = _smallest(alphas, betas)
+            res = 0.0 if exact else float(beta * abs(s[-1]))
+            converged = exact or res <= CONVERGED * max(lam, 0.0)
+            # the solve predicted from the value the formula will use (SSOR-CG), or from
+            # the pessimistic max(theta - r, theta / 100) (SOR: adapted later anyway)
+            used = (lam if converged else lam / SSOR_BIAS) if ssor else \
+                max(lam - res, lam / 100.0)
+            if exact or converged or k >= budget * _predicted_iterations(solver, used, rtol):
                 break
-        if beta <= 1e-14 * max(abs(a), 1.0):          # invariant subspace: exact
-            th = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas),
-                                  eigvals_only=True, select="i", select_range=(0, 0))
-            lam, res, converged = float(th[0]), 0.0, True
-            break
         betas.append(beta)
         v_old, v = v, w / beta
-    if k < min_steps and not converged:                # tiny n: all steps done
-        th = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas[:len(alphas) - 1]),
-                              eigvals_only=True, select="i", select_range=(0, 0))
-        lam, converged = float(th[0]), k >= n
-    # SSOR-CG: iteration counts rise slowly above the best omega and fast below it, so an
-    # unconverged Ritz value (above lambda_min) is replaced by max(theta - r, theta / 10)
-    lam_used = lam if (converged or solver == "sor") else max(lam - res, lam / 10.0)
-    omega = _omega_from(solver, lam_used)
+    lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
+    beta_x = None
+    matvecs = k
+    if ssor and s is not None:
+        x = np.asarray(s, dtype=np.float32) @ np.asarray(kept[:len(s)])
+        beta_x = _upper_term(P, x.astype(np.float64))
+        matvecs += 1
+    omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
-                   "steps": k,
+                   "beta": beta_x, "steps": k, "matvecs": matvecs,
                    "converged": bool(converged),
-                   "predicted_iterations": _predicted_iterations(solver, lam, rtol),
+                   "predicted_iterations": _predicted_iterations(solver, lam_used, rtol,
+                                                                 beta_x or 0.0),
                    "time": time.perf_counter() - t0}
 
 
