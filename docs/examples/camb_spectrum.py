@@ -209,7 +209,7 @@ def main(argv=None):
     print(f"  saved and reloaded in {time.perf_counter() - t0:.2f} s "
           f"({os.path.getsize(path) / 1e6:.1f} MB): dn/dlnM identical: {same}")
     # Tinker et al. (2008) calibrated their fit on 0 <= z <= 2.5: numfit says so beyond
-    from numfit._errors import CalibrationRangeWarning
+    from numfit.cosmology import CalibrationRangeWarning
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always", CalibrationRangeWarning)
         hmf.dndlnM(1e14, 3.0)

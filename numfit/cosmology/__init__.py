@@ -12,7 +12,7 @@ Units: Mpc, Gyr, M_sun, km/s/Mpc, k in 1/Mpc (no factors of h); astropy Quantiti
 accepted for H0, radii and masses, and :meth:`Cosmology.from_astropy` /
 :meth:`Cosmology.to_astropy` convert cosmologies (massive neutrinos included).
 """
-from .._errors import CosmologyError, RedshiftRangeError
+from .._errors import CalibrationRangeWarning, CosmologyError, RedshiftRangeError
 from ._background import Cosmology
 from ._power import LinearPower, eisenstein_hu, eisenstein_hu_nowiggle
 from ._spectrum import KRangeWarning, PowerSpectrum
@@ -55,6 +55,7 @@ __all__ = [
     "LinearPower",
     "PowerSpectrum",
     "KRangeWarning",
+    "CalibrationRangeWarning",
     "eisenstein_hu",
     "eisenstein_hu_nowiggle",
     "HaloProfile",
