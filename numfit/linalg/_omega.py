@@ -6,10 +6,15 @@ matrix ``S = D^{-1/2} A D^{-1/2}`` estimates its smallest eigenvalue ``lambda_mi
 
 SOR: ``mu = 1 - lambda_min`` plays the Jacobi spectral radius in Young's formula
 ``omega = 2 / (1 + sqrt(1 - mu^2))`` (Young, *Iterative Solution of Large Linear Systems*,
-1971, ch. 6; exact for consistently ordered matrices). Lanczos starts from a random vector
-and runs ``MIN_STEPS`` (12) steps; the Ritz value then lies above ``lambda_min``, so omega
-starts below Young's value and :func:`sor_auto` raises it during the solve (Hageman and
-Young, *Applied Iterative Methods*, 1981, ch. 9).
+1971, ch. 6; exact for consistently ordered matrices). Lanczos runs ``MIN_STEPS`` (12)
+steps and :func:`sor_auto` raises omega during the solve (Hageman and Young, *Applied
+Iterative Methods*, 1981, ch. 9). On a Z-matrix (off-diagonal entries <= 0) the Jacobi matrix
+is nonnegative, ``1 - lambda_min`` is its spectral radius and the eigenvector of
+``lambda_min`` is positive (Perron-Frobenius): Lanczos starts from the smooth vector below and
+the estimate is near Young's value (3-D Poisson, n ~ 1e4: resolved in 12 steps). Otherwise
+it starts from a random vector, whose Ritz value stays well above ``lambda_min``: omega then
+starts below Young's value, which overshoots on such matrices (rotated anisotropic
+diffusion), and the adaptation, which can raise omega but not lower it, climbs from there.
 
 SSOR-CG: Young's SSOR parameter with his ``beta`` term (Young 1971, ch. 15; Hageman and
 Young 1981, ch. 7), ``omega = 2 / (1 + sqrt(2 lambda + 4 max(beta, 0)))``, where ``beta`` is
@@ -22,7 +27,7 @@ Axelsson's identity ``(2 - omega) M_omega = A + omega (L D^{-1} U - D/4) + (2 - 
 operator, is smallest at that omega. For matrices with property A the term is <= 0 and the
 formula is Young's ``2 / (1 + sqrt(2 lambda))``; for graph Laplacians (no property A) it is
 positive and omega comes out near 1. Lanczos starts from ``D^{1/2}(1/2 + u)``, ``u`` uniform
-on [0, 1): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
+on [0, 1) (always, for SSOR-CG): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
 (Perron-Frobenius) and smooth, so after 4 steps the Ritz value is within 1.1-13x of
 ``lambda_min`` on the gallery of ``benchmarks/bench_sor.py`` (a random start: 25-460x). An
 unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration count depends on
@@ -183,13 +188,15 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # start D^{1/2} (1/2 + u), u uniform on [0, 1): the eigenvector of lambda_min of an
     # irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has a
     # large component along it (for elasticity: along the translations)
-    # (SSOR-CG). SOR starts from a random vector, whose Ritz value converges slowly: its
-    # omega then starts below Young's value and the adaptation during the solve raises it
-    # (from Young's value itself it overshoots on matrices that are not consistently
-    # ordered, and the adaptation cannot lower omega)
+    # (SSOR-CG, and SOR on Z-matrices). SOR on a matrix with positive off-diagonal entries
+    # starts from a random vector, whose Ritz value converges slowly: omega then starts
+    # below Young's value and the adaptation during the solve raises it (there 1 - lambda_min
+    # is not the Jacobi spectral radius, Young's value overshoots, and the adaptation cannot
+    # lower omega)
     ssor = solver == "ssor_cg"
     rng = np.random.default_rng(_SEED)
-    v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if ssor \
+    smooth = ssor or np.count_nonzero(P.data > 0) == n        # Z-matrix: only D positive
+    v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if smooth \
         else rng.standard_normal(n)
     v /= _norm(v)
     v_old = np.zeros(n)
