@@ -8,9 +8,9 @@ The file is an ordinary NumPy ``.npz`` archive that loads without pickle:
 * every array is stored as its own entry, bit for bit (floats in the JSON text are written
   with ``repr``, which round-trips exactly).
 
-A table (``AutoKnotsSpline``, ``AutoKnotsChebyshev``, ``AutoKnots2D``) is stored through its
-documented ``to_dict``; other objects (WLS expansions, relaxation tuners, cosmologies with
-their built tables) through their attributes. Only numfit's own classes are rebuilt, and a
+A table (``AutoKnotsSpline``, ``AutoKnotsChebyshev``, ``AutoKnots2D``,
+``AutoKnots2DChebyshev``) is stored through its documented ``to_dict``; other objects (WLS
+expansions, relaxation tuners, cosmologies with their built tables) through their attributes. Only numfit's own classes are rebuilt, and a
 file written by a newer format version is refused with the versions named.
 """
 import json
@@ -189,8 +189,8 @@ def save(obj, path):
     Parameters
     ----------
     obj : numfit object
-        A table (``AutoKnotsSpline``, ``AutoKnotsChebyshev``, ``AutoKnots2D``), a
-        ``WLSResult``, a relaxation tuner or policy, a ``Cosmology`` with its built tables,
+        A table (``AutoKnotsSpline``, ``AutoKnotsChebyshev``, ``AutoKnots2D``,
+        ``AutoKnots2DChebyshev``), a ``WLSResult``, a relaxation tuner or policy, a ``Cosmology`` with its built tables,
         or another numfit object whose state is arrays, numbers, strings and numfit objects.
     path : str or os.PathLike
         Destination; ``.npz`` is appended when missing.
