@@ -22,7 +22,11 @@ averages out) plus the window's ``cos 2kR`` for every radius of the grid's range
 ``y = kR <= _Y2``; elsewhere they are at most ``_H0`` = 0.25 wide in ``ln k``.  Per radius
 the nodes with ``y < 0.5`` are summed through prefix moments (``W²`` is a polynomial in
 ``y²`` there) and those with ``y > _Y2`` through suffix sums, so a radius costs only the
-nodes of ``0.5 <= y <= _Y2`` (about 1 ms).  Beyond ``y = _Y2`` only the smooth mean of the
+nodes of ``0.5 <= y <= _Y2``.  These sums are :class:`_WindowSums`, the one σ quadrature of
+:mod:`numfit.cosmology`: :class:`~numfit.cosmology.PowerSpectrum` uses the same class on its
+own nodes (with the slope ``d ln σ / d ln R``, the Gaussian window and the end terms at
+``kmax``), and the window values of a radius, a sparse row over the nodes, serve any number
+of spectra (the redshifts of a P(k, z)) in one product.  Beyond ``y = _Y2`` only the smooth mean of the
 squared window, ``⟨W²⟩ = 9 (1 + y²) / (2 y⁶)``, is kept; the oscillating remainder is
 switched off by a C^∞ taper on ``_Y1 <= y <= _Y2`` (so the integrand stays smooth for the
 Gauss rule) and what the taper discards is an oscillatory integral of a smooth amplitude,
@@ -332,68 +336,225 @@ def _k_grid(kmin, kmax, rlo, rhi, s_bao):
 _W2_SERIES = np.convolve(_W_SERIES, _W_SERIES)     # W(y)² = Σ_n d_n y^(2n), y < _Y_SERIES
 
 
-def _window_moments(k, wk, rlo):
-    """The sums behind a top-hat σ quadrature on nodes ``k`` (ascending) with weights ``wk``
-    for radii ``>= rlo``: ``(kref, mom, s4, s6)`` with ``kref = _Y_SERIES / rlo``, the
-    prefix moments ``mom[n, j] = Σ_{i<j} wk_i (k_i / kref)^(2n)`` over the nodes below
-    ``kref`` (one row per term of ``_W2_SERIES``), and the suffix sums
-    ``s_p[j] = Σ_{i>=j} wk_i k_i^(-p)`` for p = 4, 6 (length ``k.size + 1``)."""
-    kref = _Y_SERIES / rlo
-    n_small = int(np.searchsorted(k, kref, side="right"))
-    x2 = (k[:n_small] / kref) ** 2
-    pw = np.ones(n_small)
-    mom = np.zeros((_W2_SERIES.size, n_small + 1))
-    for n in range(_W2_SERIES.size):
-        mom[n, 1:] = np.cumsum(wk[:n_small] * pw)
-        pw = pw * x2
-    s4 = np.concatenate((np.cumsum((wk * k ** -4.0)[::-1])[::-1], [0.0]))
-    s6 = np.concatenate((np.cumsum((wk * k ** -6.0)[::-1])[::-1], [0.0]))
-    return kref, mom, s4, s6
+# W(y) y W'(y) = Σ e_n y^(2n) for y < _Y_SERIES (W = Σ c_m y^(2m), y W' = Σ 2m c_m y^(2m))
+_WD_SERIES = np.convolve(_W_SERIES, 2.0 * np.arange(len(_W_SERIES)) * np.asarray(_W_SERIES))
+_TWO_N = 2.0 * np.arange(_W2_SERIES.size)
+_Y_GAUSS = 40.0           # exp(-y²) < 1e-690 beyond: those nodes are skipped
+_END_STEP = 1e-3          # step (relative to kmax) of the end terms' differences
+_X_DIRECT = 1e6           # R kref above this: the series through log moments (no overflow)
+_NNZ_CHUNK = 1 << 21      # window values held at once (radii are taken in chunks)
+_MATRIX_CACHE = 4         # window matrices (chunks of radii) kept for the next lines
 
 
-class _SigmaQuadrature:
-    """``Σ_i w_i W²_eff(k_i R)`` for one Gauss–Legendre k-grid, ``w_i`` holding the
-    weights times ``k³ k^ns T² / 2π²``.
+class _WindowSums:
+    """The σ quadrature of every spectrum (:class:`LinearPower` and
+    :class:`~numfit.cosmology.PowerSpectrum`): ``S0 = Σ_i w_i W²(k_i R)`` and
+    ``S1 = Σ_i w_i W(y) y W'(y)|_{y = k_i R}`` over one node set for many radii and any
+    number of spectra at once; ``wk`` (nodes, or nodes x lines) holds the Gauss weights
+    times ``k³ P / 2π²`` of each line (e.g. the redshifts of a P(k, z)).
 
-    Per radius only the nodes with ``_Y_SERIES <= kR <= _Y2`` are summed directly.  Below,
-    ``W²`` is a polynomial in ``y² = (kR)²`` and the sum is ``Σ_n d_n R^(2n) M_n`` with
-    prefix moments ``M_n = Σ w_i k_i^(2n)`` (all terms positive: no cancellation; done in
-    logs with k scaled to ``_Y_SERIES / rlo`` so nothing overflows).  Above, ``W²_eff``
-    is ``4.5 (y⁻⁴ + y⁻⁶)`` and the sum is ``4.5 (R⁻⁴ S_4 + R⁻⁶ S_6)`` with suffix sums
-    ``S_p = Σ w_i k_i^(-p)``.
+    Top-hat: per radius only the nodes with ``_Y_SERIES <= kR < _Y2`` are summed directly
+    (the window tapered to its smooth mean on ``[_Y1, _Y2]``).  Below, ``W²`` and
+    ``W y W'`` are polynomials in ``y² = (kR)²`` and the sums are ``Σ_n d_n (R kref)^(2n)
+    M_n`` with prefix moments ``M_n = Σ w_i (k_i / kref)^(2n)``, ``kref = _Y_SERIES / rlo``
+    (all terms of ``M_n`` positive: no cancellation; through ``exp(2n ln(R kref) + ln M_n)``
+    where ``R kref > _X_DIRECT`` so nothing overflows).  Above, the means ``4.5 (y⁻⁴ + y⁻⁶)``
+    and ``-9 y⁻⁴ - 13.5 y⁻⁶`` against suffix sums ``S_p = Σ w_i k_i^(-p)``.  With ``kmax``
+    and ``g_end`` (``k³P/2π²`` at ``kmax (1 - j _END_STEP)``, j < 4, per line) the
+    oscillating part that the taper drops at the hard end ``kmax`` is added (see
+    :meth:`_end_terms`).  Gaussian: ``exp(-y²)`` on the nodes with ``y < _Y_GAUSS``.
+
+    The window values depend on R and the nodes only, so they are computed once per radius
+    and applied to every line by one sparse (radii x nodes) product: a block of lines gives
+    the same numbers as one line at a time.
     """
 
-    def __init__(self, k, wk, rlo, rhi):
-        self.k, self.wk, self.rlo, self.rhi = k, wk, rlo, rhi
-        self.kref, mom, self.s4, self.s6 = _window_moments(k, wk, rlo)
-        with np.errstate(divide="ignore"):
-            self.log_mom = np.log(mom)                    # -inf where a moment is 0
+    def __init__(self, k, wk, rlo, window="tophat", kmax=None, g_end=None, rhi=None,
+                 cache=None):
+        wk = np.asarray(wk, dtype=np.float64)
+        self.cache = cache        # a dict shared by the sums on these nodes (or None)
+        self.vector = wk.ndim == 1
+        self.k, self.wk, self.window = k, wk.reshape(k.size, -1), window
+        self.rlo, self.rhi = rlo, rhi
+        self.kmax = kmax
+        self.g_end = None if g_end is None else \
+            np.asarray(g_end, dtype=np.float64).reshape(4, -1)
+        if window == "tophat":
+            wk = self.wk
+            kref = self.kref = _Y_SERIES / rlo
+            n_small = int(np.searchsorted(k, kref, side="right"))
+            x2 = (k[:n_small] / kref) ** 2
+            pw = np.ones(n_small)
+            mom = np.zeros((_W2_SERIES.size, n_small + 1, wk.shape[1]))
+            for n in range(_W2_SERIES.size):
+                mom[n, 1:] = np.cumsum(wk[:n_small] * pw[:, None], axis=0)
+                pw = pw * x2
+            self.mom = mom
+            zero = np.zeros((1, wk.shape[1]))
+            self.s4 = np.concatenate((np.cumsum((wk * k[:, None] ** -4.0)[::-1], axis=0)[::-1],
+                                      zero))
+            self.s6 = np.concatenate((np.cumsum((wk * k[:, None] ** -6.0)[::-1], axis=0)[::-1],
+                                      zero))
 
-    def __call__(self, R):
-        k, wk = self.k, self.wk
-        i0 = np.searchsorted(k, _Y_SERIES / R)    # first node with y = kR >= _Y_SERIES
-        i1 = np.searchsorted(k, _Y1 / R)          # ... y >= Y1
-        i2 = np.searchsorted(k, _Y2 / R)          # ... y >= Y2
-        out = np.empty(R.size)
-        two_n = 2.0 * np.arange(_W2_SERIES.size)
-        for j, r in enumerate(R.tolist()):
-            a, b, c = int(i0[j]), int(i1[j]), int(i2[j])
-            # y < 0.5: the series against the prefix moments
-            lm = self.log_mom[:, a]
-            acc = float(np.sum(_W2_SERIES * np.exp(two_n * math.log(r * self.kref) + lm)))
-            if b > a:                             # 0.5 <= y < Y1: W² directly
-                y = r * k[a:b]
-                w = 3.0 * (np.sin(y) - y * np.cos(y)) / (y * y * y)
-                acc += float((w * w) @ wk[a:b])
-            if c > b:                             # Y1 <= y < Y2: tapered to the mean
-                y = r * k[b:c]
-                w = 3.0 * (np.sin(y) - y * np.cos(y)) / (y * y * y)
-                mean = 4.5 * (1.0 + y * y) / y ** 6
-                acc += float((mean + _taper(y) * (w * w - mean)) @ wk[b:c])
-            # y >= Y2: the smooth mean of W²
-            acc += 4.5 * (self.s4[c] / r ** 4 + self.s6[c] / r ** 6)
-            out[j] = acc
+    def __call__(self, R, slope=True):
+        """(S0, S1) at radii R (1-D): arrays (radii,) for a 1-D ``wk``, else (radii, lines);
+        S1 is None unless ``slope``."""
+        R = np.asarray(R, dtype=np.float64).ravel()
+        k, m = self.k, self.wk.shape[1]
+        if self.window == "gaussian":
+            lo = np.zeros(R.size, dtype=np.int64)
+            hi = np.searchsorted(k, _Y_GAUSS / R)
+        else:
+            lo = np.searchsorted(k, _Y_SERIES / R)    # first node with y = kR >= _Y_SERIES
+            mid = np.searchsorted(k, _Y1 / R)         # ... y >= Y1
+            hi = np.searchsorted(k, _Y2 / R)          # ... y >= Y2
+        s0 = np.empty((R.size, m))
+        s1 = np.empty((R.size, m)) if slope else None
+        cnt = np.maximum(hi - lo, 0)
+        cs = np.cumsum(cnt)
+        j0 = 0
+        while j0 < R.size:                            # chunks of at most _NNZ_CHUNK values
+            base = cs[j0] - cnt[j0]
+            j1 = max(j0 + 1, int(np.searchsorted(cs, base + _NNZ_CHUNK, side="right")))
+            sl = slice(j0, j1)
+            args = (R[sl], lo[sl], hi[sl], cnt[sl]) if self.window == "gaussian" else \
+                (R[sl], lo[sl], mid[sl], hi[sl], cnt[sl])
+            a0, a1 = (self._gauss if self.window == "gaussian" else self._tophat)(*args, slope)
+            s0[sl] = a0
+            if slope:
+                s1[sl] = a1
+            j0 = j1
+        if self.vector:
+            return s0[:, 0], (s1[:, 0] if slope else None)
+        return s0, s1
+
+    def _matrix(self, R, lo, cnt):
+        """Row pointers, node indices and ``y = kR`` of the radii's direct nodes."""
+        indptr = np.concatenate(([0], np.cumsum(cnt)))
+        owner = np.repeat(np.arange(R.size), cnt)
+        idx = np.arange(indptr[-1]) - indptr[owner] + lo[owner]
+        return indptr, owner, idx, R[owner] * self.k[idx]
+
+    def _window_matrices(self, R, a, b, cnt, slope):
+        """The window products on the direct nodes (from node ``a``, ``cnt`` of them per
+        radius; the top-hat tapered from node ``b`` on) as sparse (radii x nodes) matrices:
+        W², and W y W' with ``slope`` (else None).  Kept in ``self.cache`` (when given) for
+        the next lines at the same radii."""
+        from scipy.sparse import csr_matrix
+        cache = self.cache
+        key = R.tobytes()
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None and (hit[1] is not None or not slope):
+                return hit
+        indptr, owner, idx, y = self._matrix(R, a, cnt)
+        shape = (R.size, self.k.size)
+        if self.window == "gaussian":
+            y2 = y * y
+            g = np.exp(-y2)
+            out = (csr_matrix((g, idx, indptr), shape=shape),
+                   csr_matrix((-(y2 * g), idx, indptr), shape=shape) if slope else None)
+            return self._keep(key, out)
+        sn, cs = np.sin(y), np.cos(y)
+        iy3 = 3.0 / (y * y * y)
+        w = (sn - y * cs) * iy3
+        f0 = w * w
+        if slope:
+            f1 = w * ((y * y - 3.0) * sn + 3.0 * y * cs) * iy3
+        tap = idx >= b[owner]
+        if tap.any():
+            yt = y[tap]
+            tp = _taper(yt)
+            iy2 = 1.0 / (yt * yt)
+            m0 = 4.5 * iy2 * iy2 * (1.0 + iy2)
+            f0[tap] = m0 + tp * (f0[tap] - m0)
+            if slope:
+                m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
+                f1[tap] = m1 + tp * (f1[tap] - m1)
+        out = (csr_matrix((f0, idx, indptr), shape=shape),
+               csr_matrix((f1, idx, indptr), shape=shape) if slope else None)
+        return self._keep(key, out)
+
+    def _keep(self, key, out):
+        cache = self.cache
+        if cache is not None:
+            while len(cache) >= _MATRIX_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[key] = out
         return out
+
+    def _gauss(self, R, lo, hi, cnt, slope):
+        A0, A1 = self._window_matrices(R, lo, None, cnt, slope)
+        return np.asarray(A0 @ self.wk), (np.asarray(A1 @ self.wk) if slope else None)
+
+    def _tophat(self, R, a, b, c, cnt, slope):
+        n = R.size
+        # y < _Y_SERIES: the series against the prefix moments
+        x = R * self.kref
+        terms = np.empty((_W2_SERIES.size, n, self.wk.shape[1]))
+        direct = x <= _X_DIRECT
+        if direct.all():
+            terms[:] = x[None, :, None] ** _TWO_N[:, None, None] * self.mom[:, a, :]
+        else:
+            with np.errstate(divide="ignore"):           # ln 0 = -inf: a zero moment
+                log_mom = np.log(self.mom[:, a, :])
+            terms[:] = np.exp(_TWO_N[:, None, None] * np.log(x)[None, :, None] + log_mom)
+            terms[:, direct] = (x[direct][None, :, None] ** _TWO_N[:, None, None]
+                                * self.mom[:, a[direct], :])
+        s0 = np.sum(_W2_SERIES[:, None, None] * terms, axis=0)
+        s1 = np.sum(_WD_SERIES[:, None, None] * terms, axis=0) if slope else None
+        # _Y_SERIES <= y < _Y2: the window, tapered to its mean on [Y1, Y2]
+        if cnt.any():
+            A0, A1 = self._window_matrices(R, a, b, cnt, slope)
+            s0 += np.asarray(A0 @ self.wk)
+            if slope:
+                s1 += np.asarray(A1 @ self.wk)
+        # y >= Y2: the smooth means against the suffix sums
+        r4, r6 = (R ** -4.0)[:, None], (R ** -6.0)[:, None]
+        s0 += 4.5 * (self.s4[c] * r4 + self.s6[c] * r6)
+        if slope:
+            s1 -= 9.0 * self.s4[c] * r4 + 13.5 * self.s6[c] * r6
+        if self.g_end is not None:
+            e = self.kmax * R > _Y1
+            if e.any():
+                e0, e1 = self._end_terms(R[e], slope)
+                s0[e] += e0
+                if slope:
+                    s1[e] += e1
+        return s0, s1
+
+    def _end_terms(self, r, slope):
+        """The oscillating part of the window product that the taper drops, from its hard
+        end at kmax: Re ∫^{kmax} F(k) e^{2ikR} dk with F = (1 - taper) (g/k) (A - iB)
+        (A cos 2y + B sin 2y the oscillating part of W², or of W y W') by its endpoint
+        expansion Σ_n (-1)^n F^(n)(kmax) e^{2i kmax R} / (2iR)^(n+1), n < 3 (successive
+        terms shrink like 1/(2y) <= 1/(2 Y1); the lower end adds nothing: 1 - taper is
+        flat zero there).  Derivatives by one-sided differences on 4 points.  Radii r
+        (1-D); returns (radii, lines) arrays."""
+        kk = self.kmax * (1.0 - _END_STEP * np.arange(4))
+        y = r[:, None] * kk[None, :]
+        iy = 1.0 / y
+        A = 4.5 * (y * y - 1.0) * iy ** 6
+        B = -9.0 * iy ** 5
+        base = ((1.0 - _taper(y))[:, :, None] * self.g_end[None, :, :]) / kk[None, :, None]
+        h = _END_STEP * self.kmax
+        om = 2.0 * r
+        ph = np.exp(1j * om * self.kmax)[:, None]
+        io = (1j * om)[:, None]
+
+        def expand(F):
+            F0, F1, F2, F3 = F[:, 0], F[:, 1], F[:, 2], F[:, 3]
+            d1 = (3.0 * F0 - 4.0 * F1 + F2) / (2.0 * h)               # backward differences
+            d2 = (2.0 * F0 - 5.0 * F1 + 4.0 * F2 - F3) / (h * h)
+            return (ph * (F0 / io - d1 / io ** 2 + d2 / io ** 3)).real
+
+        e0 = expand(base * (A - 1j * B)[:, :, None])
+        if not slope:
+            return e0, 0.0
+        dA = 4.5 * (6.0 - 4.0 * y * y) * iy ** 7
+        dB = 45.0 * iy ** 6
+        A1, B1 = 0.5 * y * (dA + 2.0 * B), 0.5 * y * (dB - 2.0 * A)
+        return e0, expand(base * (A1 - 1j * B1)[:, :, None])
 
 
 # =========================================================================== LinearPower
@@ -586,15 +747,15 @@ class LinearPower(SaveMixin):
         t, w = _k_grid(self._kmin, self._kmax, rlo, rhi, s_bao)
         k = np.exp(t)
         T = self._t(k)
-        g = _SigmaQuadrature(k, w * k ** (3.0 + self._ns) * T * T / (2.0 * math.pi ** 2),
-                             rlo, rhi)
+        g = _WindowSums(k, w * k ** (3.0 + self._ns) * T * T / (2.0 * math.pi ** 2), rlo,
+                        rhi=rhi)
         if rlo == min(self._Rmin, r8) and rhi == max(self._Rmax, r8):
             self._grid = g        # the table's grid is kept; wider ad-hoc ones are not
         return g
 
     def _sigma2_unnormalised(self, R):
         """``σ²(R) / A`` at z = 0 for a 1-D array of radii, by the shared-grid quadrature."""
-        return self._get_grid(float(R.min()), float(R.max()))(R)
+        return self._get_grid(float(R.min()), float(R.max()))(R, slope=False)[0]
 
     def _sigma0(self, R):
         """σ(R, z=0) for a 1-D array (the table's function)."""

@@ -15,14 +15,21 @@ panel the integrand is analytic; panels are further split so that none is wider 
 in ``ln k`` nor spans more than 4π radians of the top-hat window's ``cos 2kR`` for any
 radius of the table while ``kR <= 400``.  Beyond ``kR = 400`` only the smooth mean of the
 window product is kept (``<W²> = 9 (1 + y²) / (2 y⁶)``, ``<W y W'> = -9/y⁴ - 27/(2 y⁶)``),
-switched on by a C^∞ taper on ``100 <= kR <= 400`` (the construction of
-:mod:`numfit.cosmology._power`); below ``kR = 0.5`` the window is its Taylor series summed
+switched on by a C^∞ taper on ``100 <= kR <= 400`` (the construction, and the class
+``_WindowSums``, of :mod:`numfit.cosmology._power`, shared with
+:class:`~numfit.cosmology.LinearPower`); below ``kR = 0.5`` the window is its Taylor series summed
 through prefix moments.  Because the integral stops hard at ``kmax``, the oscillating part
 that the taper drops leaves an end contribution (up to 2e-9 of the slope's integral where
 ``kmax R`` falls in the taper band); it is added from the endpoint expansion
 ``Σ_n (-1)^n F^(n)(kmax) e^{2i kmax R} / (2iR)^(n+1)``, three terms.  The tests compare with
 ``scipy.integrate.quad`` of the same interpolated spectrum (no taper, QAWO for the
 oscillating part) to ~1e-11 and with a brute-force Gauss–Legendre sum to ~1e-15.
+
+A P(k, z) has one node set for every redshift (its knots in ``ln k`` do not depend on z):
+the window values of a block of radii are computed once, as a sparse (radii x nodes)
+matrix, and applied to all the redshift lines of an :func:`~numfit.autoknots2d` block in
+one product (and kept for the next lines at the same radii), with the same numbers as one
+redshift at a time.
 
 Truncation
 ----------
@@ -41,29 +48,16 @@ from .._validation import check_float, check_option, check_real_array
 from ..interpolate import autoknots, autoknots2d
 from ._background import Cosmology
 from ._units import strip_unit
-from ._power import (_GL_NODES, _GL_WEIGHTS, _H0, _PHASE, _W_SERIES, _W2_SERIES, _Y_SERIES,
-                     LinearPower, _window_moments)
+from ._power import (_END_STEP, _GL_NODES, _GL_WEIGHTS, _H0, _PHASE, _W_SERIES, _Y2,
+                     _Y_SERIES, LinearPower, _WindowSums)
 
 __all__ = ["PowerSpectrum", "KRangeWarning"]
 
 _WINDOWS = ("tophat", "gaussian")
-# W(y) y W'(y) = Σ e_n y^(2n) for y < _Y_SERIES (W = Σ c_m y^(2m), y W' = Σ 2m c_m y^(2m))
-_WD_SERIES = np.convolve(_W_SERIES, 2.0 * np.arange(len(_W_SERIES)) * np.asarray(_W_SERIES))
-_Y1, _Y2 = 100.0, 400.0         # the window's oscillation is tapered off on [Y1, Y2]
-_Y_GAUSS = 40.0                  # exp(-y²) < 1e-690 beyond: those nodes are skipped
 _SIGMA_SHARE = 0.8               # σ tables are built to 0.8 rtol ...
 _P_SHARE = 0.25                  # ... and a callable P(k) to 0.25 rtol (σ then <= 0.125 rtol)
-_END_STEP = 1e-3                 # step (relative to kmax) of the end terms' differences
 _TAIL_EFOLDS = 20.0              # the truncation estimate extends P by 20 e-folds each way
-
-
-def _taper(y):
-    """1 for y <= Y1, 0 for y >= Y2, C^∞ in between (in ln y)."""
-    u = np.clip(np.log(y / _Y1) / math.log(_Y2 / _Y1), 0.0, 1.0)
-    with np.errstate(divide="ignore", over="ignore"):
-        a = np.where(u > 0.0, np.exp(-1.0 / np.where(u > 0.0, u, 1.0)), 0.0)
-        b = np.where(u < 1.0, np.exp(-1.0 / np.where(u < 1.0, 1.0 - u, 1.0)), 0.0)
-    return b / (a + b)
+_WK_CACHE = 512                  # weight columns (one per redshift) kept with a node set
 
 
 class KRangeWarning(NumfitWarning):
@@ -90,101 +84,6 @@ def _panel_nodes(breaks, t0, t1, rlo, rhi):
     nodes = (lo[:, None] + 0.5 * h[:, None] * (_GL_NODES + 1.0)).ravel()
     weights = (0.5 * h[:, None] * _GL_WEIGHTS).ravel()
     return nodes, weights
-
-
-class _WindowSums:
-    """``(Σ w_i W²(k_i R), Σ w_i W(y) y W'(y))`` over one node set for many radii; ``w_i``
-    holds the Gauss weights times ``k³ P / 2π²``.  See the module notes."""
-
-    def __init__(self, k, wk, rlo, window, kmax=None, g_end=None):
-        self.k, self.wk, self.window = k, wk, window
-        self.kmax, self.g_end = kmax, g_end    # k³P/2π² at kmax (1 - j _END_STEP), j < 4
-        if window == "tophat":      # prefix moments Σ w k^(2n) / kref^(2n), suffix sums
-            self.kref, self.mom, self.s4, self.s6 = _window_moments(k, wk, rlo)
-
-    def __call__(self, R, slope=True):
-        """(S0, S1) at radii R; S1 is None unless ``slope``."""
-        R = np.asarray(R, dtype=np.float64).ravel()
-        s0, s1 = np.empty(R.size), np.empty(R.size)
-        k, wk = self.k, self.wk
-        if self.window == "gaussian":
-            ic = np.searchsorted(k, _Y_GAUSS / R)
-            for j, r in enumerate(R.tolist()):
-                y2 = (r * k[:ic[j]]) ** 2
-                g = np.exp(-y2) * wk[:ic[j]]
-                s0[j] = float(np.sum(g))
-                if slope:
-                    s1[j] = -float(y2 @ g)
-            return s0, (s1 if slope else None)
-        i0 = np.searchsorted(k, _Y_SERIES / R)
-        i1 = np.searchsorted(k, _Y1 / R)
-        i2 = np.searchsorted(k, _Y2 / R)
-        n2 = np.arange(_W2_SERIES.size)
-        for j, r in enumerate(R.tolist()):
-            a, b, c = int(i0[j]), int(i1[j]), int(i2[j])
-            pw = (r * self.kref) ** (2 * n2) * self.mom[:, a]
-            acc0 = float(_W2_SERIES @ pw)
-            acc1 = float(_WD_SERIES @ pw) if slope else 0.0
-            if c > a:
-                y = r * k[a:c]
-                sn, cs = np.sin(y), np.cos(y)
-                iy3 = 3.0 / (y * y * y)
-                w = (sn - y * cs) * iy3
-                f0 = w * w
-                if slope:
-                    f1 = w * ((y * y - 3.0) * sn + 3.0 * y * cs) * iy3
-                if c > b:                      # taper to the mean on [Y1, Y2]
-                    yt = y[b - a:]
-                    tp = _taper(yt)
-                    iy2 = 1.0 / (yt * yt)
-                    m0 = 4.5 * iy2 * iy2 * (1.0 + iy2)
-                    f0[b - a:] = m0 + tp * (f0[b - a:] - m0)
-                    if slope:
-                        m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
-                        f1[b - a:] = m1 + tp * (f1[b - a:] - m1)
-                acc0 += float(f0 @ wk[a:c])
-                if slope:
-                    acc1 += float(f1 @ wk[a:c])
-            r4, r6 = r ** -4, r ** -6
-            acc0 += 4.5 * (self.s4[c] * r4 + self.s6[c] * r6)
-            acc1 -= 9.0 * self.s4[c] * r4 + 13.5 * self.s6[c] * r6
-            if self.g_end is not None and self.kmax * r > _Y1:
-                e0, e1 = self._end_terms(r, slope)
-                acc0 += e0
-                acc1 += e1
-            s0[j], s1[j] = acc0, acc1
-        return s0, (s1 if slope else None)
-
-    def _end_terms(self, r, slope):
-        """The oscillating part of the window product that the taper drops, from its hard
-        end at kmax: Re ∫^{kmax} F(k) e^{2ikR} dk with F = (1 - taper) (g/k) (A - iB)
-        (A cos 2y + B sin 2y the oscillating part of W², or of W y W') by its endpoint
-        expansion Σ_n (-1)^n F^(n)(kmax) e^{2i kmax R} / (2iR)^(n+1), n < 3 (successive
-        terms shrink like 1/(2y) <= 1/(2 Y1); the lower end adds nothing: 1 - taper is
-        flat zero there).  Derivatives by one-sided differences on 4 points."""
-        kk = self.kmax * (1.0 - _END_STEP * np.arange(4))
-        y = kk * r
-        iy = 1.0 / y
-        A = 4.5 * (y * y - 1.0) * iy ** 6
-        B = -9.0 * iy ** 5
-        base = (1.0 - _taper(y)) * self.g_end / kk
-        h = _END_STEP * self.kmax
-        om = 2.0 * r
-        ph = np.exp(1j * om * self.kmax)
-
-        def expand(F):
-            d1 = (3.0 * F[0] - 4.0 * F[1] + F[2]) / (2.0 * h)        # backward differences
-            d2 = (2.0 * F[0] - 5.0 * F[1] + 4.0 * F[2] - F[3]) / (h * h)
-            io = 1j * om
-            return float((ph * (F[0] / io - d1 / io ** 2 + d2 / io ** 3)).real)
-
-        e0 = expand(base * (A - 1j * B))
-        if not slope:
-            return e0, 0.0
-        dA = 4.5 * (6.0 - 4.0 * y * y) * iy ** 7
-        dB = 45.0 * iy ** 6
-        A1, B1 = 0.5 * y * (dA + 2.0 * B), 0.5 * y * (dB - 2.0 * A)
-        return e0, expand(base * (A1 - 1j * B1))
 
 
 def _window_values(y, window):
@@ -337,7 +236,7 @@ class PowerSpectrum(SaveMixin):
         self._Rmin, self._Rmax = _pair("R_range", R_range, positive=True)
         self._tables = {}
         self._interp = None       # the interpolant of array data (rebuilt, not saved)
-        self._nodes = {}          # quadrature node sets per redshift (cache, not saved)
+        self._nodes = {}          # the quadrature node set and its P columns (cache, not saved)
 
     @classmethod
     def from_arrays(cls, k, P, z=None, *, cosmology=None, rtol=1e-6, R_range=None,
@@ -581,23 +480,50 @@ class PowerSpectrum(SaveMixin):
     def _sums(self, R, z, slope=True):
         """(σ², σ² d ln σ / d ln R) at radii R (1-D) and one redshift (None: no z); the
         second is None unless ``slope``."""
-        key = z
-        ws = self._nodes.get(key)
+        s0, s1 = self._sums_block(R, [z], slope)
+        return s0[:, 0], (s1[:, 0] if slope else None)
+
+    def _sums_block(self, R, zs, slope=True):
+        """(σ², σ² d ln σ / d ln R) at radii R (1-D) and redshifts ``zs`` (a list; None: no
+        z), arrays (radii, redshifts): one node set, the window values of each radius
+        computed once for every redshift (the second is None unless ``slope``)."""
         rlo, rhi = min(float(R.min()), self._Rmin), max(float(R.max()), self._Rmax)
-        if ws is None or not (ws[1] <= rlo and rhi <= ws[2]):
+        grid = self._nodes.get("grid")
+        if grid is None or not (grid[2] <= rlo and rhi <= grid[3]):
             t, w = _panel_nodes(self._breaks(), math.log(self._kmin), math.log(self._kmax),
                                 rlo, rhi)
             k = np.exp(t)
             k[0], k[-1] = max(k[0], self._kmin), min(k[-1], self._kmax)
-            wk = w * k ** 3 * self._p(k, z) / (2.0 * math.pi ** 2)
-            ke = self._kmax * (1.0 - _END_STEP * np.arange(4))
-            g_end = ke ** 3 * self._p(ke, z) / (2.0 * math.pi ** 2)
-            ws = (_WindowSums(k, wk, rlo, self._window, self._kmax, g_end), rlo, rhi)
+            grid = (k, w, rlo, rhi, {}, {})     # nodes, their P columns, window matrices
             if rlo == self._Rmin and rhi == self._Rmax:
-                if len(self._nodes) > 64:
-                    self._nodes.clear()
-                self._nodes[key] = ws
-        return ws[0](R, slope)
+                self._nodes = {"grid": grid}
+        k, w, rlo, cols = grid[0], grid[1], grid[2], grid[4]
+        new = [z for z in dict.fromkeys(zs) if z not in cols]
+        if new:
+            if len(cols) + len(new) > _WK_CACHE:
+                cols.clear()
+            ke = self._kmax * (1.0 - _END_STEP * np.arange(4))
+            P, Pe = self._p_lines(k, new), self._p_lines(ke, new)
+            wk = (w * k ** 3)[:, None] * P / (2.0 * math.pi ** 2)
+            ge = (ke ** 3)[:, None] * Pe / (2.0 * math.pi ** 2)
+            for j, z in enumerate(new):
+                cols[z] = (wk[:, j], ge[:, j])
+        wk = np.stack([cols[z][0] for z in zs], axis=1)
+        ge = np.stack([cols[z][1] for z in zs], axis=1)
+        return _WindowSums(k, wk, rlo, self._window, self._kmax, ge, cache=grid[5])(R, slope)
+
+    def _p_lines(self, k, zs):
+        """P at wavenumbers k (1-D, inside k_range) and redshifts zs (a list; [None]: no z),
+        an array (k, redshifts)."""
+        if self._z is not None and self._arrays is not None:
+            # the bicubic spline on the (ln k, z) grid: one call for all redshifts
+            zz = np.asarray(zs, dtype=np.float64)
+            order = np.argsort(zz)
+            ko = np.argsort(k)
+            out = np.empty((k.size, zz.size))
+            out[np.ix_(ko, order)] = np.exp(self._interpolant()(np.log(k[ko]), zz[order]))
+            return out
+        return np.stack([self._p(k, z) for z in zs], axis=1)
 
     def _zkey(self, z):
         return None if self._z is None else float(z)
@@ -610,14 +536,20 @@ class PowerSpectrum(SaveMixin):
         return -s1 / s0                        # -d ln σ / d ln R > 0
 
     def _grid_fn(self, which):
-        f = self._sigma_fn if which == "sigma" else self._slope_fn
-
         def g(R, Z):
             R, Z = np.broadcast_arrays(R, Z)
-            out = np.empty(R.shape)
-            for j in range(R.shape[1]):
-                out[:, j] = f(np.ascontiguousarray(R[:, j]), float(Z[0, j]))
-            return out
+            r = np.ascontiguousarray(R[:, 0], dtype=np.float64)
+            if not (R == r[:, None]).all():            # not a tensor block: line by line
+                f = self._sigma_fn if which == "sigma" else self._slope_fn
+                out = np.empty(R.shape)
+                for j in range(R.shape[1]):
+                    out[:, j] = f(np.ascontiguousarray(R[:, j]), float(Z[0, j]))
+                return out
+            zs = [float(z) for z in Z[0].tolist()]
+            if which == "sigma":
+                return np.sqrt(self._sums_block(r, zs, slope=False)[0])
+            s0, s1 = self._sums_block(r, zs)
+            return -s1 / s0
         return g
 
     def table(self, name="sigma"):
