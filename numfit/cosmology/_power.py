@@ -380,21 +380,7 @@ class _WindowSums:
         self.g_end = None if g_end is None else \
             np.asarray(g_end, dtype=np.float64).reshape(4, -1)
         if window == "tophat":
-            wk = self.wk
-            kref = self.kref = _Y_SERIES / rlo
-            n_small = int(np.searchsorted(k, kref, side="right"))
-            x2 = (k[:n_small] / kref) ** 2
-            pw = np.ones(n_small)
-            mom = np.zeros((_W2_SERIES.size, n_small + 1, wk.shape[1]))
-            for n in range(_W2_SERIES.size):
-                mom[n, 1:] = np.cumsum(wk[:n_small] * pw[:, None], axis=0)
-                pw = pw * x2
-            self.mom = mom
-            zero = np.zeros((1, wk.shape[1]))
-            self.s4 = np.concatenate((np.cumsum((wk * k[:, None] ** -4.0)[::-1], axis=0)[::-1],
-                                      zero))
-            self.s6 = np.concatenate((np.cumsum((wk * k[:, None] ** -6.0)[::-1], axis=0)[::-1],
-                                      zero))
+            self.kref = _Y_SERIES / rlo
 
     def __call__(self, R, slope=True):
         """(S0, S1) at radii R (1-D): arrays (radii,) for a 1-D ``wk``, else (radii, lines);
@@ -408,6 +394,7 @@ class _WindowSums:
             lo = np.searchsorted(k, _Y_SERIES / R)    # first node with y = kR >= _Y_SERIES
             mid = np.searchsorted(k, _Y1 / R)         # ... y >= Y1
             hi = np.searchsorted(k, _Y2 / R)          # ... y >= Y2
+            mom, s4, s6 = self._moments(lo, hi)
         s0 = np.empty((R.size, m))
         s1 = np.empty((R.size, m)) if slope else None
         cnt = np.maximum(hi - lo, 0)
@@ -417,9 +404,11 @@ class _WindowSums:
             base = cs[j0] - cnt[j0]
             j1 = max(j0 + 1, int(np.searchsorted(cs, base + _NNZ_CHUNK, side="right")))
             sl = slice(j0, j1)
-            args = (R[sl], lo[sl], hi[sl], cnt[sl]) if self.window == "gaussian" else \
-                (R[sl], lo[sl], mid[sl], hi[sl], cnt[sl])
-            a0, a1 = (self._gauss if self.window == "gaussian" else self._tophat)(*args, slope)
+            if self.window == "gaussian":
+                a0, a1 = self._gauss(R[sl], lo[sl], hi[sl], cnt[sl], slope)
+            else:
+                a0, a1 = self._tophat(R[sl], lo[sl], mid[sl], cnt[sl], mom[:, sl], s4[sl],
+                                      s6[sl], slope)
             s0[sl] = a0
             if slope:
                 s1[sl] = a1
@@ -427,6 +416,33 @@ class _WindowSums:
         if self.vector:
             return s0[:, 0], (s1[:, 0] if slope else None)
         return s0, s1
+
+    def _moments(self, a, c):
+        """The prefix moments ``M_n = Σ_{i<a} w_i (k_i / kref)^(2n)`` (terms, radii, lines)
+        and the suffix sums ``S_p = Σ_{i>=c} w_i k_i^(-p)``, p = 4, 6 (radii, lines) at the
+        radii's first direct node ``a`` and first node past ``_Y2``, ``c`` (sequential
+        cumulative sums: a radius' numbers do not depend on the others)."""
+        k, wk = self.k, self.wk
+        m = wk.shape[1]
+        mom = np.zeros((_W2_SERIES.size, a.size, m))
+        amax = int(a.max())
+        if amax:
+            x2 = (k[:amax] / self.kref) ** 2
+            pw = np.ones(amax)
+            prod, acc = np.empty((amax, m)), np.empty((amax, m))
+            nz = a > 0
+            for n in range(_W2_SERIES.size):
+                np.multiply(wk[:amax], pw[:, None], out=prod)
+                np.cumsum(prod, axis=0, out=acc)
+                mom[n, nz] = acc[a[nz] - 1]
+                pw = pw * x2
+        cmin = int(c.min())
+        out = []
+        for p in (4.0, 6.0):
+            suf = np.zeros((k.size - cmin + 1, m))
+            suf[:-1] = np.cumsum((wk[cmin:] * k[cmin:, None] ** -p)[::-1], axis=0)[::-1]
+            out.append(suf[c - cmin])
+        return mom, out[0], out[1]
 
     def _matrix(self, R, lo, cnt):
         """Row pointers, node indices and ``y = kR`` of the radii's direct nodes."""
@@ -487,20 +503,20 @@ class _WindowSums:
         A0, A1 = self._window_matrices(R, lo, None, cnt, slope)
         return np.asarray(A0 @ self.wk), (np.asarray(A1 @ self.wk) if slope else None)
 
-    def _tophat(self, R, a, b, c, cnt, slope):
+    def _tophat(self, R, a, b, cnt, mom, s4, s6, slope):
         n = R.size
         # y < _Y_SERIES: the series against the prefix moments
         x = R * self.kref
         terms = np.empty((_W2_SERIES.size, n, self.wk.shape[1]))
         direct = x <= _X_DIRECT
         if direct.all():
-            terms[:] = x[None, :, None] ** _TWO_N[:, None, None] * self.mom[:, a, :]
+            terms[:] = x[None, :, None] ** _TWO_N[:, None, None] * mom
         else:
             with np.errstate(divide="ignore"):           # ln 0 = -inf: a zero moment
-                log_mom = np.log(self.mom[:, a, :])
+                log_mom = np.log(mom)
             terms[:] = np.exp(_TWO_N[:, None, None] * np.log(x)[None, :, None] + log_mom)
             terms[:, direct] = (x[direct][None, :, None] ** _TWO_N[:, None, None]
-                                * self.mom[:, a[direct], :])
+                                * mom[:, direct])
         s0 = np.sum(_W2_SERIES[:, None, None] * terms, axis=0)
         s1 = np.sum(_WD_SERIES[:, None, None] * terms, axis=0) if slope else None
         # _Y_SERIES <= y < _Y2: the window, tapered to its mean on [Y1, Y2]
@@ -511,9 +527,9 @@ class _WindowSums:
                 s1 += np.asarray(A1 @ self.wk)
         # y >= Y2: the smooth means against the suffix sums
         r4, r6 = (R ** -4.0)[:, None], (R ** -6.0)[:, None]
-        s0 += 4.5 * (self.s4[c] * r4 + self.s6[c] * r6)
+        s0 += 4.5 * (s4 * r4 + s6 * r6)
         if slope:
-            s1 -= 9.0 * self.s4[c] * r4 + 13.5 * self.s6[c] * r6
+            s1 -= 9.0 * s4 * r4 + 13.5 * s6 * r6
         if self.g_end is not None:
             e = self.kmax * R > _Y1
             if e.any():
