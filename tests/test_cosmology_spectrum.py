@@ -266,6 +266,89 @@ def test_arrays_with_redshift(lp, cosmo):
         PowerSpectrum.from_arrays(K, P, [0.0, 1.0, 0.5, 2.0, 3.0])
 
 
+# =========================================================================== one quadrature
+def test_linearpower_and_powerspectrum_share_one_quadrature(lp, cosmo):
+    """LinearPower's σ and PowerSpectrum(LinearPower)'s σ come from the same class on two
+    node sets (LinearPower's resolves the baryon wiggles, the PowerSpectrum's ends its
+    panels at the knots of its P table): the quadratures agree far below rtol, the tables
+    to rtol."""
+    from numfit.cosmology import _power, _spectrum
+    assert _spectrum._WindowSums is _power._WindowSums
+    assert not hasattr(_power, "_SigmaQuadrature") and not hasattr(_spectrum, "_sums_line")
+    assert isinstance(lp._get_grid(lp.Rmin, lp.Rmax), _power._WindowSums)
+    rtol = 1e-8
+    ps = lp.power_spectrum(rtol=rtol, R_range=(0.5, 100.0))
+    R = np.geomspace(0.53, 97.0, 41)                   # off the tables' knots
+    ex_lp, ex_ps = lp.sigma(R, exact=True), ps.sigma(R, exact=True)
+    err_exact = np.max(np.abs(ex_ps / ex_lp - 1))
+    err_table = np.max(np.abs(ps.sigma(R) / ex_lp - 1))
+    print(f"PowerSpectrum(LinearPower) vs LinearPower: quadratures {err_exact:.2g}, "
+          f"table {err_table:.2g}")
+    assert err_exact < 1e-12                       # measured 1.3e-14
+    assert err_table <= rtol
+    assert ps.sigma(8.0 / cosmo.h, exact=True) == pytest.approx(lp.sigma8, rel=1e-10)
+    assert np.all(lp.sigma(R, 1.0) == lp.sigma(R) * cosmo.growth_factor(1.0))
+
+
+def _pk_table(lp, cosmo, z):
+    """A CAMB-like (nz, nk) table, not separable in k and z."""
+    kk = K[None, :]
+    return lp.power(K)[None, :] * cosmo.growth_factor(z)[:, None] ** 2 \
+        * (1.0 + 0.1 * z[:, None] * kk / (kk + 0.3))
+
+
+@pytest.mark.parametrize("window", ["tophat", "gaussian"])
+def test_block_of_redshifts_equals_one_line_at_a_time(lp, cosmo, window, monkeypatch):
+    """The 2-D tables evaluate σ² and its slope integral for a block of (R, z) at once (the
+    window values of a radius computed once for all redshifts): the same numbers as one
+    redshift line at a time, through the tables' function too, and with the radii taken in
+    small chunks."""
+    from numfit.cosmology import _power
+    z = np.linspace(0.0, 3.0, 7)
+    P = _pk_table(lp, cosmo, z)
+    R = np.geomspace(0.3, 60.0, 37)
+    zs = [0.0, 0.37, 1.0, 1.91, 2.5, 3.0]
+    kw = dict(cosmology=cosmo, rtol=1e-6, R_range=(0.5, 50.0), window=window)
+    block = PowerSpectrum.from_arrays(K, P, z, **kw)._sums_block(R, zs)
+    line = PowerSpectrum.from_arrays(K, P, z, **kw)
+    worst = 0.0
+    for j, zv in enumerate(zs):
+        s0, s1 = line._sums(R, zv)
+        for b, a in ((block[0][:, j], s0), (block[1][:, j], s1)):
+            worst = max(worst, float(np.max(np.abs(b / a - 1))))
+    print(f"{window}: block vs per line max rel {worst:.2g}")
+    assert worst <= 1e-14                              # measured: bit for bit
+    g = line._grid_fn("sigma")(R[:, None], np.array(zs)[None, :])
+    ref = np.column_stack([line._sigma_fn(R, zv) for zv in zs])
+    assert np.max(np.abs(g / ref - 1)) <= 1e-14
+    gd = line._grid_fn("dlnsigma_dlnR")(R[:, None], np.array(zs)[None, :])
+    refd = np.column_stack([line._slope_fn(R, zv) for zv in zs])
+    assert np.max(np.abs(gd / refd - 1)) <= 1e-14
+    monkeypatch.setattr(_power, "_NNZ_CHUNK", 5000)   # several chunks of radii
+    small = PowerSpectrum.from_arrays(K, P, z, **kw)._sums_block(R, zs)
+    for b, a in zip(block, small):
+        assert np.max(np.abs(a / b - 1)) <= 1e-14
+
+
+def test_block_path_for_a_callable_pkz_and_the_table(lp, cosmo):
+    """A callable P(k, z) (its AutoKnots2D table): block and per-line sums agree, and the 2-D
+    σ table built by blocks meets rtol against the per-line exact quadrature."""
+    rtol = 1e-5
+    kw = dict(k_range=(1e-5, 1e3), z_range=(0.0, 3.0), cosmology=cosmo, rtol=rtol,
+              R_range=(0.5, 50.0))
+    ps = PowerSpectrum(_pkz(lp), **kw)
+    R = np.geomspace(0.5, 50.0, 23)
+    zs = [0.0, 0.8, 2.2, 3.0]
+    b0, b1 = ps._sums_block(R, zs)
+    for j, zv in enumerate(zs):
+        s0, s1 = ps._sums(R, zv)
+        assert np.max(np.abs(b0[:, j] / s0 - 1)) <= 1e-14
+        assert np.max(np.abs(b1[:, j] / s1 - 1)) <= 1e-14
+    zz = np.linspace(0.0, 3.0, 9)
+    err = np.max(np.abs(ps.sigma(R[:, None], zz) / ps.sigma(R[:, None], zz, exact=True) - 1))
+    assert err <= rtol
+
+
 # =========================================================================== truncation
 def test_truncation_warning(lp, cosmo):
     k = np.geomspace(1e-3, 2.0, 300)
