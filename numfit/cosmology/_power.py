@@ -344,6 +344,7 @@ _END_STEP = 1e-3          # step (relative to kmax) of the end terms' difference
 _X_DIRECT = 1e6           # R kref above this: the series through log moments (no overflow)
 _NNZ_CHUNK = 1 << 21      # window values held at once (radii are taken in chunks)
 _MATRIX_CACHE = 4         # window matrices (chunks of radii) kept for the next lines
+_BLOCK = 1 << 14          # window values computed per pass (cache-sized)
 
 
 class _WindowSums:
@@ -370,9 +371,10 @@ class _WindowSums:
     """
 
     def __init__(self, k, wk, rlo, window="tophat", kmax=None, g_end=None, rhi=None,
-                 cache=None):
+                 cache=None, keep=False):
         wk = np.asarray(wk, dtype=np.float64)
         self.cache = cache        # a dict shared by the sums on these nodes (or None)
+        self.keep, self._full = keep, None
         self.vector = wk.ndim == 1
         self.k, self.wk, self.window = k, wk.reshape(k.size, -1), window
         self.rlo, self.rhi = rlo, rhi
@@ -417,11 +419,22 @@ class _WindowSums:
             return s0[:, 0], (s1[:, 0] if slope else None)
         return s0, s1
 
-    def _moments(self, a, c):
+    def _moments(self, a, c, keep=None):
         """The prefix moments ``M_n = Σ_{i<a} w_i (k_i / kref)^(2n)`` (terms, radii, lines)
         and the suffix sums ``S_p = Σ_{i>=c} w_i k_i^(-p)``, p = 4, 6 (radii, lines) at the
         radii's first direct node ``a`` and first node past ``_Y2``, ``c`` (sequential
-        cumulative sums: a radius' numbers do not depend on the others)."""
+        cumulative sums: a radius' numbers do not depend on the others).  With ``keep``
+        (an object reused for many calls) the sums at every index are computed once."""
+        if self.keep and keep is None:
+            if self._full is None:    # every index (a <= the nodes below kref), once
+                n_small = int(np.searchsorted(self.k, self.kref, side="right"))
+                self._full = self._moments_at(np.arange(n_small + 1),
+                                              np.arange(self.k.size + 1))
+            mom, s4, s6 = self._full
+            return mom[:, a], s4[c], s6[c]
+        return self._moments_at(a, c)
+
+    def _moments_at(self, a, c):
         k, wk = self.k, self.wk
         m = wk.shape[1]
         mom = np.zeros((_W2_SERIES.size, a.size, m))
@@ -445,51 +458,78 @@ class _WindowSums:
         return mom, out[0], out[1]
 
     def _matrix(self, R, lo, cnt):
-        """Row pointers, node indices and ``y = kR`` of the radii's direct nodes."""
-        indptr = np.concatenate(([0], np.cumsum(cnt)))
-        owner = np.repeat(np.arange(R.size), cnt)
-        idx = np.arange(indptr[-1]) - indptr[owner] + lo[owner]
-        return indptr, owner, idx, R[owner] * self.k[idx]
+        """Row pointers, node indices and radii of the nodes ``lo, lo + 1, ...`` (``cnt`` of
+        them) of each radius, in row order."""
+        it = np.int32 if self.k.size < 2 ** 31 - _NNZ_CHUNK else np.int64   # scipy's
+        indptr = np.zeros(R.size + 1, dtype=it)
+        np.cumsum(cnt, out=indptr[1:])
+        idx = np.arange(indptr[-1], dtype=it) + np.repeat((lo - indptr[:-1]).astype(it), cnt)
+        return indptr, idx, np.repeat(R, cnt)
 
     def _window_matrices(self, R, a, b, cnt, slope):
-        """The window products on the direct nodes (from node ``a``, ``cnt`` of them per
-        radius; the top-hat tapered from node ``b`` on) as sparse (radii x nodes) matrices:
-        W², and W y W' with ``slope`` (else None).  Kept in ``self.cache`` (when given) for
-        the next lines at the same radii."""
-        from scipy.sparse import csr_matrix
+        """The window products on the direct nodes (``cnt`` per radius from node ``a``; the
+        top-hat tapered from node ``b`` on) as sparse (radii x nodes) matrices: a list of
+        pairs (W², W y W' with ``slope``, else None), the top-hat's untapered and tapered
+        nodes apart.  Kept in ``self.cache`` (when given) for the next lines at the same
+        radii."""
         cache = self.cache
         key = R.tobytes()
         if cache is not None:
             hit = cache.get(key)
-            if hit is not None and (hit[1] is not None or not slope):
+            if hit is not None and (hit[0][1] is not None or not slope):
                 return hit
-        indptr, owner, idx, y = self._matrix(R, a, cnt)
-        shape = (R.size, self.k.size)
         if self.window == "gaussian":
-            y2 = y * y
-            g = np.exp(-y2)
-            out = (csr_matrix((g, idx, indptr), shape=shape),
-                   csr_matrix((-(y2 * g), idx, indptr), shape=shape) if slope else None)
-            return self._keep(key, out)
-        sn, cs = np.sin(y), np.cos(y)
-        iy3 = 3.0 / (y * y * y)
-        w = (sn - y * cs) * iy3
-        f0 = w * w
-        if slope:
-            f1 = w * ((y * y - 3.0) * sn + 3.0 * y * cs) * iy3
-        tap = idx >= b[owner]
-        if tap.any():
-            yt = y[tap]
-            tp = _taper(yt)
-            iy2 = 1.0 / (yt * yt)
-            m0 = 4.5 * iy2 * iy2 * (1.0 + iy2)
-            f0[tap] = m0 + tp * (f0[tap] - m0)
-            if slope:
-                m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
-                f1[tap] = m1 + tp * (f1[tap] - m1)
-        out = (csr_matrix((f0, idx, indptr), shape=shape),
-               csr_matrix((f1, idx, indptr), shape=shape) if slope else None)
+            out = [self._part(R, a, cnt, slope, "gaussian")]
+        else:
+            nb = np.clip(b - a, 0, cnt)
+            out = [self._part(R, a, nb, slope, "plain"),
+                   self._part(R, a + nb, cnt - nb, slope, "taper")]
         return self._keep(key, out)
+
+    def _part(self, R, lo, cnt, slope, kind):
+        from scipy.sparse import csr_matrix
+        indptr, idx, rr = self._matrix(R, lo, cnt)
+        nnz = idx.size
+        f0 = np.empty(nnz)
+        f1 = np.empty(nnz) if slope else None
+        for s in range(0, nnz, _BLOCK):          # in cache-sized blocks
+            sl = slice(s, s + _BLOCK)
+            y = rr[sl] * self.k[idx[sl]]
+            if kind == "gaussian":
+                y2 = y * y
+                g = np.exp(-y2)
+                f0[sl] = g
+                if slope:
+                    f1[sl] = -(y2 * g)
+                continue
+            sn, cs = np.sin(y), np.cos(y)
+            iy3 = 3.0 / (y * y * y)
+            w = (sn - y * cs) * iy3
+            v0 = w * w
+            if slope:
+                v1 = w * ((y * y - 3.0) * sn + 3.0 * y * cs) * iy3
+            if kind == "taper":                  # to the mean on [Y1, Y2]
+                tp = _taper(y)
+                iy2 = 1.0 / (y * y)
+                m0 = 4.5 * iy2 * iy2 * (1.0 + iy2)
+                v0 = m0 + tp * (v0 - m0)
+                if slope:
+                    m1 = -iy2 * iy2 * (9.0 + 13.5 * iy2)
+                    v1 = m1 + tp * (v1 - m1)
+            f0[sl] = v0
+            if slope:
+                f1[sl] = v1
+        shape = (R.size, self.k.size)
+        return (csr_matrix((f0, idx, indptr), shape=shape),
+                csr_matrix((f1, idx, indptr), shape=shape) if slope else None)
+
+    def _apply(self, mats, j):
+        """Σ over the parts of (window matrix j) @ wk: (radii, lines)."""
+        wk = self.wk[:, 0] if self.wk.shape[1] == 1 else self.wk   # one line: a matvec
+        out = np.asarray(mats[0][j] @ wk)
+        for m in mats[1:]:
+            out += np.asarray(m[j] @ wk)
+        return out.reshape(-1, self.wk.shape[1])
 
     def _keep(self, key, out):
         cache = self.cache
@@ -500,8 +540,8 @@ class _WindowSums:
         return out
 
     def _gauss(self, R, lo, hi, cnt, slope):
-        A0, A1 = self._window_matrices(R, lo, None, cnt, slope)
-        return np.asarray(A0 @ self.wk), (np.asarray(A1 @ self.wk) if slope else None)
+        mats = self._window_matrices(R, lo, None, cnt, slope)
+        return self._apply(mats, 0), (self._apply(mats, 1) if slope else None)
 
     def _tophat(self, R, a, b, cnt, mom, s4, s6, slope):
         n = R.size
@@ -521,10 +561,10 @@ class _WindowSums:
         s1 = np.sum(_WD_SERIES[:, None, None] * terms, axis=0) if slope else None
         # _Y_SERIES <= y < _Y2: the window, tapered to its mean on [Y1, Y2]
         if cnt.any():
-            A0, A1 = self._window_matrices(R, a, b, cnt, slope)
-            s0 += np.asarray(A0 @ self.wk)
+            mats = self._window_matrices(R, a, b, cnt, slope)
+            s0 += self._apply(mats, 0)
             if slope:
-                s1 += np.asarray(A1 @ self.wk)
+                s1 += self._apply(mats, 1)
         # y >= Y2: the smooth means against the suffix sums
         r4, r6 = (R ** -4.0)[:, None], (R ** -6.0)[:, None]
         s0 += 4.5 * (s4 * r4 + s6 * r6)
@@ -764,7 +804,7 @@ class LinearPower(SaveMixin):
         k = np.exp(t)
         T = self._t(k)
         g = _WindowSums(k, w * k ** (3.0 + self._ns) * T * T / (2.0 * math.pi ** 2), rlo,
-                        rhi=rhi)
+                        rhi=rhi, keep=True)
         if rlo == min(self._Rmin, r8) and rhi == max(self._Rmax, r8):
             self._grid = g        # the table's grid is kept; wider ad-hoc ones are not
         return g

@@ -58,6 +58,7 @@ _SIGMA_SHARE = 0.8               # σ tables are built to 0.8 rtol ...
 _P_SHARE = 0.25                  # ... and a callable P(k) to 0.25 rtol (σ then <= 0.125 rtol)
 _TAIL_EFOLDS = 20.0              # the truncation estimate extends P by 20 e-folds each way
 _WK_CACHE = 512                  # weight columns (one per redshift) kept with a node set
+_LINES_KEPT = 4                  # one-line sums (with their cumulative sums) kept
 
 
 class KRangeWarning(NumfitWarning):
@@ -494,7 +495,7 @@ class PowerSpectrum(SaveMixin):
                                 rlo, rhi)
             k = np.exp(t)
             k[0], k[-1] = max(k[0], self._kmin), min(k[-1], self._kmax)
-            grid = (k, w, rlo, rhi, {}, {})     # nodes, their P columns, window matrices
+            grid = (k, w, rlo, rhi, {}, {}, {})  # nodes; P columns, window matrices, lines
             if rlo == self._Rmin and rhi == self._Rmax:
                 self._nodes = {"grid": grid}
         k, w, rlo, cols = grid[0], grid[1], grid[2], grid[4]
@@ -508,6 +509,16 @@ class PowerSpectrum(SaveMixin):
             ge = (ke ** 3)[:, None] * Pe / (2.0 * math.pi ** 2)
             for j, z in enumerate(new):
                 cols[z] = (wk[:, j], ge[:, j])
+        if len(zs) == 1:              # one line (σ(R), exact=True): reused, sums kept
+            ws = grid[6].get(zs[0])
+            if ws is None:
+                ws = _WindowSums(k, cols[zs[0]][0], rlo, self._window, self._kmax,
+                                 cols[zs[0]][1], cache=grid[5], keep=True)
+                while len(grid[6]) >= _LINES_KEPT:
+                    grid[6].pop(next(iter(grid[6])))
+                grid[6][zs[0]] = ws
+            s0, s1 = ws(R, slope)
+            return s0[:, None], (s1[:, None] if slope else None)
         wk = np.stack([cols[z][0] for z in zs], axis=1)
         ge = np.stack([cols[z][1] for z in zs], axis=1)
         return _WindowSums(k, wk, rlo, self._window, self._kmax, ge, cache=grid[5])(R, slope)
