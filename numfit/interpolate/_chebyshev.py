@@ -42,9 +42,6 @@ Q_MAX = 0.5             # extrapolation trusted only below this convergence fact
 NB_INIT = 2
 EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples per piece
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
-MARGIN_Q = 0.01         # ... unless the last level gained this factor, the rate not falling
-MARGIN_FROM = 16
-MARGIN_DECEL = 1.0
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
@@ -183,12 +180,6 @@ def _decide(pc, cfg, stats):
         # and the kept interpolant can be several times worse than the measured points
         if Eh <= MARGIN or 2 * p > cfg["pmax"]:
             return True
-        if p >= MARGIN_FROM and 0 < E2 and Eh <= MARGIN_Q * E2:
-            E3 = E.get(p // 8, 0.0)
-            if E3 > E2 and (math.log(E2 / Eh) / (p // 4)
-                            >= MARGIN_DECEL * math.log(E3 / E2) / (p // 8)):
-                stats["n_extrapolated"] += 1
-                return True
         stats["n_margin"] += 1
         pc.want = 2 * p
         return False
