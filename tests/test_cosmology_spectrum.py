@@ -274,7 +274,7 @@ def test_linearpower_and_powerspectrum_share_one_quadrature(lp, cosmo):
     to rtol."""
     from numfit.cosmology import _power, _spectrum
     assert _spectrum._WindowSums is _power._WindowSums
-    assert not hasattr(_power, "_SigmaQuadrature") and not hasattr(_spectrum, "_sums_line")
+    assert not hasattr(_power, "_SigmaQuadrature") and not hasattr(_power, "_window_moments")
     assert isinstance(lp._get_grid(lp.Rmin, lp.Rmax), _power._WindowSums)
     rtol = 1e-8
     ps = lp.power_spectrum(rtol=rtol, R_range=(0.5, 100.0))

@@ -366,8 +366,11 @@ class _WindowSums:
     :meth:`_end_terms`).  Gaussian: ``exp(-y²)`` on the nodes with ``y < _Y_GAUSS``.
 
     The window values depend on R and the nodes only, so they are computed once per radius
-    and applied to every line by one sparse (radii x nodes) product: a block of lines gives
-    the same numbers as one line at a time.
+    (in cache-sized blocks) and applied to every line by sparse (radii x nodes) products,
+    the untapered and the tapered nodes apart: a block of lines gives the same numbers as
+    one line at a time (bit for bit as measured), and with ``cache`` the matrices serve the
+    next lines at the same radii.  With ``keep`` (an object reused for many calls, as
+    LinearPower's grid) the cumulative sums are computed once for every index.
     """
 
     def __init__(self, k, wk, rlo, window="tophat", kmax=None, g_end=None, rhi=None,
