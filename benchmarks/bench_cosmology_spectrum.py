@@ -19,6 +19,14 @@ Accuracy: against ``scipy.integrate.quad`` of the same interpolated spectrum (a 
 cubic spline of ln P in ln k through the same 500 points, QAWO for the window's oscillation,
 no numfit code) at 8 radii.  Ratios are peer time / numfit time (> 1: numfit faster);
 goal 5x against CCL (reported, not asserted).
+
+2-D σ(R, z) (``test_sigma2d_table_vs_ccl``): a CAMB-like P(k, z) table, the same 500 k
+times D(z)² at 16 redshifts in [0, 3] (``from_arrays(k, P, z)``, shape (16, 500)), and σ
+on 2000 radii (200 in quick mode) in [0.1, 100] Mpc x the 16 redshifts, starting from the
+arrays (the 2-D σ table's build is the cost).  Peer: CCL's ``sigmaR`` per redshift with a
+``Pk2D`` of the same arrays (no peer where pyccl is missing).  Accuracy at the 8 probe radii
+and 3 of the redshifts against the quad reference times D(z) (the spline of ln P through
+the table's rows is the 1-D one plus 2 ln D at a row).
 """
 import math
 import os
@@ -130,3 +138,60 @@ def test_sigma_table_vs_ccl(spectrum, benchmark, timing, report):
                         is_logp=True, extrap_order_lok=1, extrap_order_hik=2)
         return ccl.sigmaR(co, RADII, a=1.0, p_of_k_a=pk2d)
     _compare("CCL", peer, spectrum, benchmark, timing, report)
+
+
+N_R2 = 200 if QUICK else 2_000
+RADII2 = np.geomspace(*R_RANGE, N_R2)
+Z2 = np.linspace(0.0, 3.0, 16)
+Z_PROBES = (0, 7, 15)                       # rows of Z2 where the quad reference holds
+
+
+def test_sigma2d_table_vs_ccl(spectrum, benchmark, timing, report):
+    """σ(R, z) on radii x redshifts from a (nz, nk) table: absolute time, CCL in the same
+    run."""
+    cosmo, P, ref = spectrum
+    D = np.asarray(cosmo.growth_factor(Z2))
+    Pz = P[None, :] * D[:, None] ** 2
+    g = "power spectrum sigma(R, z) from a 2-D table"
+
+    def run():
+        ps = PowerSpectrum.from_arrays(K, Pz, Z2, cosmology=cosmo, rtol=1e-6,
+                                       R_range=R_RANGE)
+        return ps.sigma(RADII2[:, None], Z2[None, :]), ps
+    (s_nf, ps), t_nf = timing.numfit(benchmark, run)
+    tab = ps.table()
+    refz = ref[:, None] * D[None, Z_PROBES]
+    err_nf = float(np.max(np.abs(ps.sigma(PROBES[:, None], Z2[None, Z_PROBES]) / refz - 1)))
+    assert err_nf <= 1e-6                                       # the table's promise
+    report.add(g, f"numfit rtol 1e-6: {N_R2} radii x {Z2.size} z, build + evaluate",
+               t_nf * 1e3, unit="ms",
+               note=f"2-D table {tab.shape[0]} x {tab.shape[1]} knots, {tab.n_evals} evals, "
+                    f"err vs quad {err_nf:.2g}")
+    try:
+        import pyccl as ccl
+    except ImportError:
+        report.add(g, "CCL sigmaR per z: none (pyccl not installed)", None)
+        return
+
+    def ccl_objects():
+        co = ccl.Cosmology(Omega_c=PARS["Om0"] - PARS["Ob0"], Omega_b=PARS["Ob0"], h=H,
+                           n_s=0.965, sigma8=0.81, T_CMB=PARS["Tcmb0"],
+                           transfer_function="eisenstein_hu")
+        a = 1.0 / (1.0 + Z2[::-1])                    # increasing scale factors
+        pk2d = ccl.Pk2D(a_arr=a, lk_arr=np.log(K), pk_arr=np.log(Pz[::-1]), is_logp=True,
+                        extrap_order_lok=1, extrap_order_hik=2)
+        return co, pk2d
+
+    def peer():
+        co, pk2d = ccl_objects()
+        return np.column_stack([ccl.sigmaR(co, RADII2, a=1.0 / (1.0 + z), p_of_k_a=pk2d)
+                                for z in Z2])
+    co, pk2d = ccl_objects()                          # the peer at the probes exactly
+    s_ccl = np.column_stack([ccl.sigmaR(co, PROBES, a=1.0 / (1.0 + Z2[j]), p_of_k_a=pk2d)
+                             for j in Z_PROBES])
+    err_ccl = float(np.max(np.abs(s_ccl / refz - 1)))
+    t_nf, t_peer = timing.paired(run, peer)
+    report.add(g, f"CCL sigmaR: {N_R2} radii x {Z2.size} z", t_peer * 1e3, unit="ms",
+               note=f"err vs quad {err_ccl:.2g}")
+    report.ratio(g, f"{N_R2} radii x {Z2.size} z, numfit rtol 1e-6: CCL t / numfit t",
+                 t_peer, t_nf, note=f"numfit {t_nf * 1e3:.3g} ms, CCL {t_peer * 1e3:.3g} ms")
