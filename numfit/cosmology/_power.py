@@ -392,6 +392,9 @@ class _WindowSums:
         S1 is None unless ``slope``."""
         R = np.asarray(R, dtype=np.float64).ravel()
         k, m = self.k, self.wk.shape[1]
+        if R.size == 0:
+            e = np.empty((0,) if self.vector else (0, m))
+            return e, (e.copy() if slope else None)
         if self.window == "gaussian":
             lo = np.zeros(R.size, dtype=np.int64)
             hi = np.searchsorted(k, _Y_GAUSS / R)
