@@ -190,6 +190,7 @@ def test_sigma2d_table_vs_ccl(spectrum, benchmark, timing, report):
     s_ccl = np.column_stack([ccl.sigmaR(co, PROBES, a=1.0 / (1.0 + Z2[j]), p_of_k_a=pk2d)
                              for j in Z_PROBES])
     err_ccl = float(np.max(np.abs(s_ccl / refz - 1)))
+    del co, pk2d              # freed now: a Pk2D alive at interpreter exit warns in __del__
     t_nf, t_peer = timing.paired(run, peer)
     report.add(g, f"CCL sigmaR: {N_R2} radii x {Z2.size} z", t_peer * 1e3, unit="ms",
                note=f"err vs quad {err_ccl:.2g}")
