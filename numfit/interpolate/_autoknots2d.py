@@ -34,6 +34,7 @@ from .._validation import check_float, check_int, check_option
 from .._workers import MapWrapper
 from . import _kernels
 from ._autoknots import _MAPS, _Mesh, _Monitor, _run, _STATUS_MESSAGES
+from ._chebyshev import check_degree
 from ._chebyshev2d import build2d
 from ._table2d import AutoKnots2D
 
@@ -262,15 +263,10 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
     rtol = check_float("rtol", rtol, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     atol = check_float("atol", atol, lo=0.0)
     kind = check_option("kind", kind, ("cubic", "chebyshev"))
-    if degree is not None:
-        if kind != "chebyshev":
-            raise ValueError("`degree` applies to kind='chebyshev' only; got "
-                             f"degree={degree!r} with kind={kind!r}")
-        if isinstance(degree, (bool, np.bool_)) or not isinstance(degree, (int, np.integer)):
-            raise TypeError(f"`degree` must be an int (a power of two, 4..128); got {degree!r}")
-        if int(degree) not in (4, 8, 16, 32, 64, 128):
-            raise ValueError(f"`degree` must be a power of two in 4..128; got {degree!r}")
-        degree = int(degree)
+    if degree is not None and kind != "chebyshev":
+        raise ValueError("`degree` applies to kind='chebyshev' only; got "
+                         f"degree={degree!r} with kind={kind!r}")
+    degree = check_degree(degree)
     x_knots = check_option("x_knots", x_knots, ("linear", "log", "asinh"))
     y_knots = check_option("y_knots", y_knots, ("linear", "log", "asinh"))
     for name, kn, a in (("x", x_knots, xa), ("y", y_knots, ya)):

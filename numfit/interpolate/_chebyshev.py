@@ -35,7 +35,7 @@ from ._autoknots import (_EPS, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _at_span_limi
                          _sign_status)
 from ._chebtable import AutoKnotsChebyshev, lobatto, values_to_coefs
 
-__all__ = ["build"]
+__all__ = ["build", "check_degree"]
 
 SAFETY = 4.0            # extrapolated acceptance: SAFETY * predicted error <= 1
 Q_MAX = 0.5             # extrapolation trusted only below this convergence factor
@@ -44,6 +44,18 @@ EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples pe
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
+
+
+def check_degree(degree):
+    """The largest piece degree ``degree`` (None: 64) as an int; TypeError or ValueError
+    naming ``degree`` unless it is a power of two in 4..128."""
+    if degree is None:
+        return 64
+    if isinstance(degree, (bool, np.bool_)) or not isinstance(degree, (int, np.integer)):
+        raise TypeError(f"`degree` must be an int (a power of two, 4..128); got {degree!r}")
+    if int(degree) not in _DEGREES:
+        raise ValueError(f"`degree` must be a power of two in 4..128; got {degree!r}")
+    return int(degree)
 
 
 def _predict_matrix(p):
@@ -82,12 +94,7 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
                          f"every piece by nested sampling); got refine={refine!r}")
     if vector_norm != "max":
         raise NotImplementedError("kind='chebyshev' implements vector_norm='max' only")
-    pmax = 64 if degree is None else degree
-    if isinstance(pmax, (bool, np.bool_)) or not isinstance(pmax, (int, np.integer)):
-        raise TypeError(f"`degree` must be an int (a power of two, 4..128); got {degree!r}")
-    if int(pmax) not in _DEGREES:
-        raise ValueError(f"`degree` must be a power of two in 4..128; got {degree!r}")
-    pmax = int(pmax)
+    pmax = check_degree(degree)
     U, Uinv = _MAPS["log" if loglog else knots]
     ua, ub = float(U(a)), float(U(b))
     cfg = dict(rtol=rtol, atol=atol, loglog=loglog, mode=mode, span=abs(ub - ua), pmax=pmax,

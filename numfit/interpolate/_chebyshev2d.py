@@ -76,13 +76,14 @@ def _initial_pieces(lo, hi, nb, cfg):
 
 def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals, monitor,
             degree):
-    """Build the chebyshev-kind 2-D table (the front end has validated the arguments).
+    """Build the chebyshev-kind 2-D table (the front end has validated the arguments;
+    ``degree`` is the largest piece degree, an int).
 
     ``grid(xs, ys)`` evaluates f on the tensor block and returns ``(k, l, m)`` float64.
     Returns an :class:`~numfit.interpolate._table2d.AutoKnots2DChebyshev`."""
     from ._chebtable2d import AutoKnots2DChebyshev
 
-    pmax = 64 if degree is None else degree
+    pmax = degree
     nb = 1 if n_init is None else max(1, -(-(int(n_init) - 1) // 4))
     axes = []
     for (lo, hi), kn in ((xr, x_knots), (yr, y_knots)):
