@@ -35,7 +35,7 @@ from ._autoknots import (_EPS, _MAPS, _MAX_ITER, _STATUS_MESSAGES, _at_span_limi
                          _sign_status)
 from ._chebtable import AutoKnotsChebyshev, lobatto, values_to_coefs
 
-__all__ = ["build", "check_degree"]
+__all__ = ["build", "check_degree", "initial_pieces"]
 
 SAFETY = 4.0            # extrapolated acceptance: SAFETY * predicted error <= 1
 Q_MAX = 0.5             # extrapolation trusted only below this convergence factor
@@ -105,14 +105,7 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
     stats = dict(n_rounds=0, round_sizes=[], n_discarded=0, n_recheck_failed=0,
                  n_extrapolated=0, n_margin=0)
     nb = max(1, int(n_init) - 1) if n_init is not None else NB_INIT
-    ub_ = ua + (ub - ua) * np.arange(nb + 1) / nb
-    ub_[-1] = ub
-    s4 = lobatto(4)[1:-1]
-    us = np.concatenate([np.concatenate([[ub_[i]], 0.5 * (ub_[i] + ub_[i + 1])
-                                         + 0.5 * (ub_[i + 1] - ub_[i]) * s4])
-                         for i in range(nb)] + [[ub]])
-    xs = _to_x(us, cfg)
-    xs[0], xs[-1] = a, b
+    pieces, xs = initial_pieces(nb, cfg)
     with mapper:
         ev = _Evaluator(f, args, None if vectorized is None else bool(vectorized), mapper,
                         loglog)
@@ -120,14 +113,31 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
         opts["vectorized"] = bool(ev.vectorized)
         stats["round_sizes"].append(int(xs.size))
         y0 = np.log(F0) if loglog else F0
-        pieces = []
-        for i in range(nb):
+        for i, pc in enumerate(pieces):
             sl = slice(4 * i, 4 * i + 5)
-            pieces.append(_Piece(ub_[i], ub_[i + 1], 4, xs[sl], y0[sl], F0[sl]))
+            pc.y, pc.F = y0[sl], F0[sl]
         state = dict(pieces=pieces, discarded=[], n=int(xs.size), ev=ev, stats=stats,
                      opts=opts)
         status = _run(state, ev, cfg, stats, monitor, opts)
     return _make_table(state, status, cfg)
+
+
+def initial_pieces(nb, cfg):
+    """``nb`` equal pieces of [cfg a, cfg b] in u at degree 4, without samples yet, and their
+    Lobatto points in x (shared ends once; each piece's ``x`` a view of them)."""
+    a, b = cfg["a"], cfg["b"]
+    ua, ub = float(cfg["U"](a)), float(cfg["U"](b))
+    ends = ua + (ub - ua) * np.arange(nb + 1) / nb
+    ends[-1] = ub
+    s4 = lobatto(4)[1:-1]
+    us = np.concatenate([np.concatenate([[ends[i]], 0.5 * (ends[i] + ends[i + 1])
+                                         + 0.5 * (ends[i + 1] - ends[i]) * s4])
+                         for i in range(nb)] + [[ub]])
+    xs = _to_x(us, cfg)
+    xs[0], xs[-1] = a, b
+    pieces = [_Piece(ends[i], ends[i + 1], 4, xs[4 * i:4 * i + 5], None, None)
+              for i in range(nb)]
+    return pieces, xs
 
 
 def _to_x(u, cfg):

@@ -26,7 +26,6 @@ import numpy as np
 from .._errors import DiscontinuityError
 from . import _chebyshev as _cheb
 from ._autoknots import _MAPS
-from ._chebtable import lobatto
 
 __all__ = ["build2d"]
 
@@ -53,27 +52,6 @@ class _AxisState:
         return off
 
 
-def _initial_pieces(lo, hi, nb, cfg):
-    """nb equal pieces of degree 4 in u; (pieces, nodes)."""
-    U, Uinv = cfg["U"], cfg["Uinv"]
-    ua, ub = float(U(lo)), float(U(hi))
-    ends = ua + (ub - ua) * np.arange(nb + 1) / nb
-    ends[-1] = ub
-    s4 = lobatto(4)
-    pieces = []
-    for i in range(nb):
-        u = 0.5 * (ends[i] + ends[i + 1]) + 0.5 * (ends[i + 1] - ends[i]) * s4
-        x = np.clip(np.asarray(Uinv(u), dtype=np.float64), lo, hi)
-        if i == 0:
-            x[0] = lo
-        if i == nb - 1:
-            x[-1] = hi
-        pieces.append(_cheb._Piece(ends[i], ends[i + 1], 4, x, None, None))
-    for left, right in zip(pieces[:-1], pieces[1:]):
-        right.x[0] = left.x[-1]
-    return pieces
-
-
 def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals, monitor,
             degree):
     """Build the chebyshev-kind 2-D table (the front end has validated the arguments;
@@ -92,7 +70,7 @@ def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals
         cfg = dict(rtol=rtol, atol=atol, loglog=log_f, mode=1 if log_f else 0,
                    span=abs(ub - ua), pmax=pmax, U=U, Uinv=Uinv, a=lo, b=hi,
                    max_evals=math.inf)
-        axes.append(_AxisState(_initial_pieces(lo, hi, nb, cfg), cfg))
+        axes.append(_AxisState(_cheb.initial_pieces(nb, cfg)[0], cfg))
     G = grid(axes[0].nodes(), axes[1].nodes())            # (nx, ny, m)
     stats = dict(n_rounds=0, round_sizes=[int(G.shape[0] * G.shape[1])], n_discarded=0,
                  n_recheck_failed=0, n_extrapolated=0, n_margin=0, passes=0,
