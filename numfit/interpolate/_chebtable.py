@@ -524,14 +524,19 @@ def _monomial_form(t, off, coef):
         rows = np.flatnonzero(degs == d)
         idx = off[rows][:, None] + np.arange(d + 1)[None, :]
         C[rows, :d + 1] = coef[idx, 0]
-    P = np.zeros((D + 1, D + 1))                                    # T_k -> powers
-    for k in range(D + 1):
-        r = np.polynomial.chebyshev.cheb2poly(np.eye(D + 1)[k])[:D + 1]
-        P[k, :r.size] = r
-    M = np.ascontiguousarray((C @ P)[:, ::-1])
+    M = np.ascontiguousarray((C @ cheb_to_power(D))[:, ::-1])
     mid = 0.5 * (t[1:] + t[:-1])
     sc = 2.0 / np.diff(t)
     return mid, sc, M
+
+
+def cheb_to_power(D):
+    """(D+1, D+1) matrix: row k holds the monomial coefficients of T_k, lowest power first."""
+    P = np.zeros((D + 1, D + 1))
+    for k in range(D + 1):
+        r = np.polynomial.chebyshev.cheb2poly(np.eye(D + 1)[k])[:D + 1]
+        P[k, :r.size] = r
+    return P
 
 
 def _split_piece(c, d, dmax, max_depth=16, thresh=None, groups=None):

@@ -5,7 +5,7 @@ import numpy as np
 from .._result import Result
 from .._validation import check_float
 from . import _kernels
-from ._chebtable import _EVAL_DEGREE, _split_piece, lobatto, values_to_coefs
+from ._chebtable import _EVAL_DEGREE, _split_piece, cheb_to_power, lobatto, values_to_coefs
 from ._maps import MAPS as _MAPS
 from ._table2d import AutoKnots2D, _readonly, check_grid_values
 
@@ -92,17 +92,7 @@ class _TooLong(Exception):
     """A piece that does not split to low degree within the depth limit."""
 
 
-def _cheb_to_power():
-    """(D+1, D+1) matrix: Chebyshev coefficient k -> monomial coefficients, highest first."""
-    D = _EVAL_DEGREE
-    P = np.zeros((D + 1, D + 1))
-    for k in range(D + 1):
-        r = np.polynomial.chebyshev.cheb2poly(np.eye(D + 1)[k])
-        P[k, :r.size] = r
-    return P[:, ::-1]
-
-
-_P = _cheb_to_power()
+_P = cheb_to_power(_EVAL_DEGREE)[:, ::-1]     # Chebyshev k -> monomials, highest first
 
 
 def _cell_form(C, degx, degy, tu, tv, delta):
@@ -206,7 +196,6 @@ class AutoKnots2DChebyshev(AutoKnots2D):
         self._C.flags.writeable = False
         self._forms = {}
         self._dev = {}
-        self._tables = None
 
     # ----------------------------------------------------------------- attributes
     x_breakpoints = property(lambda self: self._xb, doc="Piece ends in x (read-only).")
