@@ -255,3 +255,73 @@ def test_array_namespace_path_equals_kernel(tab):
     assert np.allclose(g, tab(x[:7], y[:5], grid=True), rtol=1e-13)
     with pytest.raises(NotImplementedError, match="CPU"):
         tab._call_xp(np, x, y, 1, 0, False, False)
+
+
+def _osc2d(om, amp, s_, c_, th):
+    cx, cy = np.cos(th), np.sin(th)
+
+    def f(x, y):
+        base = (2 + np.tanh(x - 1)) * (1.5 + 0.5 * np.cos(y))
+        return base * (1 + amp * np.sin(om * (cx * x + cy * y) + c_)
+                       * np.exp(-(x * x + y * y) / s_ ** 2))
+    return f
+
+
+def test_small_fast_oscillations_keep_the_promise():
+    """Aliasing guard in 2-D: a smooth base times 1 + amp sin(omega (x cos th + y sin th) + c)
+    under a Gaussian envelope. The first case was accepted at 2.1x the tolerance before the
+    extrapolated acceptance required a convergence factor that does not grow (the x piece
+    of degree 32 read E_16 / E_8 = 0.08 as convergence; it was an aliased floor)."""
+    cases = [(47.516811004198026, 1.1089419875608044e-05, 1.100891090089411,
+              0.05883209427938296, 2.5995640691483337, 1e-5)]
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        th = rng.choice([0.0, np.pi / 2, rng.uniform(0, np.pi)])
+        cases.append((10 ** rng.uniform(0.5, 2.0), 10 ** rng.uniform(-5, -1.5),
+                      rng.uniform(0.3, 3), rng.uniform(0, 6), th,
+                      rng.choice([1e-4, 1e-6])))
+    for *p, rtol in cases:
+        f = _osc2d(*p)
+        t = nf.autoknots2d(f, (0, 3), (0, 3), rtol=rtol, kind="chebyshev")
+        if t.converged:
+            assert error_ratio2d(t, f, n=401) <= 1.0, (p, rtol)
+
+
+@pytest.mark.parametrize("kind", ["cubic", "chebyshev"])
+def test_sign_change_with_atol_zero_is_not_converged(kind):
+    """Next to a zero of f no relative tolerance holds: status 4, as in one dimension."""
+    f = lambda x, y: np.sin(3 * x) + y
+    with pytest.warns(nf.AutoKnotsWarning, match="changes sign"):
+        t = nf.autoknots2d(f, (0.0, 3.0), (0.0, 1.0), rtol=1e-6, kind=kind)
+    assert t.status == 4 and not t.converged and "first sign change: " in t.message
+    t = nf.autoknots2d(f, (0.0, 3.0), (0.0, 1.0), rtol=1e-6, atol=1e-8, kind=kind)
+    assert t.status == 0 and t.converged
+    assert error_ratio2d(t, f) <= 1.0
+
+
+def test_axis_where_f_is_linear_keeps_three_lines():
+    """front_along_y is linear in y: the initial degree-4 y piece passes at degrees 1 and 2
+    and is trimmed to degree 2; its two dropped lines (5 values each) are test samples."""
+    m = member2d("front_along_y")
+    for rtol in (1e-4, 1e-6):
+        t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(rtol))
+        assert t.converged and t.y_knots.size == 3 and t.y_degrees.tolist() == [2]
+        assert t.info["n_trimmed"] == 10
+        assert t.n_evals == t.x_knots.size * 3 + t.n_discarded * 3 + 10
+        assert error_ratio2d(t, m.f) <= 1.0
+
+
+def test_trimmed_piece_failing_its_dropped_samples_is_raised(monkeypatch):
+    """A dropped sample that the final table misses sends its piece back to degree 4 (the
+    check is made to fail by perturbing the recorded samples)."""
+    from numfit.interpolate import _chebyshev2d as C2
+    real = C2._trim
+
+    def trim(state2):
+        dropped = real(state2)
+        return [(ax, xd, bx, block * (1 + 1e-3)) for ax, xd, bx, block in dropped]
+    monkeypatch.setattr(C2, "_trim", trim)
+    m = member2d("front_along_y")
+    t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
+    assert t.converged and t.y_degrees.tolist() == [4] and t.y_knots.size == 5
+    assert error_ratio2d(t, m.f) <= 1.0

@@ -444,3 +444,15 @@ def test_random_small_fast_oscillations_keep_the_promise():
             if s.converged:
                 worst = max(worst, error_ratio(s, f))
     assert worst <= 1.0, worst
+
+
+def test_extrapolated_acceptance_needs_a_steady_convergence_factor():
+    """The extrapolated acceptance reads E_{p/2} / E_{p/4} as the factor of the next level;
+    a factor that grew more than Q_GROW x over the previous level is an aliased floor (the
+    2-D case that broke the promise: 1030 -> 25.8 -> 2.11), not convergence; algebraic
+    convergence (abs_pow_2.5: factors 0.11 then 0.17) and geometric convergence pass."""
+    from numfit.interpolate._chebyshev import _steady
+    assert not _steady({16: 2.11, 8: 25.8, 4: 1030.0}, 32)
+    assert _steady({16: 1.05, 8: 1.05 / 0.169, 4: 1.05 / 0.169 / 0.111}, 32)
+    assert _steady({32: 1.0, 16: 100.0, 8: 1e3}, 64)
+    assert not _steady({16: 1.0, 8: 1.0, 4: 5.0}, 32)        # not decreasing

@@ -196,7 +196,9 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
     rtol, atol : float, optional
         The tolerance ``|f - s| <= rtol |f| + atol`` (with ``log_f``: on ``ln f``,
         ``|ln f - S| <= rtol + atol / f``). ``rtol`` may be given by position; every
-        other option is keyword-only.
+        other option is keyword-only. With ``atol = 0`` a sign change of f between two
+        neighbouring grid values gives status 4 (``converged=False``: next to a zero of f
+        no relative tolerance holds).
     kind : {"cubic", "chebyshev"}, optional
         "cubic" (default): tensor-product not-a-knot bicubic spline. "chebyshev": each axis
         cut into pieces sampled at Chebyshev-Lobatto points of adaptive degree, the table on
@@ -297,11 +299,30 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
                                bool(log_f), n_init, max_evals, monitor)
     finally:
         monitor.close()
+    if table.status == 0 and atol == 0 and not log_f:
+        _flag_sign_change(table)
     if table.status not in (0, 5):
         warnings.warn(f"autoknots2d: {table.message} ({table.n_evals} evaluations); the table "
                       "is usable but its error is not verified", AutoKnotsWarning,
                       stacklevel=2)
     return table
+
+
+def _flag_sign_change(table):
+    """Status 4 (as in one dimension) where f changes sign between neighbouring grid values
+    with atol = 0: next to a zero of f the relative tolerance cannot hold."""
+    V = table.values
+    V = V if V.ndim == 3 else V[:, :, None]
+    for ax, flip in ((0, V[:-1] * V[1:] < 0), (1, V[:, :-1] * V[:, 1:] < 0)):
+        if flip.any():
+            i, j, _ = np.argwhere(flip)[0]
+            xk, yk = table.x_knots, table.y_knots
+            where = (f"x in [{float(xk[i])!r}, {float(xk[i + 1])!r}] at y={float(yk[j])!r}"
+                     if ax == 0 else
+                     f"y in [{float(yk[j])!r}, {float(yk[j + 1])!r}] at x={float(xk[i])!r}")
+            table._info.update(status=4, success=False,
+                               message=f"{_STATUS_MESSAGES[4]}; first sign change: {where}")
+            return
 
 
 def _check_range(name, r):

@@ -18,6 +18,10 @@ degree ``2k``, in units of the pointwise tolerance ``rtol |f| + atol``):
   the kept error is predicted as ``E_{p/2} q`` and accepted when ``SAFETY E_{p/2} q <= 1``.
   A kink or singularity converges algebraically (``q`` near 1/2 or above) and never passes
   this way; for analytic f the prediction is conservative (the true factor is ``q^2``).
+  The factor must not have grown more than ``Q_GROW`` (2) times over the previous level's
+  (``E_{p/4} / E_{p/8}``): where the samples alias a fast oscillation, the errors fall onto
+  its floor and the factor grows (a 2-D table accepted at 2.1x the tolerance read
+  ``1030 -> 25.8 -> 2.11`` as convergence).
 
 Otherwise the degree is doubled when the same model predicts success within the largest
 degree, else the piece is bisected (its ends and midpoint are samples of the halves). After
@@ -42,6 +46,8 @@ Q_MAX = 0.5             # extrapolation trusted only below this convergence fact
 NB_INIT = 2
 EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples per piece
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
+EXTRAP_STEADY = True     # the extrapolated acceptance needs a steady factor (_steady)
+Q_GROW = 2.0
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
@@ -77,12 +83,13 @@ class _Piece:
     """One piece: ends in u, degree p, samples (x, table values y, f values F) at the p+1
     Lobatto points (ascending)."""
 
-    __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want")
+    __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want", "force")
 
     def __init__(self, u0, u1, p, x, y, F):
         self.u0, self.u1, self.p, self.x, self.y, self.F = u0, u1, p, x, y, F
         self.ok = False
         self.want = 0            # degree to sample next (0: decided)
+        self.force = False       # sample the next degree whatever the test says
 
 
 def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine, n_init,
@@ -187,20 +194,27 @@ def _decide(pc, cfg, stats):
     tolerance within the largest degree, and the rate is not falling off as algebraic
     convergence (a kink or a singularity in the piece) does; otherwise the piece is bisected.
     """
-    E = _errors(pc, cfg)
     p = pc.p
+    if pc.force:
+        pc.force = False
+        pc.want = 2 * p if 2 * p <= cfg["pmax"] else 0
+        return False
+    E = _errors(pc, cfg)
     Eh = E.get(p // 2, math.inf)
     E2 = E.get(p // 4, 0.0)
     if Eh <= 1.0:
         # a passing error within 10x of the tolerance is not trusted while a higher degree
         # is allowed: f may oscillate below the sample spacing, where the samples alias
         # and the kept interpolant can be several times worse than the measured points
-        if Eh <= MARGIN or 2 * p > cfg["pmax"]:
+        if Eh <= cfg.get("margin", MARGIN) or 2 * p > cfg["pmax"]:
             return True
         stats["n_margin"] += 1
         pc.want = 2 * p
         return False
-    if p >= EXTRAPOLATE_FROM and E2 > 0:
+    if p == 2:                                       # a trimmed 2-D piece: back to 4
+        pc.want = 4
+        return False
+    if p >= EXTRAPOLATE_FROM and E2 > 0 and (not EXTRAP_STEADY or _steady(E, p)):
         q = Eh / E2
         if q < Q_MAX and SAFETY * Eh * q <= 1.0:
             stats["n_extrapolated"] += 1
@@ -219,6 +233,14 @@ def _decide(pc, cfg, stats):
     if need <= cfg["pmax"]:
         pc.want = 2 * p
     return False
+
+
+def _steady(E, p):
+    """The convergence factor per nested level has not grown by more than Q_GROW."""
+    Eh, E2, E3 = E.get(p // 2, math.inf), E.get(p // 4, 0.0), E.get(p // 8, 0.0)
+    if not (0 < Eh < E2 < E3):
+        return False
+    return Eh / E2 <= Q_GROW * (E2 / E3)
 
 
 def _run(state, ev, cfg, stats, monitor, opts):
