@@ -581,3 +581,91 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
             hist[k - h0] = rn
         beta = rz_new / rz
         rz = rz_new
+
+
+# ------------------------------------------------------------------ omega="auto" (Lanczos)
+@_jit
+def lanczos_steps(indptr, indices, data, ds, v, v_old, u, w, alphas, betas, k0, k1, keep):
+    """Lanczos steps k0, ..., k1 - 1 on diag(ds) A diag(ds) (see ``_sor.pyx``; the same
+    operations in the same order)."""
+    n = v.shape[0]
+    keeping = keep.shape[0] > 0
+    for k in range(k0, k1):
+        if k > 0:
+            bp = betas[k - 1]
+            inv = 1.0 / bp
+            for i in range(n):
+                t = w[i] * inv
+                v_old[i] = v[i]
+                v[i] = t
+                u[i] = t * ds[i]
+        else:
+            bp = 0.0
+            for i in range(n):
+                v_old[i] = 0.0
+                u[i] = v[i] * ds[i]
+        if keeping:
+            for i in range(n):
+                keep[k, i] = np.float32(v[i])
+        # w = S v and v'w (two partial sums: even and odd rows, as in _sor.pyx)
+        a0 = a1 = 0.0
+        m = n - n % 2
+        for i in range(0, m, 2):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i]
+            w[i] = s
+            a0 += v[i] * s
+            s = 0.0
+            for p in range(indptr[i + 1], indptr[i + 2]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i + 1]
+            w[i + 1] = s
+            a1 += v[i + 1] * s
+        for i in range(m, n):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i]
+            w[i] = s
+            a0 += v[i] * s
+        a = a0 + a1
+        # ||w||^2 in four partial sums, as in _sor.pyx
+        b0 = b1 = b2 = b3 = 0.0
+        m = n - n % 4
+        for i in range(0, m, 4):
+            t = (w[i] - a * v[i]) - bp * v_old[i]
+            w[i] = t
+            b0 += t * t
+            t = (w[i + 1] - a * v[i + 1]) - bp * v_old[i + 1]
+            w[i + 1] = t
+            b1 += t * t
+            t = (w[i + 2] - a * v[i + 2]) - bp * v_old[i + 2]
+            w[i + 2] = t
+            b2 += t * t
+            t = (w[i + 3] - a * v[i + 3]) - bp * v_old[i + 3]
+            w[i + 3] = t
+            b3 += t * t
+        for i in range(m, n):
+            t = (w[i] - a * v[i]) - bp * v_old[i]
+            w[i] = t
+            b0 += t * t
+        bb = (b0 + b1) + (b2 + b3)
+        alphas[k] = a
+        betas[k] = math.sqrt(bb)
+        if betas[k] <= 1e-14 * (abs(a) if abs(a) > 1.0 else 1.0):
+            return k + 1
+    return k1
+
+
+@_jit
+def upper_norm2(indptr, indices, data, diag_pos, ds, inv_diag, x):
+    """sum_i inv_diag[i] (U diag(ds) x)_i^2, U the strictly upper triangle (see ``_sor.pyx``)."""
+    r = 0.0
+    for i in range(x.shape[0]):
+        s = 0.0
+        for p in range(diag_pos[i] + 1, indptr[i + 1]):
+            s += data[p] * (x[indices[p]] * ds[indices[p]])
+        r += s * s * inv_diag[i]
+    return r

@@ -19,8 +19,10 @@ a long solve in short calls (Ctrl-C, stagnation tests) with the iterates of one 
 ``ssor_cg_eis_run`` is ``ssor_cg_run`` in Eisenstat's form (one pass over each triangle per
 iteration; same iterates up to rounding).
 ``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
+``lanczos_steps`` (a block of Lanczos steps on D^{-1/2} A D^{-1/2}) and ``upper_norm2`` (Young's
+beta term) are the compiled parts of ``omega="auto"`` (``numfit.linalg._omega``).
 """
-from libc.math cimport sqrt, isfinite
+from libc.math cimport sqrt, isfinite, fabs
 from libc.stdint cimport int32_t, int64_t
 
 ctypedef fused itype:
@@ -849,3 +851,107 @@ cpdef int ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
     return _ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u,
                             omega, order, norm_code, rtol, atol, maxiter, kstop, pause, hist,
                             h0, &state[0])
+
+
+# ------------------------------------------------------------------ omega="auto" (Lanczos)
+cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
+                          const double[::1] data, const double[::1] ds, double[::1] v,
+                          double[::1] v_old, double[::1] u, double[::1] w,
+                          double[::1] alphas, double[::1] betas, isize k0, isize k1,
+                          float[:, ::1] keep) noexcept nogil:
+    """Lanczos steps k0, ..., k1 - 1 (no reorthogonalisation) on ``S = diag(ds) A diag(ds)``
+    for ``numfit.linalg._omega.estimate_omega``; a block between two of its convergence
+    checks.
+
+    Step k: (k > 0) ``v_old, v = v, w * (1 / betas[k-1])``, (k = 0) ``v_old = 0`` with ``v`` the
+    unit start vector; ``keep[k] = float32(v)`` when ``keep`` has rows; ``w = S v``,
+    ``alphas[k] = v'w``, ``w -= alphas[k] v + betas[k-1] v_old``, ``betas[k] = ||w||``.
+    ``u`` is scratch (``diag(ds) v``). v, v_old and w carry the recurrence between calls.
+    Returns the step count after the block: k1, or k + 1 after a step with
+    ``betas[k] <= 1e-14 max(|alphas[k]|, 1)`` (an invariant subspace).
+    """
+    cdef isize n = v.shape[0], i, p, k
+    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3
+    cdef bint keeping = keep.shape[0] > 0
+    for k in range(k0, k1):
+        if k > 0:
+            bp = betas[k - 1]
+            inv = 1.0 / bp
+            for i in range(n):
+                t = w[i] * inv
+                v_old[i] = v[i]
+                v[i] = t
+                u[i] = t * ds[i]
+        else:
+            bp = 0.0
+            for i in range(n):
+                v_old[i] = 0.0
+                u[i] = v[i] * ds[i]
+        if keeping:
+            for i in range(n):
+                keep[k, i] = <float>v[i]
+        # w = S v and v'w (two partial sums: even and odd rows)
+        a0 = a1 = 0.0
+        for i in range(0, n - n % 2, 2):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i]
+            w[i] = s
+            a0 += v[i] * s
+            s = 0.0
+            for p in range(indptr[i + 1], indptr[i + 2]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i + 1]
+            w[i + 1] = s
+            a1 += v[i + 1] * s
+        for i in range(n - n % 2, n):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * u[indices[p]]
+            s = s * ds[i]
+            w[i] = s
+            a0 += v[i] * s
+        a = a0 + a1
+        # ||w||^2 in four partial sums (one running sum waits on each addition)
+        b0 = b1 = b2 = b3 = 0.0
+        for i in range(0, n - n % 4, 4):
+            t = (w[i] - a * v[i]) - bp * v_old[i]
+            w[i] = t
+            b0 += t * t
+            t = (w[i + 1] - a * v[i + 1]) - bp * v_old[i + 1]
+            w[i + 1] = t
+            b1 += t * t
+            t = (w[i + 2] - a * v[i + 2]) - bp * v_old[i + 2]
+            w[i + 2] = t
+            b2 += t * t
+            t = (w[i + 3] - a * v[i + 3]) - bp * v_old[i + 3]
+            w[i + 3] = t
+            b3 += t * t
+        for i in range(n - n % 4, n):
+            t = (w[i] - a * v[i]) - bp * v_old[i]
+            w[i] = t
+            b0 += t * t
+        bb = (b0 + b1) + (b2 + b3)
+        alphas[k] = a
+        betas[k] = sqrt(bb)
+        if betas[k] <= 1e-14 * (fabs(a) if fabs(a) > 1.0 else 1.0):
+            return k + 1
+    return k1
+
+
+cpdef double upper_norm2(const itype[::1] indptr, const itype[::1] indices,
+                         const double[::1] data, const itype[::1] diag_pos,
+                         const double[::1] ds, const double[::1] inv_diag,
+                         const double[::1] x) noexcept nogil:
+    """``sum_i inv_diag[i] (U diag(ds) x)_i^2`` with ``U`` the strictly upper triangle of A
+    (the entries of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for
+    ``ds = sqrt(inv_diag)`` (Young's beta at a Ritz vector, ``estimate_omega``)."""
+    cdef isize n = x.shape[0], i, p
+    cdef double s, r = 0.0
+    for i in range(n):
+        s = 0.0
+        for p in range(diag_pos[i] + 1, indptr[i + 1]):
+            s += data[p] * (x[indices[p]] * ds[indices[p]])
+        r += s * s * inv_diag[i]
+    return r
