@@ -34,7 +34,11 @@ unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration co
 ``c = theta / lambda`` through ``sqrt(cosh(ln(c) / 2))`` (Axelsson's bound), flat and
 symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
 
-Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12); Lanczos stops when the smallest
+Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12), run in compiled blocks between
+the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: the product with
+``A`` scaled on both sides, ``alpha``, the three-term recurrence and ``beta`` in one pass over
+the nonzeros and two over the vectors; ``upper_norm2`` for Young's ``beta``; their NumPy form
+is ``tests/reference_omega.py``); Lanczos stops when the smallest
 Ritz pair has converged (residual below ``CONVERGED`` times the value) or when the steps
 reach ``budget`` times the iterations predicted for the solve (SSOR-CG: from the value the
 formula uses, ``sqrt(kappa)/2 log(2/rtol)`` with ``kappa = 1/2 + sqrt(gamma) / (2 lambda)``,
@@ -107,18 +111,6 @@ def _omega_from(solver, lam, beta=0.0):
     return float(min(max(omega, 1.0), OMEGA_MAX))
 
 
-def _upper_term(P, x):
-    """``||D^{-1/2} U D^{-1/2} x||^2 / ||x||^2 - 1/4`` (``U``: the strictly upper triangle of
-    ``A``): Young's ``beta - 1/4`` as a Rayleigh quotient at ``x``. One product with the
-    upper triangle (built from the CSR arrays: a few passes over the nonzeros)."""
-    n = P.n
-    rows = np.repeat(np.arange(n, dtype=P.indices.dtype), np.diff(P.indptr))
-    upper = P.data * (P.indices > rows)
-    y = np.empty(n)
-    _kernels.kernels.csr_matvec(P.indptr, P.indices, upper, x * np.sqrt(P.inv_diag), y)
-    return float(np.einsum("i,i,i", y, y, P.inv_diag)) / _dot(x, x) - 0.25
-
-
 def _smallest(alphas, betas):
     """Smallest eigenvalue and its unit eigenvector of the Lanczos tridiagonal (dense LAPACK
     up to 200 steps: ~20 us against ~60 us for SciPy's tridiagonal solver at 8 steps)."""
@@ -149,9 +141,10 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         The tolerance of the solve, for the step budget.
     budget : float
         Lanczos steps at most ``budget`` times the iterations that the current estimate
-        predicts for the solve (each step costs one product with ``A`` plus a few vector
-        operations, about one SOR sweep or one SSOR-CG iteration in Eisenstat's form), but
-        at least ``MIN_STEPS`` (SOR) or ``SSOR_STEPS`` (SSOR-CG).
+        predicts for the solve (each step is one product with ``A`` and two vector passes
+        in a compiled kernel, at most the cost of one SOR sweep or one SSOR-CG iteration in
+        Eisenstat's form: measured 0.3-0.5 of the latter at n = 1e4-2.5e5), but at least
+        ``MIN_STEPS`` (SOR) or ``SSOR_STEPS`` (SSOR-CG).
     max_steps : int
         Hard cap on Lanczos steps (SSOR-CG: at most ``SSOR_MAX_STEPS``).
 
@@ -199,46 +192,38 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if smooth \
         else rng.standard_normal(n)
     v /= _norm(v)
-    v_old = np.zeros(n)
-    y, u, w = np.empty(n), np.empty(n), np.empty(n)
-    kept = []
-    alphas, betas = [], []
-    beta = 0.0
+    v_old, u, w = np.zeros(n), np.empty(n), np.empty(n)
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
-    lam, res, converged, k, s = 1.0, math.inf, False, 0, None
+    every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
+    alphas, betas = np.empty(limit), np.empty(limit)
+    # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector
+    keep = np.empty((limit, n) if ssor else (0, 1), dtype=np.float32)
+    lam, res, converged, k, s = 1.0, math.inf, False, 0, None
     while k < limit:
-        if ssor:
-            kept.append(v.astype(np.float32))
-        np.multiply(v, ds, out=u)
-        K.csr_matvec(P.indptr, P.indices, P.data, u, y)
-        np.multiply(y, ds, out=w)
-        a = _dot(v, w)
-        alphas.append(a)
-        w -= a * v
-        if k:
-            w -= beta * v_old
-        beta = _norm(w)
-        k += 1
+        # the steps up to the next convergence check (compiled: a product with A and three
+        # passes over the vectors per step), stopping early at an invariant subspace
+        nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
+        k = int(K.lanczos_steps(P.indptr, P.indices, P.data, ds, v, v_old, u, w, alphas,
+                                betas, k, nxt, keep))
+        a, beta = float(alphas[k - 1]), float(betas[k - 1])
         exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
-        if exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
-            lam, s = _smallest(alphas, betas)
-            res = 0.0 if exact else float(beta * abs(s[-1]))
-            converged = exact or res <= CONVERGED * max(lam, 0.0)
-            # the solve predicted from the value the formula will use (SSOR-CG), or from
-            # the pessimistic max(theta - r, theta / 100) (SOR: adapted later anyway)
-            used = (lam if converged else lam / SSOR_BIAS) if ssor else \
-                max(lam - res, lam / 100.0)
-            if exact or converged or k >= budget * _predicted_iterations(solver, used, rtol):
-                break
-        betas.append(beta)
-        v_old, v = v, w / beta
+        lam, s = _smallest(alphas[:k], betas[:k - 1])
+        res = 0.0 if exact else float(beta * abs(s[-1]))
+        converged = exact or res <= CONVERGED * max(lam, 0.0)
+        # the solve predicted from the value the formula will use (SSOR-CG), or from
+        # the pessimistic max(theta - r, theta / 100) (SOR: adapted later anyway)
+        used = (lam if converged else lam / SSOR_BIAS) if ssor else \
+            max(lam - res, lam / 100.0)
+        if exact or converged or k >= budget * _predicted_iterations(solver, used, rtol):
+            break
     lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
     beta_x = None
     matvecs = k
     if ssor and s is not None:
-        x = np.asarray(s, dtype=np.float32) @ np.asarray(kept[:len(s)])
-        beta_x = _upper_term(P, x.astype(np.float64))
+        x = (np.asarray(s, dtype=np.float32) @ keep[:len(s)]).astype(np.float64)
+        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, P.inv_diag,
+                               x) / _dot(x, x) - 0.25
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
