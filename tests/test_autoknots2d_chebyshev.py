@@ -307,7 +307,7 @@ def test_axis_where_f_is_linear_keeps_three_lines():
         t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(rtol))
         assert t.converged and t.y_knots.size == 3 and t.y_degrees.tolist() == [2]
         assert t.info["n_trimmed"] == 10
-        assert t.n_evals == t.x_knots.size * 3 + t.n_discarded * 3 + 10
+        assert t.n_evals == (t.x_knots.size + t.n_discarded) * 3 + 10 + t.info["n_spot_evals"]
         assert error_ratio2d(t, m.f) <= 1.0
 
 
@@ -325,3 +325,19 @@ def test_trimmed_piece_failing_its_dropped_samples_is_raised(monkeypatch):
     t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
     assert t.converged and t.y_degrees.tolist() == [4] and t.y_knots.size == 5
     assert error_ratio2d(t, m.f) <= 1.0
+
+
+def test_spot_tests_keep_the_tested_degree(monkeypatch):
+    """vector at rtol 1e-4: the degree-16 pieces pass with E_8 = 0.30 (within 10x of the
+    tolerance); a spot test on three lines keeps degree 16 (17 x 17 grid) where sampling
+    degree 32 on every line gave 33 x 33; the spot samples are checked against the table."""
+    from numfit.interpolate import _chebyshev2d as C2
+    m = member2d("vector")
+    t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
+    assert t.converged and t.shape == (17, 17) and t.info["n_spot"] >= 2
+    assert t.n_evals == 17 * 17 + t.info["n_spot_evals"] == sum(t.round_sizes)
+    assert error_ratio2d(t, m.f) <= 1.0
+    monkeypatch.setattr(C2, "SPOT", False)
+    t2 = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
+    assert t2.converged and t2.shape == (33, 33) and t2.info["n_spot"] == 0
+    assert t.n_evals < 0.5 * t2.n_evals

@@ -48,6 +48,7 @@ EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples pe
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
 EXTRAP_STEADY = True     # the extrapolated acceptance needs a steady factor (_steady)
 Q_GROW = 2.0
+SPOT_LINES = 3
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
@@ -83,13 +84,15 @@ class _Piece:
     """One piece: ends in u, degree p, samples (x, table values y, f values F) at the p+1
     Lobatto points (ascending)."""
 
-    __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want", "force")
+    __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want", "force", "spotted", "spot_pass")
 
     def __init__(self, u0, u1, p, x, y, F):
         self.u0, self.u1, self.p, self.x, self.y, self.F = u0, u1, p, x, y, F
         self.ok = False
         self.want = 0            # degree to sample next (0: decided)
         self.force = False       # sample the next degree whatever the test says
+        self.spotted = None      # 2-D: lines (coordinates) already spot-tested
+        self.spot_pass = None    # 2-D: (degree, E_{p/2}) of the last passed spot test
 
 
 def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine, n_init,
@@ -208,8 +211,10 @@ def _decide(pc, cfg, stats):
         # and the kept interpolant can be several times worse than the measured points
         if Eh <= cfg.get("margin", MARGIN) or 2 * p > cfg["pmax"]:
             return True
+        if pc.spot_pass is not None and pc.spot_pass[0] == p and Eh <= pc.spot_pass[1]:
+            return True                  # spot-tested at this degree, no worse line since
         stats["n_margin"] += 1
-        pc.want = 2 * p
+        pc.want = -2 * p if cfg.get("spot") is not None else 2 * p
         return False
     if p == 2:                                       # a trimmed 2-D piece: back to 4
         pc.want = 4
@@ -277,6 +282,13 @@ def _run(state, ev, cfg, stats, monitor, opts):
                 new_pieces.append(pc)
                 req.append(pc)
         pieces[:] = new_pieces
+        spot = [pc for pc in req if pc.want < 0]
+        if spot:
+            req = [pc for pc in req if pc.want >= 0]
+            for pc in spot:
+                pc.ok = _spot_test(pc, cfg, stats)
+            if not req:
+                continue
         # evaluate every new point of the round in one batch
         us, owners = [], []
         for pc in req:
@@ -301,6 +313,42 @@ def _run(state, ev, cfg, stats, monitor, opts):
         if monitor(rnd, state["n"], sum(not pc.ok for pc in pieces)):
             return 5
     return 2
+
+
+def _spot_test(pc, cfg, stats):
+    """Two dimensions, a pass within the margin: sample the ``p`` points new at degree
+    ``2p`` on the ``SPOT_LINES`` lines of the other axis with the largest measured error
+    (not spot-tested before for this piece) and keep degree ``p`` when its interpolant
+    predicts them within ``MARGIN`` of the tolerance (they become test samples of the final
+    table: ``cfg["spot"]``); else sample degree ``2p`` on every line."""
+    p = pc.p
+    lines_of, evaluate = cfg["spot"]
+    k = p // 2
+    pred = _predict_matrix(k) @ pc.y[::2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.abs(pred - pc.y[1::2]) / _tol(pc.y[1::2], pc.F[1::2], cfg)
+    per_line = np.nan_to_num(r, nan=np.inf).max(axis=0).reshape(-1, cfg["m"]).max(axis=1)
+    coords = lines_of()
+    seen = pc.spotted if pc.spotted is not None else set()
+    order = [j for j in np.argsort(-per_line, kind="stable") if float(coords[j]) not in seen]
+    lines = np.sort(np.array(order[:SPOT_LINES], dtype=np.intp))
+    pc.want = 2 * p
+    if lines.size == 0:
+        return False
+    unew = _new_points(pc)
+    x = _to_x(unew, cfg)
+    F = evaluate(x, lines)                               # (p, k lines * m)
+    y = np.log(F) if cfg["loglog"] else F
+    cols = (lines[:, None] * cfg["m"] + np.arange(cfg["m"])).ravel()
+    err = np.abs(_predict_matrix(p) @ pc.y[:, cols] - y)
+    stats["n_spot"] = stats.get("n_spot", 0) + 1
+    pc.spotted = seen | {float(c) for c in coords[lines]}
+    if _ratio(err, _tol(y, F, cfg)) <= MARGIN:
+        cfg["spot_record"](x, lines, F)
+        pc.want = 0
+        pc.spot_pass = (p, float(np.max(per_line)))
+        return True
+    return False
 
 
 def _new_points(pc):

@@ -15,17 +15,31 @@ since the piece was accepted are checked there, and a piece that fails is refine
 alternate until a pass evaluates nothing: then every piece of both axes has passed its test on
 every line of the final grid.
 
-Two departures from one dimension. A pass within ``MARGIN2`` (0.3) of the tolerance is
-trusted where the one-dimensional kind asks for 0.1: the measured error is the largest over
-every line of the other axis. And before the first pass an initial degree-4 piece whose
-degree-1 and degree-2 interpolants both pass the test with the one-dimensional margin on
-every line is trimmed to degree 2 (three lines instead of five along an axis where f is
-nearly linear or quadratic, for every line the other axis adds later); its two dropped
-nodes are checked against the final table, and a miss sends the piece back to degree 4.
+Two departures from one dimension, both about evaluations that a whole grid line would
+multiply.
+
+* **Spot tests.** Where the one-dimensional kind, seeing a pass within 10x of the tolerance
+  (``0.1 < E_{p/2} <= 1``), samples the next degree everywhere (a guard against
+  oscillations below the sample spacing, which alias), the 2-D pass samples the ``p`` points
+  new at degree ``2p`` only on the three lines of the other axis where ``E_{p/2}`` is
+  largest, and keeps degree ``p`` when its interpolant predicts them within 0.1 of the
+  tolerance: the kept interpolant is then tested directly, between its nodes, where an
+  aliased oscillation shows. Otherwise the piece samples degree ``2p`` on every line. A
+  piece that passed a spot test is not spot-tested again at that degree unless a new line
+  measures a larger ``E_{p/2}`` (then on three lines not tested before).
+* **Trimming.** Before the first pass an initial degree-4 piece whose degree-1 and degree-2
+  interpolants both pass the test with the margin on every line is trimmed to degree 2 (three
+  lines instead of five along an axis where f is nearly linear or quadratic, for every line
+  the other axis adds later).
+
+The samples of spot tests and the dropped nodes of trimmed pieces are not grid values; they
+are checked against the final table, and a piece holding a sample it misses samples its
+next degree on every line (the passes then resume).
 
 The error of a tensor interpolant is about the sum of its two axes' errors; each axis' pieces
-are kept one nested level finer than the test that accepted them (as in one dimension), which
-leaves each axis well below the tolerance (measured on the benchmark family in the docs).
+are kept one nested level finer than the test that accepted them (as in one dimension), or at
+the degree a spot test verified within 0.1 of the tolerance, which leaves each axis well
+below the tolerance (measured on the benchmark family in the docs).
 """
 import math
 
@@ -38,13 +52,12 @@ from ._autoknots import _MAPS
 __all__ = ["build2d"]
 
 _MAX_PASSES = 40
-MARGIN2 = 0.3
-"""A piece passing with ``E_{p/2}`` above this samples one more degree (the one-dimensional
-kind's ``MARGIN`` is 0.1). In two dimensions the measured error is the largest over every
-line of the other axis, a far denser look at an aliased oscillation than the ``p/2`` points
-of one line: on random functions with small fast oscillations (along x, along y and
-oblique) 0.3 kept every converged table within its tolerance and 0.5 did not (1.2x)."""
+MARGIN2 = 0.1
+"""A piece passing with ``E_{p/2}`` above this (and at most 1) is spot-tested (``SPOT``)."""
 TRIM = True
+SPOT = True
+"""Spot tests: a piece passing within ``MARGIN2`` of the tolerance samples the next degree on
+``_chebyshev.SPOT_LINES`` (3) lines of the other axis, not on all of them."""
 """Trim an initial piece to degree 2 where f is (nearly) quadratic along its axis."""
 
 
@@ -89,7 +102,8 @@ def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals
         axes.append(_AxisState(_cheb.initial_pieces(nb, cfg)[0], cfg))
     G = grid(axes[0].nodes(), axes[1].nodes())            # (nx, ny, m)
     stats = dict(n_rounds=0, round_sizes=[int(G.shape[0] * G.shape[1])], n_discarded=0,
-                 n_recheck_failed=0, n_extrapolated=0, n_margin=0, passes=0)
+                 n_recheck_failed=0, n_extrapolated=0, n_margin=0, passes=0, n_spot=0,
+                 n_spot_evals=0)
     state2 = dict(G=G, axes=axes)
     opts = dict(kind="chebyshev", rtol=rtol, atol=atol, x_knots=x_knots, y_knots=y_knots,
                 log_f=log_f, vectorized=bool(grid.vectorized), degree_max=pmax)
@@ -223,6 +237,22 @@ def _axis_pass(state2, ax, grid, max_evals, stats, monitor):
     def mon(rnd, _n_axis, n_open):
         return monitor(rnd, grid.n_evals, n_open)
 
+    def spot_eval(xs, lines):
+        n0 = grid.n_evals
+        bl = Bx[lines]
+        block = grid(xs, bl) if ax == 0 else grid(bl, xs).transpose(1, 0, 2)
+        sizes.append(grid.n_evals - n0)
+        stats["n_spot_evals"] = stats.get("n_spot_evals", 0) + grid.n_evals - n0
+        if grid.n_evals > max_evals:
+            st["n"] = math.inf
+        return np.ascontiguousarray(block.reshape(xs.size, lines.size * m))
+
+    def spot_record(xs, lines, F):
+        state2["dropped"].append((ax, xs, Bx[lines], F.reshape(xs.size, lines.size, m)))
+
+    cfg["m"] = m
+    cfg["spot"] = (lambda: Bx, spot_eval) if SPOT else None
+    cfg["spot_record"] = spot_record
     saved = [_cheb._Piece(pc.u0, pc.u1, pc.p, pc.x, None, None) for pc in A.pieces]
     # the 2-D driver makes the partial table of a DiscontinuityError from the saved pieces
     st = dict(pieces=A.pieces, discarded=[], n=0, ev=None, stats=stats, opts=None,
