@@ -341,3 +341,20 @@ def test_spot_tests_keep_the_tested_degree(monkeypatch):
     t2 = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
     assert t2.converged and t2.shape == (33, 33) and t2.info["n_spot"] == 0
     assert t.n_evals < 0.5 * t2.n_evals
+
+
+def test_dicts_saved_before_the_new_counts_still_load(tab):
+    """n_spot, n_spot_evals and n_trimmed (2-D) and n_free (1-D) round-trip, and a
+    dictionary written before they existed loads with 0."""
+    d = tab.to_dict()
+    assert {"n_spot", "n_spot_evals", "n_trimmed"} <= set(d["counts"])
+    assert nf.AutoKnots2DChebyshev.from_dict(d).info == tab.info
+    old = dict(d, counts={k: v for k, v in d["counts"].items()
+                          if k not in ("n_spot", "n_spot_evals", "n_trimmed")})
+    t = nf.AutoKnots2DChebyshev.from_dict(old)
+    assert t.info["n_spot"] == t.info["n_trimmed"] == 0 and np.array_equal(t.values, tab.values)
+    s = nf.autoknots(np.sin, 0.0, 3.0, rtol=1e-8, kind="chebyshev")
+    d1 = s.to_dict()
+    assert "n_free" in d1["counts"] and nf.AutoKnotsChebyshev.from_dict(d1).info == s.info
+    d1["counts"].pop("n_free")
+    assert nf.AutoKnotsChebyshev.from_dict(d1).n_free == 0

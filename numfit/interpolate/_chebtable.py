@@ -18,7 +18,7 @@ _VERSION = 1
 _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "vectorized",
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
-               "n_extrapolated", "n_margin")
+               "n_extrapolated", "n_margin", "n_free")
 MAX_ANTIDERIVATIVE = 16     # antiderivative orders accepted (the cubic kind allows 12)
 _EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
 _C2V = {}
@@ -157,6 +157,8 @@ class AutoKnotsChebyshev(TableBase):
                                             "convergence of two measured levels.")
     n_margin = _get("n_margin", "Pieces that passed within 10x of the tolerance and were "
                                 "sampled at the next degree before being kept.")
+    n_free = _get("n_free", "Halves of bisected pieces kept on the samples their parent "
+                            "dropped inside them (no evaluation).")
     converged = _get("success", "True if every test passed (status 0).")
     success = _get("success", "Alias of converged.")
     status = _get("status", "0 converged, 1 evaluation cap reached, 2 iteration cap, 3 "
@@ -402,7 +404,7 @@ class AutoKnotsChebyshev(TableBase):
             If the format, version, shapes or values are inconsistent.
         """
         cls._check_envelope(d)
-        info = cls._info_from(d)
+        info = cls._info_from(d, defaults=dict(n_free=0))     # tables saved before n_free
         degs, = cls._arrays_from(d, "degrees", dtype=np.intp)
         x, u, coef, nodes, values = cls._arrays_from(d, "breakpoints", "u", "coefficients",
                                                      "nodes", "values")

@@ -16,7 +16,7 @@ _VERSION = 1
 _OPTION_KEYS = ("kind", "rtol", "atol", "x_knots", "y_knots", "log_f", "vectorized",
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "passes", "n_discarded", "n_recheck_failed",
-               "n_extrapolated", "n_margin")
+               "n_extrapolated", "n_margin", "n_spot", "n_spot_evals", "n_trimmed")
 _CHUNK = 1 << 15            # points per block of the array-namespace evaluation
 EVAL_FRACTION = 1e-3        # the evaluation form deviates from the interpolant by at most
 #                             this fraction of the smallest pointwise tolerance
@@ -350,7 +350,7 @@ class AutoKnots2DChebyshev(AutoKnots2D):
                     knots_map=mapname, space="loglog" if self.log_f else "linear",
                     extrapolate=False, vectorized=self.vectorized,
                     degree_max=int(self.degree_max), n_evals=n, n_calls=0, n_rounds=0,
-                    n_discarded=0, n_recheck_failed=0, n_extrapolated=0, n_margin=0,
+                    n_discarded=0, n_recheck_failed=0, n_extrapolated=0, n_margin=0, n_free=0,
                     round_sizes=[n], status=self.status, success=self.converged,
                     message=f"restriction of a 2-D table at {name}={fixed!r}",
                     derived="partial")
@@ -378,7 +378,7 @@ class AutoKnots2DChebyshev(AutoKnots2D):
             If the format, version, shapes or values are inconsistent.
         """
         cls._check_envelope(d)
-        info = cls._info_from(d)
+        info = cls._info_from(d, defaults=dict(n_spot=0, n_spot_evals=0, n_trimmed=0))
         dx, dy = cls._arrays_from(d, "x_degrees", "y_degrees", dtype=np.intp)
         xb, ub, yb, vb, xn, yn, vals = cls._arrays_from(
             d, "x_breakpoints", "u_breakpoints", "y_breakpoints", "v_breakpoints", "x_nodes",

@@ -103,7 +103,7 @@ def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals
     G = grid(axes[0].nodes(), axes[1].nodes())            # (nx, ny, m)
     stats = dict(n_rounds=0, round_sizes=[int(G.shape[0] * G.shape[1])], n_discarded=0,
                  n_recheck_failed=0, n_extrapolated=0, n_margin=0, passes=0, n_spot=0,
-                 n_spot_evals=0)
+                 n_spot_evals=0, n_trimmed=0)
     state2 = dict(G=G, axes=axes)
     opts = dict(kind="chebyshev", rtol=rtol, atol=atol, x_knots=x_knots, y_knots=y_knots,
                 log_f=log_f, vectorized=bool(grid.vectorized), degree_max=pmax)
