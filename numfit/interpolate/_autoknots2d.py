@@ -183,7 +183,9 @@ def autoknots2d(f, x_range, y_range, rtol=1e-8, *, atol=0.0, kind="cubic", x_kno
     Each axis is refined by the rounds of :func:`numfit.autoknots` (cubic kind) with the
     other axis' grid lines as the components of a vector-valued function, alternating
     until every new grid line has been checked along the other axis (see the module notes
-    and :doc:`/autoknots2d`). Every evaluation of f is a grid value.
+    and :doc:`/autoknots2d`). With kind="cubic" every evaluation of f is a grid value; with
+    kind="chebyshev" the ones that are not (lines dropped by a bisection or a trimmed piece,
+    spot-test samples) are checked against the final table.
 
     Parameters
     ----------
