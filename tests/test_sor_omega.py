@@ -381,3 +381,39 @@ def test_estimate_omega_equals_the_numpy_lanczos_loop(K, monkeypatch):
                                                          abs=1e-12), tag
                 else:
                     assert info["beta"] is None and ref["beta"] is None
+
+
+def test_estimate_caches_give_the_uncached_result():
+    """The per-matrix cache (``_omega_cache``: sqrt(inv_diag), the Z-matrix test, the unit
+    start vectors) and the per-size cache of the seeded draws change nothing: the start
+    vectors equal a fresh ``default_rng(_SEED)`` draw bit for bit, and a second estimate on
+    the same PreparedMatrix, one on a new PreparedMatrix and one with the caches emptied
+    return the same omega and info (all but the time)."""
+    from numfit.linalg import _omega
+    A = _graph_laplacian(900, 2)
+    B = sp.csr_array(laplacian_2d(30)) + sp.csr_array(([1.2, 1.2], ([0, 1], [1, 0])),
+                                                      shape=(900, 900))
+    for M in (A, B):
+        P = prepare(M)
+        for smooth in (True, False):
+            rng = np.random.default_rng(_omega._SEED)
+            v = (np.sqrt(P.diag) * (0.5 + rng.random(P.n, dtype=np.float32)) if smooth
+                 else rng.standard_normal(P.n))
+            v /= _omega._norm(v)
+            c = _omega._cache(P)
+            got = _omega._start(P, c, smooth)
+            assert np.array_equal(got, v) and got.flags.writeable
+            got[:] = 0.0                                  # a copy: the cache is unharmed
+            assert np.array_equal(_omega._start(P, c, smooth), v)
+        for solver in ("sor", "ssor_cg"):
+            runs = [estimate_omega(P, solver), estimate_omega(P, solver),
+                    estimate_omega(prepare(M), solver)]
+            _omega._DRAWS.clear()
+            del P._omega_cache
+            runs.append(estimate_omega(P, solver))
+            for w, info in runs[1:]:
+                assert w == runs[0][0]
+                assert {k: x for k, x in info.items() if k != "time"} == \
+                    {k: x for k, x in runs[0][1].items() if k != "time"}
+            if solver == "sor":                  # B: a positive off-diagonal pair
+                assert _omega._cache(P).z is (M is A)

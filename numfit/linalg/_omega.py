@@ -113,19 +113,86 @@ def _omega_from(solver, lam, beta=0.0):
 
 def _smallest(alphas, betas):
     """Smallest eigenvalue and its unit eigenvector of the Lanczos tridiagonal (dense LAPACK
-    up to 200 steps: ~20 us against ~60 us for SciPy's tridiagonal solver at 8 steps)."""
+    up to 200 steps: ~10 us at 4 steps, ~60 us for SciPy's tridiagonal solver at 8 steps)."""
     k = len(alphas)
     if k <= 200:
-        T = np.diag(np.asarray(alphas))
+        T = np.zeros((k, k))           # filled through its flat view (three np.diag calls
+        T.flat[::k + 1] = alphas       # and a sum took ~15 us of the ~20)
         if k > 1:
-            off = np.asarray(betas[:k - 1])
-            T += np.diag(off, 1) + np.diag(off, -1)
+            T.flat[1::k + 1] = betas[:k - 1]
+            T.flat[k::k + 1] = betas[:k - 1]
         th, S = np.linalg.eigh(T)
         return float(th[0]), S[:, 0]
     from scipy.linalg import eigh_tridiagonal
     th, S = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas[:k - 1]),
                              select="i", select_range=(0, 0))
     return float(th[0]), S[:, 0]
+
+
+_DRAWS = {}
+"""The seeded draws of the start vectors by ``(n, smooth)`` (read-only): ``0.5 + u`` in
+float32 (``u = default_rng(_SEED).random(n, dtype=float32)``) or ``standard_normal(n)``; the
+last ``_DRAWS_KEPT`` sizes up to ``_DRAWS_MAX_N``."""
+_DRAWS_KEPT = 4
+_DRAWS_MAX_N = 1 << 21
+
+
+def _draw(n, smooth):
+    """The random part of the start vector: the same values as a fresh
+    ``np.random.default_rng(_SEED)`` draw (a new generator and the draw cost ~40 us at
+    n = 1e4), kept by size."""
+    key = (n, smooth)
+    d = _DRAWS.get(key)
+    if d is None:
+        rng = np.random.default_rng(_SEED)
+        d = 0.5 + rng.random(n, dtype=np.float32) if smooth else rng.standard_normal(n)
+        d.flags.writeable = False
+        if n <= _DRAWS_MAX_N:
+            for old in list(_DRAWS)[:-(_DRAWS_KEPT - 1)]:
+                _DRAWS.pop(old, None)
+            _DRAWS[key] = d
+    return d
+
+
+class _Cache:
+    """What the estimate needs of a PreparedMatrix besides the CSR arrays, kept on it as
+    ``_omega_cache`` (like its cached ``asymmetry()`` and ``norm_inf()``): ``ds =
+    sqrt(inv_diag)``, whether it is a Z-matrix (SOR's choice of start) and the unit start
+    vectors (read-only; about 3 n doubles at most). Rebuilt when ``data``, ``diag`` or
+    ``inv_diag`` is another array."""
+    __slots__ = ("data", "diag", "inv_diag", "ds", "z", "starts")
+
+    def __init__(self, P):
+        self.data, self.diag, self.inv_diag = P.data, P.diag, P.inv_diag
+        self.ds = np.sqrt(P.inv_diag)
+        self.ds.flags.writeable = False
+        self.z = None
+        self.starts = {}
+
+
+def _cache(P):
+    c = getattr(P, "_omega_cache", None)
+    if (c is None or c.data is not P.data or c.diag is not P.diag
+            or c.inv_diag is not P.inv_diag):
+        c = _Cache(P)
+        try:
+            P._omega_cache = c
+        except AttributeError:
+            pass
+    return c
+
+
+def _start(P, c, smooth):
+    """A copy of the unit start vector: ``D^{1/2} (1/2 + u)`` (smooth) or a standard normal
+    vector, normalised."""
+    v = c.starts.get(smooth)
+    if v is None:
+        d = _draw(P.n, smooth)
+        v = np.sqrt(P.diag) * d if smooth else d.copy()
+        v /= _norm(v)
+        v.flags.writeable = False
+        c.starts[smooth] = v
+    return v.copy()
 
 
 def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
@@ -177,7 +244,8 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     P = prepare(A)
     K = _kernels.kernels
     n = P.n
-    ds = np.sqrt(P.inv_diag)
+    c = _cache(P)       # ds, the Z-matrix test and the start vectors, once per matrix
+    ds = c.ds
     # start D^{1/2} (1/2 + u), u uniform on [0, 1): the eigenvector of lambda_min of an
     # irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has a
     # large component along it (for elasticity: along the translations)
@@ -187,12 +255,11 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # is not the Jacobi spectral radius, Young's value overshoots, and the adaptation cannot
     # lower omega)
     ssor = solver == "ssor_cg"
-    rng = np.random.default_rng(_SEED)
-    smooth = ssor or np.count_nonzero(P.data > 0) == n        # Z-matrix: only D positive
-    v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if smooth \
-        else rng.standard_normal(n)
-    v /= _norm(v)
-    v_old, u, w = np.zeros(n), np.empty(n), np.empty(n)
+    if not ssor and c.z is None:
+        c.z = bool(np.count_nonzero(P.data > 0) == n)        # Z-matrix: only D positive
+    smooth = ssor or c.z
+    v = _start(P, c, smooth)
+    v_old, u, w = np.empty(n), np.empty(n), np.empty(n)      # v_old: zeroed by step 0
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
