@@ -201,7 +201,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     Parameters
     ----------
     A : sparse matrix/array, ndarray or PreparedMatrix, shape (n, n)
-        Symmetric positive definite with a positive diagonal.
+        Symmetric positive definite with a positive diagonal. A PreparedMatrix keeps what
+        the estimate computes once per matrix (``_omega_cache``: ``sqrt(inv_diag)``, the
+        Z-matrix test, the unit start vectors), so later estimates on it skip that work.
     solver : {"sor", "ssor_cg"}
         Young's SOR formula or Young's SSOR parameter (module docstring; docs/sor.md).
     rtol : float
