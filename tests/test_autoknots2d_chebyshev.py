@@ -334,8 +334,8 @@ def test_spot_tests_keep_the_tested_degree(monkeypatch):
     from numfit.interpolate import _chebyshev2d as C2
     m = member2d("vector")
     t = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))
-    assert t.converged and t.shape == (17, 17) and t.info["n_spot"] >= 2
-    assert t.n_evals == 17 * 17 + t.info["n_spot_evals"] == sum(t.round_sizes)
+    assert t.converged and t.shape == (17, 17) and t.n_spot == t.info["n_spot"] >= 2
+    assert t.n_evals == 17 * 17 + t.n_spot_evals == sum(t.round_sizes) and t.n_trimmed == 0
     assert error_ratio2d(t, m.f) <= 1.0
     monkeypatch.setattr(C2, "SPOT", False)
     t2 = nf.autoknots2d(m.f, m.x_range, m.y_range, kind="chebyshev", **m.options(1e-4))

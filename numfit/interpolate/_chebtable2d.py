@@ -216,6 +216,16 @@ class AutoKnots2DChebyshev(AutoKnots2D):
                                "final pieces of their axis.")
     degree_max = property(lambda self: self._info["degree_max"],
                           doc="Largest degree a piece may take.")
+    n_spot = property(lambda self: self._info["n_spot"],
+                      doc="Spot tests: pieces passing within 10x of the tolerance whose next "
+                          "degree was sampled on 3 lines of the other axis only.")
+    n_spot_evals = property(lambda self: self._info["n_spot_evals"],
+                            doc="Evaluations of the spot tests (not grid values; checked "
+                                "against the final table).")
+    n_trimmed = property(lambda self: self._info["n_trimmed"],
+                         doc="Values of the lines dropped when initial pieces along which f "
+                             "is nearly quadratic were trimmed to degree 2 (checked against "
+                             "the final table).")
     reopened = property(lambda self: 0, doc="0: the chebyshev kind re-tests every piece at "
                                             "each pass instead of reopening intervals.")
 
