@@ -60,7 +60,8 @@ EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples pe
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
 EXTRAP_STEADY = True     # the extrapolated acceptance needs a steady factor (_steady)
 Q_GROW = 2.0
-SPOT_LINES = 3
+SPOT_LINES = 2
+SPOT_SPREAD = 4
 FREE = True             # halves are tested on the samples their ancestors dropped (1-D)
 FREE_ANY = False        # ... also when E_{p/2} > 1 (broke 2 of 56 BAO variants: off)
 FREE_MIN = 4
@@ -357,10 +358,12 @@ def _free_test(pc, cfg):
 
 def _spot_test(pc, cfg, stats):
     """Two dimensions, a pass within the margin: sample the ``p`` points new at degree
-    ``2p`` on the ``SPOT_LINES`` lines of the other axis with the largest measured error
-    (not spot-tested before for this piece) and keep degree ``p`` when its interpolant
-    predicts them within ``MARGIN`` of the tolerance (they become test samples of the final
-    table: ``cfg["spot"]``); else sample degree ``2p`` on every line."""
+    ``2p`` on the ``SPOT_LINES`` lines of the other axis with the largest measured error and
+    ``SPOT_SPREAD`` lines spread evenly over it (not spot-tested before for this piece), and
+    keep degree ``p`` when its interpolant predicts them within ``MARGIN`` of the tolerance
+    and stays within ``MARGIN`` of the degree-``2p`` interpolant of those lines on a dense
+    grid (the samples become test samples of the final table: ``cfg["spot"]``); else sample
+    degree ``2p`` on every line."""
     p = pc.p
     lines_of, evaluate = cfg["spot"]
     k = p // 2
@@ -371,7 +374,11 @@ def _spot_test(pc, cfg, stats):
     coords = lines_of()
     seen = pc.spotted if pc.spotted is not None else set()
     order = [j for j in np.argsort(-per_line, kind="stable") if float(coords[j]) not in seen]
-    lines = np.sort(np.array(order[:SPOT_LINES], dtype=np.intp))
+    # the lines with the largest measured error, and lines spread over the other axis (an
+    # aliased oscillation need not show in the measured error, and may be localised)
+    spread = [j for j in np.unique(np.round(np.linspace(0, coords.size - 1, SPOT_SPREAD))
+                                   .astype(np.intp)) if float(coords[j]) not in seen]
+    lines = np.unique(np.array(order[:SPOT_LINES] + spread, dtype=np.intp))
     pc.want = 2 * p
     if lines.size == 0:
         return False
@@ -380,15 +387,43 @@ def _spot_test(pc, cfg, stats):
     F = evaluate(x, lines)                               # (p, k lines * m)
     y = np.log(F) if cfg["loglog"] else F
     cols = (lines[:, None] * cfg["m"] + np.arange(cfg["m"])).ravel()
-    err = np.abs(_predict_matrix(p) @ pc.y[:, cols] - y)
+    yp = pc.y[:, cols]
+    err = np.abs(_predict_matrix(p) @ yp - y)
     stats["n_spot"] = stats.get("n_spot", 0) + 1
     pc.spotted = seen | {float(c) for c in coords[lines]}
-    if _ratio(err, _tol(y, F, cfg)) <= MARGIN:
+    ok = _ratio(err, _tol(y, F, cfg)) <= MARGIN
+    if ok:
+        # between the sample points too: the degree-p interpolant against the degree-2p one
+        # through all samples of the spot lines, on a dense grid (an aliased oscillation can
+        # put the p new points near zeros of the degree-p error)
+        y2 = np.empty((2 * p + 1,) + y.shape[1:])
+        y2[::2], y2[1::2] = yp, y
+        F2 = np.empty_like(y2)
+        F2[::2], F2[1::2] = pc.F[:, cols], F
+        S = _dense_matrices(p)
+        hi, lo = S[1] @ y2, S[0] @ yp
+        Fd = S[1] @ F2 if not cfg["loglog"] else np.exp(hi)
+        ok = _ratio(np.abs(hi - lo), _tol(hi, Fd, cfg)) <= MARGIN
+    if ok:
         cfg["spot_record"](x, lines, F)
         pc.want = 0
         pc.spot_pass = (p, float(np.max(per_line)))
         return True
     return False
+
+
+def _dense_matrices(p):
+    """(degree-p values, degree-2p values) -> the two interpolants on 8p points of [-1, 1]."""
+    M = _DENSE.get(p)
+    if M is None:
+        s = np.cos(np.pi * (np.arange(8 * p) + 0.5) / (8 * p))
+        M = tuple(np.polynomial.chebyshev.chebvander(s, q) @ values_to_coefs(np.eye(q + 1), q)
+                  for q in (p, 2 * p))
+        _DENSE[p] = M
+    return M
+
+
+_DENSE = {}
 
 
 def _new_points(pc):

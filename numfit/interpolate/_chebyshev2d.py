@@ -21,12 +21,15 @@ multiply.
 * **Spot tests.** Where the one-dimensional kind, seeing a pass within 10x of the tolerance
   (``0.1 < E_{p/2} <= 1``), samples the next degree everywhere (a guard against
   oscillations below the sample spacing, which alias), the 2-D pass samples the ``p`` points
-  new at degree ``2p`` only on the three lines of the other axis where ``E_{p/2}`` is
-  largest, and keeps degree ``p`` when its interpolant predicts them within 0.1 of the
-  tolerance: the kept interpolant is then tested directly, between its nodes, where an
-  aliased oscillation shows. Otherwise the piece samples degree ``2p`` on every line. A
-  piece that passed a spot test is not spot-tested again at that degree unless a new line
-  measures a larger ``E_{p/2}`` (then on three lines not tested before).
+  new at degree ``2p`` only on a few lines of the other axis (the 2 where ``E_{p/2}`` is
+  largest and 4 spread evenly over the axis: an aliased oscillation need not show in
+  ``E_{p/2}``, and may be localised), and keeps degree ``p`` when its interpolant predicts
+  them within 0.1 of the tolerance and stays within 0.1 of the degree-``2p`` interpolant
+  through all samples of those lines on a dense grid: the kept interpolant is then tested
+  directly, between its nodes, where an aliased oscillation shows. Otherwise the piece
+  samples degree ``2p`` on every line. A piece that passed a spot test is not spot-tested
+  again at that degree unless a new line measures a larger ``E_{p/2}`` (then on lines not
+  tested before).
 * **Trimming.** Before the first pass an initial degree-4 piece whose degree-1 and degree-2
   interpolants both pass the test with the margin on every line is trimmed to degree 2 (three
   lines instead of five along an axis where f is nearly linear or quadratic, for every line
@@ -57,7 +60,7 @@ MARGIN2 = 0.1
 TRIM = True
 SPOT = True
 """Spot tests: a piece passing within ``MARGIN2`` of the tolerance samples the next degree on
-``_chebyshev.SPOT_LINES`` (3) lines of the other axis, not on all of them."""
+a few lines of the other axis (``_chebyshev.SPOT_LINES`` + ``SPOT_SPREAD``), not on all."""
 """Trim an initial piece to degree 2 where f is (nearly) quadratic along its axis."""
 
 
