@@ -58,12 +58,11 @@ Q_MAX = 0.5             # extrapolation trusted only below this convergence fact
 NB_INIT = 2
 EXTRAPOLATE_FROM = 32   # the extrapolated acceptance needs this many samples per piece
 MARGIN = 0.1            # a piece passing with E_{p/2} above this samples one more degree
-EXTRAP_STEADY = True     # the extrapolated acceptance needs a steady factor (_steady)
-Q_GROW = 2.0
+Q_GROW = 2.0            # the extrapolated acceptance needs a steady factor (_steady)
 SPOT_LINES = 2
 SPOT_SPREAD = 4
-FREE = True             # halves are tested on the samples their ancestors dropped (1-D)
-FREE_ANY = False        # ... also when E_{p/2} > 1 (broke 2 of 56 BAO variants: off)
+FREE = True             # halves are tested on the samples their ancestors dropped (1-D;
+#                         also trusting them when E_{p/2} > 1 broke 2 of 56 BAO variants)
 FREE_MIN = 4
 EXTRAP_EH_MAX = 2.0     # the extrapolated acceptance needs E_{p/2} <= this
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
@@ -127,7 +126,7 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
     U, Uinv = _MAPS["log" if loglog else knots]
     ua, ub = float(U(a)), float(U(b))
     cfg = dict(rtol=rtol, atol=atol, loglog=loglog, mode=mode, span=abs(ub - ua), pmax=pmax,
-               U=U, Uinv=Uinv, a=a, b=b, max_evals=max_evals, free=True)
+               U=U, Uinv=Uinv, a=a, b=b, max_evals=max_evals, free=FREE)
     opts = dict(kind="chebyshev", rtol=rtol, atol=atol, knots_map=knots,
                 space="loglog" if loglog else "linear", extrapolate=extrapolate,
                 vectorized=vectorized, degree_max=pmax)
@@ -183,13 +182,19 @@ def _tol(y, F, cfg):
     return rtol * np.abs(y) + atol
 
 
-def _ratio(err, tol):
-    """max of err / tol, with err <= tol = 0 counting as 0 (f = 0 exactly, atol = 0)."""
-    if err.size == 0:
-        return 0.0
+def _ratios(err, tol):
+    """err / tol elementwise, with err <= tol = 0 counting as 0 (f = 0 exactly, atol = 0)
+    and NaN as inf."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(err <= tol, np.where(tol > 0, err / tol, 0.0), err / tol)
-    r = float(np.max(r))
+    return np.nan_to_num(r, nan=math.inf)
+
+
+def _ratio(err, tol):
+    """max of :func:`_ratios` (0 for no points, inf unless finite)."""
+    if err.size == 0:
+        return 0.0
+    r = float(np.max(_ratios(err, tol)))
     return r if np.isfinite(r) else math.inf
 
 
@@ -228,23 +233,20 @@ def _decide(pc, cfg, stats):
         # a passing error within 10x of the tolerance is not trusted while a higher degree
         # is allowed: f may oscillate below the sample spacing, where the samples alias
         # and the kept interpolant can be several times worse than the measured points
-        if Eh <= cfg.get("margin", MARGIN) or 2 * p > cfg["pmax"]:
+        if Eh <= MARGIN or 2 * p > cfg["pmax"]:
             return True
         if pc.spot_pass is not None and pc.spot_pass[0] == p and Eh <= pc.spot_pass[1]:
             return True                  # spot-tested at this degree, no worse line since
-        if FREE and _free_test(pc, cfg):
-            stats["n_free"] = stats.get("n_free", 0) + 1
+        if _free_test(pc, cfg):
+            stats["n_free"] += 1
             return True
         stats["n_margin"] += 1
         pc.want = -2 * p if cfg.get("spot") is not None else 2 * p
         return False
-    if FREE_ANY and p >= 4 and _free_test(pc, cfg):
-        stats["n_free"] = stats.get("n_free", 0) + 1
-        return True
     if p == 2:                                       # a trimmed 2-D piece: back to 4
         pc.want = 4
         return False
-    if p >= EXTRAPOLATE_FROM and E2 > 0 and (not EXTRAP_STEADY or _steady(E, p)):
+    if p >= EXTRAPOLATE_FROM and E2 > 0 and _steady(E, p):
         q = Eh / E2
         if q < Q_MAX and SAFETY * Eh * q <= 1.0 and Eh <= EXTRAP_EH_MAX:
             stats["n_extrapolated"] += 1
@@ -345,15 +347,19 @@ def _run(state, ev, cfg, stats, monitor, opts):
 def _free_test(pc, cfg):
     """The degree-p interpolant predicts, within MARGIN of the tolerance, at least
     FREE_MIN (and p/2) samples that bisected ancestors dropped inside the piece."""
-    if pc.extra is None or not cfg.get("free"):
+    if pc.extra is None:                # set only when cfg["free"] (one dimension)
         return False
     u, y, F = pc.extra
     if u.size < max(FREE_MIN, pc.p // 2):
         return False
+    return _ratio(np.abs(_value_at(pc, u, y.shape) - y), _tol(y, F, cfg)) <= MARGIN
+
+
+def _value_at(pc, u, shape):
+    """The piece's interpolant at knot-variable points u, as an array of ``shape``."""
     c = values_to_coefs(pc.y, pc.p)
     s = (2 * u - pc.u0 - pc.u1) / (pc.u1 - pc.u0)
-    pred = np.polynomial.chebyshev.chebval(s, c).T.reshape(y.shape)
-    return _ratio(np.abs(pred - y), _tol(y, F, cfg)) <= MARGIN
+    return np.polynomial.chebyshev.chebval(s, c).T.reshape(shape)
 
 
 def _spot_test(pc, cfg, stats):
@@ -367,10 +373,9 @@ def _spot_test(pc, cfg, stats):
     p = pc.p
     lines_of, evaluate = cfg["spot"]
     k = p // 2
-    pred = _predict_matrix(k) @ pc.y[::2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.abs(pred - pc.y[1::2]) / _tol(pc.y[1::2], pc.F[1::2], cfg)
-    per_line = np.nan_to_num(r, nan=np.inf).max(axis=0).reshape(-1, cfg["m"]).max(axis=1)
+    r = _ratios(np.abs(_predict_matrix(k) @ pc.y[::2] - pc.y[1::2]),
+                _tol(pc.y[1::2], pc.F[1::2], cfg))
+    per_line = r.max(axis=0).reshape(-1, cfg["m"]).max(axis=1)
     coords = lines_of()
     seen = pc.spotted if pc.spotted is not None else set()
     order = [j for j in np.argsort(-per_line, kind="stable") if float(coords[j]) not in seen]
@@ -389,7 +394,7 @@ def _spot_test(pc, cfg, stats):
     cols = (lines[:, None] * cfg["m"] + np.arange(cfg["m"])).ravel()
     yp = pc.y[:, cols]
     err = np.abs(_predict_matrix(p) @ yp - y)
-    stats["n_spot"] = stats.get("n_spot", 0) + 1
+    stats["n_spot"] += 1
     pc.spotted = seen | {float(c) for c in coords[lines]}
     ok = _ratio(err, _tol(y, F, cfg)) <= MARGIN
     if ok:
@@ -513,9 +518,7 @@ def _recheck(state, cfg, stats):
     for i in np.unique(idx):
         pc = pieces[i]
         sel = idx == i
-        c = values_to_coefs(pc.y, pc.p)
-        s = (2 * u[sel] - pc.u0 - pc.u1) / (pc.u1 - pc.u0)
-        pred = np.polynomial.chebyshev.chebval(s, c).T.reshape(y[sel].shape)
+        pred = _value_at(pc, u[sel], y[sel].shape)
         if _ratio(np.abs(pred - y[sel]), _tol(y[sel], F[sel], cfg)) > 1.0:
             bad.append(pc)
     stats["n_recheck_failed"] += len(bad)

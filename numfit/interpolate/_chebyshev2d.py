@@ -55,13 +55,12 @@ from ._autoknots import _MAPS
 __all__ = ["build2d"]
 
 _MAX_PASSES = 40
-MARGIN2 = 0.1
-"""A piece passing with ``E_{p/2}`` above this (and at most 1) is spot-tested (``SPOT``)."""
 TRIM = True
-SPOT = True
-"""Spot tests: a piece passing within ``MARGIN2`` of the tolerance samples the next degree on
-a few lines of the other axis (``_chebyshev.SPOT_LINES`` + ``SPOT_SPREAD``), not on all."""
 """Trim an initial piece to degree 2 where f is (nearly) quadratic along its axis."""
+SPOT = True
+"""Spot tests: a piece passing within 10x of the tolerance (``_chebyshev.MARGIN``) samples
+the next degree on a few lines of the other axis (``_chebyshev.SPOT_LINES`` +
+``SPOT_SPREAD``), not on all."""
 
 
 class _AxisState:
@@ -101,7 +100,7 @@ def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals
         ua, ub = float(U(lo)), float(U(hi))
         cfg = dict(rtol=rtol, atol=atol, loglog=log_f, mode=1 if log_f else 0,
                    span=abs(ub - ua), pmax=pmax, U=U, Uinv=Uinv, a=lo, b=hi,
-                   max_evals=math.inf, margin=MARGIN2)
+                   max_evals=math.inf)
         axes.append(_AxisState(_cheb.initial_pieces(nb, cfg)[0], cfg))
     G = grid(axes[0].nodes(), axes[1].nodes())            # (nx, ny, m)
     stats = dict(n_rounds=0, round_sizes=[int(G.shape[0] * G.shape[1])], n_discarded=0,
@@ -129,7 +128,6 @@ def build2d(grid, xr, yr, rtol, atol, x_knots, y_knots, log_f, n_init, max_evals
 def _passes(state2, grid, max_evals, stats, monitor, first):
     """Alternate axis passes, starting with axis ``first``, until one evaluates nothing
     (0) or a pass stops with a 1-D status."""
-    axes = state2["axes"]
     order = (first, 1 - first)
     started = [False, False]
     for _ in range(_MAX_PASSES):
@@ -140,7 +138,7 @@ def _passes(state2, grid, max_evals, stats, monitor, first):
             started[ax] = True
             if status != 0:
                 return status
-            if grid.n_evals == before and all(started) and all(a.passes for a in axes):
+            if grid.n_evals == before and all(started):
                 return 0
     return 2
 
@@ -190,13 +188,9 @@ def _check_dropped(state2, grid, opts, cls):
         X, Y = np.broadcast_arrays(X, Y)
         s = np.asarray(t(X, Y), dtype=float).reshape(block.shape)
         A = state2["axes"][ax]
-        if A.cfg["loglog"]:
-            with np.errstate(all="ignore"):
-                err = np.abs(np.log(s) - np.log(block))
-            tol = A.cfg["rtol"] + A.cfg["atol"] / block
-        else:
-            err, tol = np.abs(s - block), A.cfg["rtol"] * np.abs(block) + A.cfg["atol"]
-        bad = ~(err <= tol)
+        with np.errstate(all="ignore"):
+            ref, got = (np.log(block), np.log(s)) if A.cfg["loglog"] else (block, s)
+        bad = ~(np.abs(got - ref) <= _cheb._tol(ref, block, A.cfg))
         if not bad.any():
             continue
         rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
@@ -229,26 +223,27 @@ def _axis_pass(state2, ax, grid, max_evals, stats, monitor):
 
     sizes = []                       # grid evaluations of each round of the pass
 
-    def ev(xs, rnd):
+    def block(xs, others):
+        """f on new nodes xs of this axis times nodes ``others`` of the other axis, as
+        (xs.size, others.size * m); the evaluations are recorded as a round."""
         n0 = grid.n_evals
-        block = grid(xs, Bx) if ax == 0 else grid(Bx, xs).transpose(1, 0, 2)
+        F = grid(xs, others) if ax == 0 else grid(others, xs).transpose(1, 0, 2)
         sizes.append(grid.n_evals - n0)
         if grid.n_evals > max_evals:
             st["n"] = math.inf            # _run compares after the round: status 1
-        return np.ascontiguousarray(block.reshape(xs.size, l * m))
+        return np.ascontiguousarray(F.reshape(xs.size, others.size * m))
+
+    def ev(xs, rnd):
+        return block(xs, Bx)
 
     def mon(rnd, _n_axis, n_open):
         return monitor(rnd, grid.n_evals, n_open)
 
     def spot_eval(xs, lines):
         n0 = grid.n_evals
-        bl = Bx[lines]
-        block = grid(xs, bl) if ax == 0 else grid(bl, xs).transpose(1, 0, 2)
-        sizes.append(grid.n_evals - n0)
-        stats["n_spot_evals"] = stats.get("n_spot_evals", 0) + grid.n_evals - n0
-        if grid.n_evals > max_evals:
-            st["n"] = math.inf
-        return np.ascontiguousarray(block.reshape(xs.size, lines.size * m))
+        out = block(xs, Bx[lines])
+        stats["n_spot_evals"] += grid.n_evals - n0
+        return out
 
     def spot_record(xs, lines, F):
         state2["dropped"].append((ax, xs, Bx[lines], F.reshape(xs.size, lines.size, m)))
