@@ -240,6 +240,13 @@ def test_chebyshev_persistence(cheb):
     d = json.loads(json.dumps(cheb.to_dict()))
     q = nf.AutoKnotsChebyshev.from_dict(d)
     assert np.array_equal(q(x), cheb(x)) and q.n_evals == cheb.n_evals
+    assert (q.n_spot, q.n_spot_evals, q.n_free) == (cheb.n_spot, cheb.n_spot_evals, cheb.n_free)
+    older = {k: v for k, v in d.items() if k not in ("n_spot", "n_spot_evals", "n_free")}
+    if "counts" in d:
+        older["counts"] = {k: v for k, v in d["counts"].items()
+                           if k not in ("n_spot", "n_spot_evals", "n_free")}
+    o = nf.AutoKnotsChebyshev.from_dict(older)         # saved before these counts existed
+    assert (o.n_spot, o.n_spot_evals, o.n_free) == (0, 0, 0) and np.array_equal(o(x), cheb(x))
     bad = dict(d, degrees=d["degrees"][:-1])
     with pytest.raises(ValueError, match="breakpoints|coefficients"):
         nf.AutoKnotsChebyshev.from_dict(bad)
@@ -507,3 +514,160 @@ def test_weak_singularity_under_a_fast_component_keeps_the_promise():
         s = nf.autoknots(f, -1.0, 1.0, rtol=rtol, kind="chebyshev")
         if s.converged:
             assert error_ratio(s, f) <= 1.0, (x0, al, rtol)
+
+
+def _single_mode_ratios(p, S, nw=1500, nphi=12):
+    """Smallest ratio, over cos(w s + phi) (w up to 6p), of the degree-p interpolant's largest
+    error at the points new at degree 2p with indices S to its largest error on a dense grid
+    (NumPy's Chebyshev Vandermonde matrices, not the table code)."""
+    V = np.polynomial.chebyshev.chebvander
+    nodes = -np.cos(np.pi * np.arange(p + 1) / p)
+    new = -np.cos(np.pi * (np.arange(p) + 0.5) / p)[S]
+    dense = np.cos(np.pi * (np.arange(16 * p) + 0.5) / (16 * p))
+    to_coef = np.linalg.inv(V(nodes, p))
+    w, phi = np.meshgrid(np.linspace(0.3, 6 * p, nw), np.linspace(0, np.pi, nphi,
+                                                                  endpoint=False))
+    w, phi = w.ravel(), phi.ravel()
+
+    def err(s):
+        f = np.cos(np.outer(s, w) + phi)
+        return np.abs(V(s, p) @ (to_coef @ np.cos(np.outer(nodes, w) + phi)) - f).max(axis=0)
+    ed = err(dense)
+    keep = ed > 1e-9
+    return float(np.min(err(new)[keep] / ed[keep]))
+
+
+@pytest.mark.parametrize("p", [16, 32, 64])
+def test_spot_subsets_see_every_single_oscillation(p):
+    """A 1-D spot test samples a subset of the points of degree 2p; no oscillation may
+    nearly vanish at all of them (an evenly spread subset of the same size has one)."""
+    from numfit.interpolate._chebyshev import _spot1_subset
+    S = _spot1_subset(p)
+    assert S.size == {16: 6, 32: 8, 64: 16}[p] and np.all(np.diff(S) > 0)
+    assert S[0] >= 0 and S[-1] < p and np.diff(np.concatenate([[-1], S, [p]])).max() <= 8
+    assert _single_mode_ratios(p, S) >= 0.25
+    even = np.round((np.arange(S.size) + 0.5) * p / S.size - 0.5).astype(int)
+    assert _single_mode_ratios(p, even) < 0.25
+
+
+def test_spot_tests_keep_the_degree_and_the_promise():
+    """Runge at rtol 1e-4: E_16 = 2.2 after 107, a pass predicted by the convergence but
+    above the extrapolation's limit of 2: a spot test of degree 32 keeps it (81 evaluations,
+    129 sampling degree 64 instead)."""
+    from numfit.interpolate import _chebyshev as C
+    m = member("runge")
+    s = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
+    assert s.converged and s.n_spot >= 1 and s.n_spot_evals >= 6 * s.n_spot
+    assert error_ratio(s, m.f) <= 1.0
+    assert s.n_evals == s.nodes.size + s.n_discarded
+    old = C.SPOT1
+    try:
+        C.SPOT1 = False
+        s0 = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
+    finally:
+        C.SPOT1 = old
+    assert s0.n_spot == 0 and s.n_evals < s0.n_evals and max(s.degrees) < max(s0.degrees)
+
+
+def test_spot_test_needs_converging_errors():
+    """Damped BAO wiggles in log-log space at rtol 1e-6: a piece whose errors did not fall
+    (E_4 = 0.55, E_8 = 0.93, an aliased floor) passed a spot test at 1.18x the tolerance
+    before spot tests needed E_{p/2} < E_{p/4} / 2."""
+    from numfit.interpolate._family import _bbks
+
+    def f(k):
+        return _bbks(k) * (1 + 0.1 * np.sin(147 * k) * np.exp(-(k / 0.2) ** 1.4))
+    s = nf.autoknots(f, 1e-4, 10.0, rtol=1e-6, space="loglog", kind="chebyshev")
+    assert s.converged and s.n_spot >= 1 and error_ratio(s, f) <= 1.0
+
+
+def test_failed_spot_test_keeps_its_samples():
+    """x^2 ln|x - 0.2| at rtol 1e-6 fails a spot test: the rest of degree 2p is sampled and
+    the subset's samples take their places among the nodes (no evaluation lost)."""
+    from numfit.interpolate import _chebyshev as C
+    m = member("x2_log_x")
+    seen = []
+    orig = C._spot1
+
+    def spot(*a):
+        seen.append(orig(*a))
+        return seen[-1]
+    C._spot1 = spot
+    try:
+        s = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-6))
+    finally:
+        C._spot1 = orig
+    assert False in seen and s.converged and error_ratio(s, m.f) <= 1.0
+    assert np.all(np.diff(s.nodes) > 0) and np.array_equal(s.values, m.f(s.nodes))
+    assert s.n_evals == s.nodes.size + s.n_discarded
+
+
+def test_piece_kept_on_a_spot_test_can_be_reopened():
+    """A piece reopened after a spot test samples the rest of its next degree: the spot
+    samples become nodes and stop counting as discarded."""
+    from numfit.interpolate import _chebyshev as C
+    m = member("runge")
+    orig = C._recheck
+    calls = []
+
+    def recheck(state, cfg, stats):
+        bad = orig(state, cfg, stats)
+        if not calls:
+            calls.append(1)
+            spotted = [pc for pc in state["pieces"] if pc.pend is not None]
+            assert spotted
+            return bad + spotted[:1]
+        return bad
+    C._recheck = recheck
+    try:
+        s = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
+    finally:
+        C._recheck = orig
+    assert s.converged and max(s.degrees) == 64 and error_ratio(s, m.f) <= 1.0
+    assert np.all(np.diff(s.nodes) > 0) and np.array_equal(s.values, m.f(s.nodes))
+    assert s.n_evals == s.nodes.size + s.n_discarded
+
+
+def test_pass_of_a_half_must_predict_the_samples_its_parent_dropped():
+    """A small fast oscillation (2 + tanh(x - 1)) (1 + a sin(w x + c) exp(-(x/s)^2)) at rtol
+    1e-4: a degree-4 half passed its 2 new points at 0.054 of the tolerance by the luck of
+    their phase while its parent's dropped samples inside it were off by 0.87; converged=True
+    at 1.03x the tolerance before a pass had to predict them within 0.1 as well."""
+    from numfit.interpolate import _chebyshev as C
+    om, amp = 136.70984603783126, 2.87331168434552e-4         # seed 8, draw 36 of the guard
+    s_, c_ = 2.054490117982203, 2.2395493239806
+
+    def f(x):
+        return (2 + np.tanh(x - 1)) * (1 + amp * np.sin(om * x + c_) * np.exp(-(x / s_) ** 2))
+    s = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
+    assert s.converged and error_ratio(s, f) <= 1.0
+    orig = C._extra_ratio
+    C._extra_ratio = lambda pc, cfg: 0.0
+    try:
+        old = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
+    finally:
+        C._extra_ratio = orig
+    assert old.converged and error_ratio(old, f) > 1.0
+
+
+def test_largest_degree_does_not_accept_an_aliased_floor():
+    """The same family with a faster oscillation (seed 10, first draw of the guard): at the
+    largest degree the errors stayed flat (E_8 = 0.59, E_16 = 0.37, E_32 = 0.83), an aliased
+    floor, and the piece was kept because E_32 <= 1 there: converged=True at 1.09x. Now a
+    pass within 10x of the tolerance at the largest degree needs falling errors, else the
+    piece is bisected."""
+    from numfit.interpolate import _chebyshev as C
+    om, amp = 258.22805211909645, 6.772160468681604e-05
+    s_, c_ = 2.536801190241233, 0.8956927384921216
+
+    def f(x):
+        return (2 + np.tanh(x - 1)) * (1 + amp * np.sin(om * x + c_) * np.exp(-(x / s_) ** 2))
+    s = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
+    assert s.converged and error_ratio(s, f) <= 1.0
+    old = C.TOP_Q
+    try:
+        C.TOP_Q = math.inf
+        before = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
+    finally:
+        C.TOP_Q = old
+    assert before.converged and error_ratio(before, f) > 1.0

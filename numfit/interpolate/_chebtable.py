@@ -18,7 +18,7 @@ _VERSION = 1
 _OPTION_KEYS = ("kind", "rtol", "atol", "knots_map", "space", "extrapolate", "vectorized",
                 "degree_max")
 _COUNT_KEYS = ("n_evals", "n_calls", "n_rounds", "n_discarded", "n_recheck_failed",
-               "n_extrapolated", "n_margin", "n_free")
+               "n_extrapolated", "n_margin", "n_free", "n_spot", "n_spot_evals")
 MAX_ANTIDERIVATIVE = 16     # antiderivative orders accepted (the cubic kind allows 12)
 _EVAL_DEGREE = 6            # pieces of higher degree are split for evaluation (exactly)
 _C2V = {}
@@ -149,8 +149,9 @@ class AutoKnotsChebyshev(TableBase):
     n_evals = _get("n_evals", "Distinct evaluations of f (table samples plus discarded ones).")
     n_calls = _get("n_calls", "Calls of f (batches when vectorised, plus a failed probe).")
     n_rounds = _get("n_rounds", "Rounds after the initial batch.")
-    n_discarded = _get("n_discarded", "Samples of bisected pieces that are not table values; "
-                                      "each was checked against the final table.")
+    n_discarded = _get("n_discarded", "Samples that are not table values (of bisected pieces "
+                                      "and of passed spot tests); each was checked against "
+                                      "the final table.")
     n_recheck_failed = _get("n_recheck_failed", "Pieces reopened because the final table "
                                                 "missed a discarded sample.")
     n_extrapolated = _get("n_extrapolated", "Pieces accepted on the extrapolated "
@@ -159,6 +160,13 @@ class AutoKnotsChebyshev(TableBase):
                                 "sampled at the next degree before being kept.")
     n_free = _get("n_free", "Halves of bisected pieces kept on the samples their parent "
                             "dropped inside them (no evaluation).")
+    n_spot = _get("n_spot", "Spot tests: pieces of degree >= 16 passing within 10x of the "
+                            "tolerance, or predicted to pass by the convergence of two "
+                            "measured levels, whose next degree was sampled at a subset of "
+                            "its new points first (max(6, p/4) of p).")
+    n_spot_evals = _get("n_spot_evals", "Evaluations of the spot tests (table values where "
+                                        "the piece went on to the next degree, else test "
+                                        "samples checked against the final table).")
     converged = _get("success", "True if every test passed (status 0).")
     success = _get("success", "Alias of converged.")
     status = _get("status", "0 converged, 1 evaluation cap reached, 2 iteration cap, 3 "
@@ -404,7 +412,8 @@ class AutoKnotsChebyshev(TableBase):
             If the format, version, shapes or values are inconsistent.
         """
         cls._check_envelope(d)
-        info = cls._info_from(d, defaults=dict(n_free=0))     # tables saved before n_free
+        info = cls._info_from(d, defaults=dict(n_free=0, n_spot=0, n_spot_evals=0))
+        #                                                 (tables saved before these counts)
         degs, = cls._arrays_from(d, "degrees", dtype=np.intp)
         x, u, coef, nodes, values = cls._arrays_from(d, "breakpoints", "u", "coefficients",
                                                      "nodes", "values")

@@ -218,7 +218,8 @@ class AutoKnots2DChebyshev(AutoKnots2D):
                           doc="Largest degree a piece may take.")
     n_spot = property(lambda self: self._info["n_spot"],
                       doc="Spot tests: pieces passing within 10x of the tolerance whose next "
-                          "degree was sampled on 3 lines of the other axis only.")
+                          "degree was sampled on 6 lines of the other axis only (the 2 of "
+                          "largest measured error and 4 spread over the axis).")
     n_spot_evals = property(lambda self: self._info["n_spot_evals"],
                             doc="Evaluations of the spot tests (not grid values; checked "
                                 "against the final table).")
@@ -361,7 +362,7 @@ class AutoKnots2DChebyshev(AutoKnots2D):
                     extrapolate=False, vectorized=self.vectorized,
                     degree_max=int(self.degree_max), n_evals=n, n_calls=0, n_rounds=0,
                     n_discarded=0, n_recheck_failed=0, n_extrapolated=0, n_margin=0, n_free=0,
-                    round_sizes=[n], status=self.status, success=self.converged,
+                    n_spot=0, n_spot_evals=0, round_sizes=[n], status=self.status, success=self.converged,
                     message=f"restriction of a 2-D table at {name}={fixed!r}",
                     derived="partial")
         return AutoKnotsChebyshev(brk, ub, degs, coef if self._vector else coef[:, 0],

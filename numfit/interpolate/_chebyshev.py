@@ -9,11 +9,17 @@ degree-``p/2`` interpolant at the ``p/2`` new points of degree ``p`` is measured
 Acceptance (``E_k``: the largest error of the degree-``k`` interpolant at the points new at
 degree ``2k``, in units of the pointwise tolerance ``rtol |f| + atol``):
 
-* ``E_{p/2} <= 0.1`` (or ``<= 1`` at the largest degree): the degree-``p`` interpolant is
-  kept (it is one degree level finer than the test, as the cubic kind keeps both halves of a
-  tested interval). A pass within 10x of the tolerance samples the next degree first: where
-  f oscillates below the sample spacing the samples alias, the measured errors stay near
-  the oscillation's amplitude and the kept interpolant can be several times worse;
+* ``E_{p/2} <= 0.1``: the degree-``p`` interpolant is kept (it is one degree level finer
+  than the test, as the cubic kind keeps both halves of a tested interval), if it also
+  predicts within 0.1 the samples its bisected ancestors dropped inside the piece (a
+  degree-4 half passed its 2 new points at 0.054 by the luck of their phase under a small
+  fast oscillation, while those samples were off by 0.87: 1.03x the tolerance). A pass
+  within 10x of the tolerance samples the next degree first: where f oscillates below the
+  sample spacing the samples alias, the measured errors stay near the oscillation's
+  amplitude and the kept interpolant can be several times worse. At the largest degree
+  such a pass is kept when the errors fall (``E_{p/2} < E_{p/4} / 2``, ``TOP_Q``); with
+  flat errors there, an aliased floor, the piece is bisected (``E_8 = 0.59, E_16 = 0.37,
+  E_32 = 0.83`` had been kept at 1.09x the tolerance);
 * or convergence extrapolated from two measured levels: with ``q = E_{p/2} / E_{p/4} < 1/2``
   the kept error is predicted as ``E_{p/2} q`` and accepted when ``SAFETY E_{p/2} q <= 1``.
   A kink or singularity converges algebraically (``q`` near 1/2 or above) and never passes
@@ -29,6 +35,18 @@ degree ``2k``, in units of the pointwise tolerance ``rtol |f| + atol``):
   of a geometric rate, accepted at 4.3x). With ``E_{p/2} <= 2`` any component converging at
   least as fast as ``1/n`` (a factor 1/2 per doubling) keeps the kept interpolant within the
   tolerance (with 4, ``|x - x0|^1.8`` broke it at 1.08x);
+* or, in one dimension from degree 16 on, a spot test: where a pass within the margin
+  comes with converging errors (``E_{p/2} < E_{p/4} / 2``), or where the extrapolation
+  above predicts a pass but ``E_{p/2}`` exceeds 2 or the degree is below 32, the piece
+  samples a subset of the points new at degree ``2p`` (6 of 16, 8 of 32, 16 of 64;
+  ``SPOT1_SUBSETS``) and keeps degree ``p`` when its interpolant predicts them within
+  ``MARGIN``. This measures the kept interpolant itself, between its nodes, at a
+  fraction of the next degree's cost; the subsets are chosen so that no single
+  oscillation nearly vanishes at all their points. Otherwise the rest of degree ``2p`` is
+  sampled (the subset is kept) and the piece is decided there. Spot samples are checked
+  again against the final table. The convergence condition matters: with errors not
+  falling (``E_4 = 0.55 -> E_8 = 0.93``, an aliased floor of damped BAO wiggles in
+  log-log space) a spot test passed a piece whose error was 1.18x the tolerance;
 * or, for a half of a bisected piece passing within the margin, the samples its bisected
   ancestors dropped inside it: when its degree-``p`` interpolant predicts at least
   ``max(FREE_MIN, p/2)`` of them within ``MARGIN``, it is kept at degree ``p`` without
@@ -66,6 +84,19 @@ FREE = True             # halves are tested on the samples their ancestors dropp
 FREE_MIN = 4
 EXTRAP_EH_MAX = 2.0     # the extrapolated acceptance needs E_{p/2} <= this
 DECEL = 0.6             # a convergence rate falling below DECEL x the previous: algebraic
+TOP_Q = 0.5             # at the largest degree a pass within 10x needs E_{p/2} < TOP_Q E_{p/4}
+SPOT1 = True            # 1-D: a margin pass samples a subset of the next degree first
+SPOT1_FROM = 16         # ... from this degree on
+SPOT1_SUBSETS = {16: (1, 2, 3, 7, 9, 11),
+                 32: (5, 10, 15, 18, 21, 26, 27, 28),
+                 64: (7, 8, 9, 10, 18, 20, 23, 25, 28, 29, 33, 39, 46, 49, 56, 57)}
+"""The points new at degree 2p (indices 0..p-1, ascending) sampled by a 1-D spot test of a
+degree-p piece. Chosen to maximise, over single oscillations ``cos(w s + phi)`` on [-1, 1]
+(``w`` up to 6p), the smallest ratio of the degree-p interpolant's largest error at these
+points to its largest error on [-1, 1] (about 0.29, 0.36, 0.59; at all p new points 0.31,
+0.53, 0.68), with gaps of at most 5, 6, 8 indices. Evenly spread subsets of the same size
+reach at most 0.09, 0.16, 0.20: some oscillations nearly vanish at all their points."""
+SPOT1_EXTRAP = True     # 1-D: a spot test also where the extrapolation predicts a pass
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
 
@@ -94,6 +125,7 @@ def _predict_matrix(p):
 
 
 _PRED = {}
+_SPOT1_IDX = {p: np.array(v, dtype=np.intp) for p, v in SPOT1_SUBSETS.items()}
 
 
 class _Piece:
@@ -101,7 +133,7 @@ class _Piece:
     Lobatto points (ascending)."""
 
     __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want", "force", "spotted", "spot_pass",
-                 "extra")
+                 "extra", "pend")
 
     def __init__(self, u0, u1, p, x, y, F):
         self.u0, self.u1, self.p, self.x, self.y, self.F = u0, u1, p, x, y, F
@@ -111,6 +143,7 @@ class _Piece:
         self.spotted = None      # 2-D: lines (coordinates) already spot-tested
         self.spot_pass = None    # 2-D: (degree, E_{p/2}) of the last passed spot test
         self.extra = None        # (u, y, F) of samples its bisected ancestors dropped in it
+        self.pend = None         # 1-D: (indices, x, y, F) of points of degree 2p sampled
 
 
 def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine, n_init,
@@ -126,12 +159,12 @@ def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine
     U, Uinv = _MAPS["log" if loglog else knots]
     ua, ub = float(U(a)), float(U(b))
     cfg = dict(rtol=rtol, atol=atol, loglog=loglog, mode=mode, span=abs(ub - ua), pmax=pmax,
-               U=U, Uinv=Uinv, a=a, b=b, max_evals=max_evals, free=FREE)
+               U=U, Uinv=Uinv, a=a, b=b, max_evals=max_evals, free=FREE, spot1=SPOT1)
     opts = dict(kind="chebyshev", rtol=rtol, atol=atol, knots_map=knots,
                 space="loglog" if loglog else "linear", extrapolate=extrapolate,
                 vectorized=vectorized, degree_max=pmax)
     stats = dict(n_rounds=0, round_sizes=[], n_discarded=0, n_recheck_failed=0,
-                 n_extrapolated=0, n_margin=0, n_free=0)
+                 n_extrapolated=0, n_margin=0, n_free=0, n_spot=0, n_spot_evals=0)
     nb = max(1, int(n_init) - 1) if n_init is not None else NB_INIT
     pieces, xs = initial_pieces(nb, cfg)
     with mapper:
@@ -233,15 +266,31 @@ def _decide(pc, cfg, stats):
         # a passing error within 10x of the tolerance is not trusted while a higher degree
         # is allowed: f may oscillate below the sample spacing, where the samples alias
         # and the kept interpolant can be several times worse than the measured points
-        if Eh <= MARGIN or 2 * p > cfg["pmax"]:
+        if 2 * p > cfg["pmax"] and (Eh <= MARGIN or Eh < TOP_Q * E.get(p // 4, 0.0)):
             return True
+        if Eh <= MARGIN:
+            if _extra_ratio(pc, cfg) <= MARGIN:
+                return True
+            # the samples its bisected ancestors dropped inside it disagree: a lucky pass
+            stats["n_margin"] += 1
+            pc.want = 2 * p
+            return False
         if pc.spot_pass is not None and pc.spot_pass[0] == p and Eh <= pc.spot_pass[1]:
             return True                  # spot-tested at this degree, no worse line since
         if _free_test(pc, cfg):
             stats["n_free"] += 1
             return True
+        if 2 * p > cfg["pmax"]:
+            pc.want = 0         # the largest degree, errors not falling: an aliased floor
+            return False
         stats["n_margin"] += 1
-        pc.want = -2 * p if cfg.get("spot") is not None else 2 * p
+        if cfg.get("spot") is not None:
+            pc.want = -2 * p
+        elif (cfg.get("spot1") and p >= SPOT1_FROM and pc.pend is None
+              and Eh < Q_MAX * E.get(p // 4, 0.0)):
+            pc.want = -2 * p             # converging: sample a subset of degree 2p first
+        else:
+            pc.want = 2 * p
         return False
     if p == 2:                                       # a trimmed 2-D piece: back to 4
         pc.want = 4
@@ -251,6 +300,12 @@ def _decide(pc, cfg, stats):
         if q < Q_MAX and SAFETY * Eh * q <= 1.0 and Eh <= EXTRAP_EH_MAX:
             stats["n_extrapolated"] += 1
             return True
+    if (SPOT1_EXTRAP and cfg.get("spot1") and p >= SPOT1_FROM and 2 * p <= cfg["pmax"]
+            and pc.pend is None and E2 > 0 and _steady(E, p)):
+        q = Eh / E2
+        if q < Q_MAX and SAFETY * Eh * q <= 1.0:
+            pc.want = -2 * p          # the model predicts degree p within the tolerance
+            return False
     pc.want = 0
     if 2 * p > cfg["pmax"] or not (0 < Eh < math.inf) or not (E2 > Eh):
         return False
@@ -288,6 +343,11 @@ def _run(state, ev, cfg, stats, monitor, opts):
             for pc in bad:
                 pc.ok = False
                 pc.want = 2 * pc.p if 2 * pc.p <= cfg["pmax"] else 0
+                if pc.pend is not None:
+                    if pc.want:                      # the spot samples become nodes
+                        stats["n_discarded"] -= int(pc.pend[0].size)
+                    else:
+                        pc.pend = None
             continue
         # new pieces (bisections) and the points each open piece needs
         new_pieces, req = [], []
@@ -311,7 +371,7 @@ def _run(state, ev, cfg, stats, monitor, opts):
                 new_pieces.append(pc)
                 req.append(pc)
         pieces[:] = new_pieces
-        spot = [pc for pc in req if pc.want < 0]
+        spot = [pc for pc in req if pc.want < 0] if cfg.get("spot") is not None else []
         if spot:
             req = [pc for pc in req if pc.want >= 0]
             for pc in spot:
@@ -321,7 +381,7 @@ def _run(state, ev, cfg, stats, monitor, opts):
         # evaluate every new point of the round in one batch
         us, owners = [], []
         for pc in req:
-            unew = _new_points(pc)
+            unew = _new_points(pc) if pc.want > 0 else _spot1_points(pc)
             us.append(unew)
             owners.append(unew.size)
         u_all = np.concatenate(us)
@@ -334,14 +394,27 @@ def _run(state, ev, cfg, stats, monitor, opts):
         stats["round_sizes"].append(int(x_all.size))
         pos = 0
         for pc, k in zip(req, owners):
-            _merge(pc, x_all[pos:pos + k], y_all[pos:pos + k], F_all[pos:pos + k])
+            sl = slice(pos, pos + k)
             pos += k
+            if pc.want < 0:
+                pc.ok = _spot1(pc, x_all[sl], y_all[sl], F_all[sl], cfg, state)
+                continue
+            _merge(pc, x_all[sl], y_all[sl], F_all[sl])
             pc.ok = _decide(pc, cfg, stats)
         if state["n"] > cfg["max_evals"]:
             return 1
         if monitor(rnd, state["n"], sum(not pc.ok for pc in pieces)):
             return 5
     return 2
+
+
+def _extra_ratio(pc, cfg):
+    """Largest error of the piece's interpolant at the samples its bisected ancestors dropped
+    inside it, in units of the tolerance (0 without such samples)."""
+    if pc.extra is None:
+        return 0.0
+    u, y, F = pc.extra
+    return _ratio(np.abs(_value_at(pc, u, y.shape) - y), _tol(y, F, cfg))
 
 
 def _free_test(pc, cfg):
@@ -417,6 +490,39 @@ def _spot_test(pc, cfg, stats):
     return False
 
 
+def _spot1_subset(p):
+    """Indices (ascending) of the points new at degree 2p that a 1-D spot test samples
+    (:data:`SPOT1_SUBSETS`)."""
+    return _SPOT1_IDX[p]
+
+
+def _spot1_points(pc):
+    """u of the spot-test subset of the points new at degree 2p (pc.want = -2p)."""
+    pc.want = 2 * pc.p
+    u = _new_points(pc)[_spot1_subset(pc.p)]
+    pc.want = -2 * pc.p
+    return u
+
+
+def _spot1(pc, x, y, F, cfg, state):
+    """1-D spot test: keep degree p when its interpolant predicts the sampled subset of the
+    points of degree 2p within MARGIN; else sample the rest of degree 2p (pc.pend keeps the
+    subset). The samples are checked again against the final table."""
+    stats = state["stats"]
+    S = _spot1_subset(pc.p)
+    pc.pend = (S, x, y, F)
+    stats["n_spot"] += 1
+    stats["n_spot_evals"] += int(S.size)
+    err = np.abs(_predict_matrix(pc.p)[S] @ pc.y - y)
+    if _ratio(err, _tol(y, F, cfg)) <= MARGIN:
+        state["discarded"].append((x, y, F))      # test samples of the final table
+        stats["n_discarded"] += int(S.size)
+        pc.want = 0
+        return True
+    pc.want = 2 * pc.p
+    return False
+
+
 def _dense_matrices(p):
     """(degree-p values, degree-2p values) -> the two interpolants on 8p points of [-1, 1]."""
     M = _DENSE.get(p)
@@ -431,15 +537,21 @@ def _dense_matrices(p):
 _DENSE = {}
 
 
-def _new_points(pc):
-    """u of the Lobatto points of degree pc.want not yet sampled (ascending)."""
+def _new_points(pc, pending=True):
+    """u of the Lobatto points of degree pc.want not yet sampled (ascending; without those
+    a spot test sampled, pc.pend)."""
     q = pc.want
     s = lobatto(q)
     step = q // pc.p
     mask = np.ones(q + 1, dtype=bool)
     mask[::step] = False
     c, h = 0.5 * (pc.u0 + pc.u1), 0.5 * (pc.u1 - pc.u0)
-    return c + h * s[mask]
+    u = c + h * s[mask]
+    if pending and pc.pend is not None and q == 2 * pc.p:
+        keep = np.ones(u.size, dtype=bool)
+        keep[pc.pend[0]] = False
+        u = u[keep]
+    return u
 
 
 def _merge(pc, x, y, F):
@@ -453,8 +565,16 @@ def _merge(pc, x, y, F):
     old = np.zeros(n, dtype=bool)
     old[::step] = True
     xs[old], ys[old], Fs[old] = pc.x, pc.y, pc.F
-    xs[~old], ys[~old], Fs[~old] = x, y, F
-    pc.x, pc.y, pc.F, pc.p, pc.want = xs, ys, Fs, q, 0
+    if pc.pend is not None and q == 2 * pc.p:
+        S, xp, yp, Fp = pc.pend
+        new = np.flatnonzero(~old)
+        got = np.zeros(new.size, dtype=bool)
+        got[S] = True
+        xs[new[got]], ys[new[got]], Fs[new[got]] = xp, yp, Fp
+        xs[new[~got]], ys[new[~got]], Fs[new[~got]] = x, y, F
+    else:
+        xs[~old], ys[~old], Fs[~old] = x, y, F
+    pc.x, pc.y, pc.F, pc.p, pc.want, pc.pend = xs, ys, Fs, q, 0, None
 
 
 def _hand_down(pc, keep, kids):
