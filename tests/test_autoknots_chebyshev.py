@@ -671,3 +671,18 @@ def test_largest_degree_does_not_accept_an_aliased_floor():
     finally:
         C.TOP_Q = old
     assert before.converged and error_ratio(before, f) > 1.0
+
+
+@pytest.mark.parametrize("p", [1, 4, 16, 64, 128])
+def test_piece_value_at_matches_chebval(p):
+    """The barycentric evaluation the build uses for tests (free tests, dropped samples,
+    the recheck) against NumPy's Clenshaw on the piece's coefficients, at nodes too."""
+    from numfit.interpolate._chebyshev import _Piece, _value_at
+    rng = np.random.default_rng(p)
+    pc = _Piece(0.3, 1.7, p, None, None, None)
+    for shape in ((), (3,)):
+        pc.y = rng.standard_normal((p + 1,) + shape)
+        u = np.concatenate([rng.uniform(0.3, 1.7, 40), 1.0 + 0.7 * lobatto(p)])
+        ref = np.polynomial.chebyshev.chebval((2 * u - 2.0) / 1.4, values_to_coefs(pc.y, p))
+        got = _value_at(pc, u, (u.size,) + shape)
+        assert np.allclose(got, ref.T.reshape(got.shape), rtol=0, atol=1e-13 * (p + 1))

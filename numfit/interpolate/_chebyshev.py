@@ -133,7 +133,7 @@ class _Piece:
     Lobatto points (ascending)."""
 
     __slots__ = ("u0", "u1", "p", "x", "y", "F", "ok", "want", "force", "spotted", "spot_pass",
-                 "extra", "pend")
+                 "extra", "pend", "ecache")
 
     def __init__(self, u0, u1, p, x, y, F):
         self.u0, self.u1, self.p, self.x, self.y, self.F = u0, u1, p, x, y, F
@@ -144,6 +144,7 @@ class _Piece:
         self.spot_pass = None    # 2-D: (degree, E_{p/2}) of the last passed spot test
         self.extra = None        # (u, y, F) of samples its bisected ancestors dropped in it
         self.pend = None         # 1-D: (indices, x, y, F) of points of degree 2p sampled
+        self.ecache = None       # (y array, {k: E_k}) of the last _errors (see there)
 
 
 def build(f, a, b, *, args, rtol, atol, knots, loglog, mode, vector_norm, refine, n_init,
@@ -227,22 +228,34 @@ def _ratio(err, tol):
     """max of :func:`_ratios` (0 for no points, inf unless finite)."""
     if err.size == 0:
         return 0.0
+    if tol.min() > 0.0:                      # the common case, without the masking
+        r = float(np.max(err / tol))
+        return r if r < math.inf else math.inf       # NaN -> inf
     r = float(np.max(_ratios(err, tol)))
     return r if np.isfinite(r) else math.inf
 
 
 def _errors(pc, cfg):
-    """E_k for k = p/2, p/4, ..., 2 from the nested samples of piece pc (dict k -> E_k)."""
+    """E_k for k = p/2, p/4, ..., 2 from the nested samples of piece pc (dict k -> E_k).
+
+    The levels below p/2 are those of the piece before its last doubling (``pc.ecache``,
+    kept by :func:`_merge` for the array it made); values refreshed by a 2-D pass are new
+    arrays, and everything is computed again."""
+    cached = pc.ecache[1] if pc.ecache is not None and pc.ecache[0] is pc.y else {}
     out = {}
     y, F = pc.y, pc.F
     k = pc.p // 2
     while k >= 1:
-        ynew, Fnew = y[1::2], F[1::2]
-        yold = y[::2]
-        pred = _predict_matrix(k) @ yold
-        out[k] = _ratio(np.abs(pred - ynew), _tol(ynew, Fnew, cfg))
-        y, F = yold, F[::2]
+        if k in cached:
+            out[k] = cached[k]
+        else:
+            ynew, Fnew = y[1::2], F[1::2]
+            yold = y[::2]
+            pred = _predict_matrix(k) @ yold
+            out[k] = _ratio(np.abs(pred - ynew), _tol(ynew, Fnew, cfg))
+        y, F = y[::2], F[::2]
         k //= 2
+    pc.ecache = (pc.y, out)
     return out
 
 
@@ -429,10 +442,35 @@ def _free_test(pc, cfg):
 
 
 def _value_at(pc, u, shape):
-    """The piece's interpolant at knot-variable points u, as an array of ``shape``."""
-    c = values_to_coefs(pc.y, pc.p)
-    s = (2 * u - pc.u0 - pc.u1) / (pc.u1 - pc.u0)
-    return np.polynomial.chebyshev.chebval(s, c).T.reshape(shape)
+    """The piece's interpolant at knot-variable points u in the piece, as an array of
+    ``shape``: the barycentric formula for Chebyshev-Lobatto points (weights (-1)^j, halved
+    at the ends; Berrut and Trefethen, SIAM Review 46, 2004), one product instead of a
+    Clenshaw loop over the degree."""
+    p = pc.p
+    w = _bary_weights(p)
+    s = (2 * np.asarray(u, dtype=np.float64) - pc.u0 - pc.u1) / (pc.u1 - pc.u0)
+    d = s[:, None] - lobatto(p)[None, :]
+    hit = d == 0.0
+    d[hit] = 1.0
+    q = w / d
+    y = pc.y.reshape(p + 1, -1)
+    out = (q @ y) / q.sum(axis=1)[:, None]
+    rows, cols = np.nonzero(hit)
+    out[rows] = y[cols]                       # at a node: its value
+    return out.reshape(shape)
+
+
+def _bary_weights(p):
+    w = _BARY.get(p)
+    if w is None:
+        w = (-1.0) ** np.arange(p + 1)
+        w[0] *= 0.5
+        w[-1] *= 0.5
+        _BARY[p] = w
+    return w
+
+
+_BARY = {}
 
 
 def _spot_test(pc, cfg, stats):
@@ -574,6 +612,8 @@ def _merge(pc, x, y, F):
         xs[new[~got]], ys[new[~got]], Fs[new[~got]] = x, y, F
     else:
         xs[~old], ys[~old], Fs[~old] = x, y, F
+    errs = pc.ecache[1] if pc.ecache is not None and pc.ecache[0] is pc.y else {}
+    pc.ecache = (ys, errs)              # the nested levels' errors stay valid
     pc.x, pc.y, pc.F, pc.p, pc.want, pc.pend = xs, ys, Fs, q, 0, None
 
 
