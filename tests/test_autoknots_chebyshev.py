@@ -550,7 +550,7 @@ def test_spot_subsets_see_every_single_oscillation(p):
     assert _single_mode_ratios(p, even) < 0.25
 
 
-def test_spot_tests_keep_the_degree_and_the_promise():
+def test_spot_tests_keep_the_degree_and_the_promise(monkeypatch):
     """Runge at rtol 1e-4: E_16 = 2.2 after 107, a pass predicted by the convergence but
     above the extrapolation's limit of 2: a spot test of degree 32 keeps it (81 evaluations,
     129 sampling degree 64 instead)."""
@@ -560,12 +560,8 @@ def test_spot_tests_keep_the_degree_and_the_promise():
     assert s.converged and s.n_spot >= 1 and s.n_spot_evals >= 6 * s.n_spot
     assert error_ratio(s, m.f) <= 1.0
     assert s.n_evals == s.nodes.size + s.n_discarded
-    old = C.SPOT1
-    try:
-        C.SPOT1 = False
-        s0 = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
-    finally:
-        C.SPOT1 = old
+    monkeypatch.setattr(C, "SPOT1", False)
+    s0 = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
     assert s0.n_spot == 0 and s.n_evals < s0.n_evals and max(s.degrees) < max(s0.degrees)
 
 
@@ -628,48 +624,33 @@ def test_piece_kept_on_a_spot_test_can_be_reopened():
     assert s.n_evals == s.nodes.size + s.n_discarded
 
 
-def test_pass_of_a_half_must_predict_the_samples_its_parent_dropped():
-    """A small fast oscillation (2 + tanh(x - 1)) (1 + a sin(w x + c) exp(-(x/s)^2)) at rtol
-    1e-4: a degree-4 half passed its 2 new points at 0.054 of the tolerance by the luck of
-    their phase while its parent's dropped samples inside it were off by 0.87; converged=True
-    at 1.03x the tolerance before a pass had to predict them within 0.1 as well."""
+# Small fast oscillations (2 + tanh(x - 1)) (1 + a sin(w x + c) exp(-(x/s)^2)) at rtol 1e-4
+# that a draw of the random guard found accepted above the tolerance (w, a, s, c), and the
+# rule of the build that now keeps the promise there (what switches it off):
+# * seed 8, draw 36: a degree-4 half passed its 2 new points at 0.054 of the tolerance by the
+#   luck of their phase while its parent's dropped samples inside it were off by 0.87:
+#   converged=True at 1.03x before a pass had to predict them within 0.1 as well;
+# * seed 10, first draw: at the largest degree the errors stayed flat (E_8 = 0.59, E_16 =
+#   0.37, E_32 = 0.83), an aliased floor, and the piece was kept because E_32 <= 1 there:
+#   converged=True at 1.09x; now such a pass needs falling errors, else the piece is bisected.
+_ALIASED_PASSES = {
+    "dropped_samples": ((136.70984603783126, 2.87331168434552e-4, 2.054490117982203,
+                         2.2395493239806), "_extra_ratio", lambda pc, cfg: 0.0),
+    "largest_degree": ((258.22805211909645, 6.772160468681604e-05, 2.536801190241233,
+                        0.8956927384921216), "TOP_Q", math.inf)}
+
+
+@pytest.mark.parametrize("case", sorted(_ALIASED_PASSES))
+def test_lucky_passes_are_not_accepted(case, monkeypatch):
     from numfit.interpolate import _chebyshev as C
-    om, amp = 136.70984603783126, 2.87331168434552e-4         # seed 8, draw 36 of the guard
-    s_, c_ = 2.054490117982203, 2.2395493239806
+    (om, amp, s_, c_), name, off = _ALIASED_PASSES[case]
 
     def f(x):
         return (2 + np.tanh(x - 1)) * (1 + amp * np.sin(om * x + c_) * np.exp(-(x / s_) ** 2))
     s = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
     assert s.converged and error_ratio(s, f) <= 1.0
-    orig = C._extra_ratio
-    C._extra_ratio = lambda pc, cfg: 0.0
-    try:
-        old = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
-    finally:
-        C._extra_ratio = orig
-    assert old.converged and error_ratio(old, f) > 1.0
-
-
-def test_largest_degree_does_not_accept_an_aliased_floor():
-    """The same family with a faster oscillation (seed 10, first draw of the guard): at the
-    largest degree the errors stayed flat (E_8 = 0.59, E_16 = 0.37, E_32 = 0.83), an aliased
-    floor, and the piece was kept because E_32 <= 1 there: converged=True at 1.09x. Now a
-    pass within 10x of the tolerance at the largest degree needs falling errors, else the
-    piece is bisected."""
-    from numfit.interpolate import _chebyshev as C
-    om, amp = 258.22805211909645, 6.772160468681604e-05
-    s_, c_ = 2.536801190241233, 0.8956927384921216
-
-    def f(x):
-        return (2 + np.tanh(x - 1)) * (1 + amp * np.sin(om * x + c_) * np.exp(-(x / s_) ** 2))
-    s = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
-    assert s.converged and error_ratio(s, f) <= 1.0
-    old = C.TOP_Q
-    try:
-        C.TOP_Q = math.inf
-        before = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
-    finally:
-        C.TOP_Q = old
+    monkeypatch.setattr(C, name, off)
+    before = nf.autoknots(f, 0.0, 3.0, rtol=1e-4, kind="chebyshev")
     assert before.converged and error_ratio(before, f) > 1.0
 
 
