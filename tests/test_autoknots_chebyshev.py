@@ -667,3 +667,33 @@ def test_piece_value_at_matches_chebval(p):
         ref = np.polynomial.chebyshev.chebval((2 * u - 2.0) / 1.4, values_to_coefs(pc.y, p))
         got = _value_at(pc, u, (u.size,) + shape)
         assert np.allclose(got, ref.T.reshape(got.shape), rtol=0, atol=1e-13 * (p + 1))
+
+
+@pytest.mark.parametrize("name", ["sqrt", "cbrt_exp"])
+def test_endpoint_singularity_is_bisected_early(name, monkeypatch):
+    """A piece at an end of [a, b] whose largest errors sit at that end and fall slower than
+    2x per doubling is bisected at once instead of after one more doubling: the same
+    promise with fewer evaluations (sqrt at rtol 1e-4: 235 instead of 353)."""
+    from numfit.interpolate import _chebyshev as C
+    m = member(name)
+    s = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
+    assert s.converged and error_ratio(s, m.f) <= 1.0
+    monkeypatch.setattr(C, "SLOW_Q", 0.0)
+    s0 = nf.autoknots(m.f, m.a, m.b, kind="chebyshev", **m.options(1e-4))
+    assert s0.converged and s.n_evals < 0.8 * s0.n_evals
+
+
+def test_end_error_needs_the_singular_end_of_the_interval():
+    """_end_error: sqrt's errors peak at x = 0, and only a piece that starts at a = 0 counts
+    (the same values on a piece inside [a, b] do not), nor does an interior kink."""
+    from numfit.interpolate._chebyshev import _end_error, _Piece
+    cfg = dict(rtol=1e-6, atol=1e-6, loglog=False, mode=0, a=0.0, b=1.0)
+    s8 = (1 + lobatto(8)) / 2
+    for x0, f, want in ((0.0, np.sqrt, True), (0.5, lambda x: np.sqrt(x - 0.5), False),
+                        (0.0, lambda x: np.abs(x - 0.23), False)):
+        x = x0 + 0.5 * s8
+        pc = _Piece(x[0], x[-1], 8, x, f(x), f(x))
+        assert _end_error(pc, cfg) is want, (x0, want)
+    x = 0.5 + 0.5 * s8                       # sqrt(1 - x) at b = 1
+    pc = _Piece(0.5, 1.0, 8, x, np.sqrt(1 - x), np.sqrt(1 - x))
+    assert _end_error(pc, cfg) is True
