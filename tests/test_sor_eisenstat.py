@@ -59,7 +59,7 @@ def _run(K, P, b, omega, order, maxiter, eis, rtol=0.0, kstop=None, x0=None):
     """One call of the resumable kernel; returns (status, x, history, state)."""
     n = P.n
     x = np.zeros(n) if x0 is None else x0.copy()
-    work = [np.zeros(n) for _ in range(5 if eis else 4)]
+    work = [np.zeros(n) for _ in range(4)] + ([np.zeros(n), -1] if eis else [])
     state, h = np.zeros(8), np.empty(maxiter + 1)
     f = K.ssor_cg_eis_run if eis else K.ssor_cg_run
     st = f(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, *work, omega, order, 1,
@@ -110,7 +110,7 @@ def test_eisenstat_run_in_pieces_equals_one_call(K, order):
         st, x, h, state = _run(K, P, b, 1.3, order, maxiter, True, rtol=1e-10)
         for chunk in (1, 4):
             y = np.zeros(50)
-            work = [np.zeros(50) for _ in range(5)]
+            work = [np.zeros(50) for _ in range(5)] + [-1]
             st2, parts, k, s2 = None, [], 0, np.zeros(8)
             while True:
                 hh = np.empty(chunk + 1)
@@ -228,3 +228,34 @@ def test_tuner_uses_eisenstat_with_the_plain_counts():
     res = tuner.solve(P, b)
     ref = nf.ssor_cg(P, b, res.omega, eisenstat=False)
     assert res.converged and res.nit == ref.nit
+
+
+@pytest.mark.parametrize("K", KERNELS)
+@pytest.mark.parametrize("order", ["fb", "bf"])
+def test_eisenstat_ring_buffer_gives_the_same_iterates(K, order):
+    """u kept in a ring of 2^m > bandwidth values (mask 2^m - 1) instead of a full vector:
+    the same iterates and history bit for bit; the front end picks the ring for a banded
+    matrix and the full vector otherwise."""
+    from numfit.linalg._sor import EIS_RING_MAX, _eis_ring
+    A = laplacian_2d(40)                       # bandwidth 40: a ring of 64
+    P = prepare(A)
+    assert P.bandwidth() == 40 and _eis_ring(P) == (64, 63)
+    b = np.random.default_rng(3).standard_normal(P.n)
+    oc = 0 if order == "fb" else 1
+    runs = []
+    for size, mask in ((P.n, -1), (64, 63), (128, 127)):
+        x = np.zeros(P.n)
+        work = [np.zeros(P.n) for _ in range(4)] + [np.full(size, np.nan), mask]
+        state, h = np.zeros(8), np.empty(301)
+        st = K.ssor_cg_eis_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x,
+                               *work, 1.6, oc, 1, 1e-10, 0.0, 300, 301, -1.0, h, 0, state)
+        runs.append((st, x, h[:int(state[0]) + 1]))
+    for st, x, h in runs[1:]:
+        assert st == runs[0][0] == 0
+        assert np.array_equal(x, runs[0][1]) and np.array_equal(h, runs[0][2])
+    dense = prepare(random_spd(60, 2))           # bandwidth ~ n: the full vector
+    assert _eis_ring(dense) == (60, -1)
+    assert _eis_ring(prepare(sp.eye_array(10, format="csr"))) == (2, 1)
+    wide = prepare(sp.diags_array([np.full(EIS_RING_MAX + 8, 4.0), -np.ones(8)],
+                                  offsets=[0, EIS_RING_MAX], format="csr"))
+    assert wide.bandwidth() == EIS_RING_MAX and _eis_ring(wide) == (wide.n, -1)

@@ -441,8 +441,8 @@ def _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta
 
 
 @_jit
-def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, omega, alpha,
-                order):
+def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, mask, omega,
+                alpha, order):
     """u = Lh^{-1}(ph + K t) ("fb"; "bf": Uh); per row x += alpha t, rh -= alpha (t + u),
     r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
     n = rh.shape[0]
@@ -467,11 +467,11 @@ def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, omeg
         for p in range(lo, hi, step):
             j = indices[p]
             a = data[p]
-            acc -= a * u[j]
+            acc -= a * u[j & mask]
             sr += a * rh[j]
         c = omega / di
         ui = acc * c
-        u[i] = ui
+        u[i & mask] = ui
         x[i] += alpha * ti
         rhi = rh[i] - alpha * (ti + ui)
         rh[i] = rhi
@@ -507,8 +507,8 @@ def _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, or
 
 
 @_jit
-def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u, omega,
-                    order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
+def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u, mask,
+                    omega, order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
     """Resumable SSOR-PCG in Eisenstat's form (see ``_sor.pyx``): the iterates of
     :func:`ssor_cg_run` up to rounding; state[7] is the pending beta."""
     keep = hist.shape[0] > 0
@@ -574,7 +574,7 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
             return 2
         alpha = rz / pap
         rr, rz_new = _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u,
-                                 omega, alpha, order)
+                                 mask, omega, alpha, order)
         rn = math.sqrt(rr)
         k += 1
         if keep:

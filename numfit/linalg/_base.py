@@ -109,6 +109,18 @@ class PreparedMatrix:
                                                           self.indptr[:-1])))
         return self._norm_inf
 
+    def bandwidth(self):
+        """``max |i - j|`` over the nonzeros (cached; rows sorted, each with its diagonal)."""
+        if getattr(self, "_bandwidth", None) is None:
+            if self.n == 0:
+                self._bandwidth = 0
+            else:
+                rows = np.arange(self.n)
+                lo = rows - self.indices[self.indptr[:-1]]
+                hi = self.indices[self.indptr[1:] - 1] - rows
+                self._bandwidth = int(max(lo.max(), hi.max()))
+        return self._bandwidth
+
     def matvec(self, x):
         """``A @ x`` with the compiled kernel."""
         y = np.empty(self.n)

@@ -225,6 +225,23 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
                                     rtol, atol, divtol, maxiter, bool(return_history)), info)
 
 
+EIS_RING_MAX = 1 << 15
+"""Eisenstat's form keeps ``u`` (the second triangular solve) in a ring of ``2^m > bandwidth``
+values when that is at most this many (256 KiB): stencil matrices (a 2-D five-point stencil
+up to 32,767 points a row, a 3-D one up to 181 x 181 a plane) save a stream of writes per
+iteration (the same iterates bit for bit)."""
+
+
+def _eis_ring(P):
+    """(length of u, mask) for the Eisenstat kernel: a ring buffer of the next power of two
+    above the bandwidth of A when it is shorter than n and ``EIS_RING_MAX``, else the full
+    vector (mask -1)."""
+    size = 1 << max(int(P.bandwidth()), 1).bit_length()
+    if size <= EIS_RING_MAX and size < P.n:
+        return size, size - 1
+    return P.n, -1
+
+
 def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter,
                       return_history=False, K=None, callback=None, eisenstat=True):
     """SSOR-PCG on validated input (x is overwritten): the resumable compiled kernel in pieces
@@ -243,7 +260,8 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     n = P.n
     w = np.empty(n)
     if eisenstat:
-        work = tuple(np.zeros(n) for _ in range(5))        # r, rh, ph, t, u
+        ring, mask = _eis_ring(P)
+        work = tuple(np.zeros(n) for _ in range(4)) + (np.zeros(ring), mask)  # r rh ph t u
         kernel = K.ssor_cg_eis_run
         step = _chunks.pieces(P.nnz + 14 * n)
     else:
