@@ -362,7 +362,8 @@ class AutoKnots2DChebyshev(AutoKnots2D):
                     extrapolate=False, vectorized=self.vectorized,
                     degree_max=int(self.degree_max), n_evals=n, n_calls=0, n_rounds=0,
                     n_discarded=0, n_recheck_failed=0, n_extrapolated=0, n_margin=0, n_free=0,
-                    n_spot=0, n_spot_evals=0, round_sizes=[n], status=self.status, success=self.converged,
+                    n_spot=0, n_spot_evals=0, round_sizes=[n], status=self.status,
+                    success=self.converged,
                     message=f"restriction of a 2-D table at {name}={fixed!r}",
                     derived="partial")
         return AutoKnotsChebyshev(brk, ub, degs, coef if self._vector else coef[:, 0],

@@ -100,7 +100,6 @@ degree-p piece. Chosen to maximise, over single oscillations ``cos(w s + phi)`` 
 points to its largest error on [-1, 1] (about 0.29, 0.36, 0.59; at all p new points 0.31,
 0.53, 0.68), with gaps of at most 5, 6, 8 indices. Evenly spread subsets of the same size
 reach at most 0.09, 0.16, 0.20: some oscillations nearly vanish at all their points."""
-SPOT1_EXTRAP = True     # 1-D: a spot test also where the extrapolation predicts a pass
 _DEGREES = (4, 8, 16, 32, 64, 128)
 
 
@@ -247,7 +246,7 @@ def _errors(pc, cfg):
     The levels below p/2 are those of the piece before its last doubling (``pc.ecache``,
     kept by :func:`_merge` for the array it made); values refreshed by a 2-D pass are new
     arrays, and everything is computed again."""
-    cached = pc.ecache[1] if pc.ecache is not None and pc.ecache[0] is pc.y else {}
+    cached = _cached_errors(pc)
     out = {}
     y, F = pc.y, pc.F
     k = pc.p // 2
@@ -263,6 +262,11 @@ def _errors(pc, cfg):
         k //= 2
     pc.ecache = (pc.y, out)
     return out
+
+
+def _cached_errors(pc):
+    """The E_k kept for the piece's current values (``pc.ecache``), or {}."""
+    return pc.ecache[1] if pc.ecache is not None and pc.ecache[0] is pc.y else {}
 
 
 def _decide(pc, cfg, stats):
@@ -309,8 +313,7 @@ def _decide(pc, cfg, stats):
         stats["n_margin"] += 1
         if cfg.get("spot") is not None:
             pc.want = -2 * p
-        elif (cfg.get("spot1") and p >= SPOT1_FROM and pc.pend is None
-              and Eh < Q_MAX * E.get(p // 4, 0.0)):
+        elif _can_spot1(pc, cfg) and Eh < Q_MAX * E.get(p // 4, 0.0):
             pc.want = -2 * p             # converging: sample a subset of degree 2p first
         else:
             pc.want = 2 * p
@@ -318,24 +321,22 @@ def _decide(pc, cfg, stats):
     if p == 2:                                       # a trimmed 2-D piece: back to 4
         pc.want = 4
         return False
-    if p >= EXTRAPOLATE_FROM and E2 > 0 and _steady(E, p):
-        q = Eh / E2
-        if q < Q_MAX and SAFETY * Eh * q <= 1.0 and Eh <= EXTRAP_EH_MAX:
-            stats["n_extrapolated"] += 1
-            return True
-    if (SPOT1_EXTRAP and cfg.get("spot1") and p >= SPOT1_FROM and 2 * p <= cfg["pmax"]
-            and pc.pend is None and E2 > 0 and _steady(E, p)):
-        q = Eh / E2
-        if q < Q_MAX and SAFETY * Eh * q <= 1.0:
-            pc.want = -2 * p          # the model predicts degree p within the tolerance
-            return False
+    # the model predicts degree p within the tolerance (a steady factor q below Q_MAX)
+    q = Eh / E2 if E2 > 0 and _steady(E, p) else math.inf
+    predicted = q < Q_MAX and SAFETY * Eh * q <= 1.0
+    if predicted and p >= EXTRAPOLATE_FROM and Eh <= EXTRAP_EH_MAX:
+        stats["n_extrapolated"] += 1
+        return True
+    if predicted and 2 * p <= cfg["pmax"] and _can_spot1(pc, cfg):
+        pc.want = -2 * p              # verified on a subset of degree 2p instead
+        return False
     pc.want = 0
     if 2 * p > cfg["pmax"] or not (0 < Eh < math.inf) or not (E2 > Eh):
         return False
     rate = math.log(E2 / Eh) / (p // 4)              # per degree
-    if SLOW_Q and cfg.get("end_bisect") and Eh > SLOW_Q * E2 and _end_error(pc, cfg) and \
+    if SLOW_Q and cfg.get("end_bisect") and Eh > SLOW_Q * E2 and \
             math.log(p) + math.log(SAFETY * Eh) * math.log(2.0) / math.log(E2 / Eh) \
-            > math.log(cfg["pmax"]):
+            > math.log(cfg["pmax"]) and _end_error(pc, cfg):
         # ... and whose largest errors sit at that end of [a, b] (an endpoint singularity,
         # sqrt(x) at 0), too far from the tolerance for that rate within the largest
         # degree: bisected now rather than after one more doubling (sqrt at rtol 1e-4:
@@ -351,6 +352,11 @@ def _decide(pc, cfg, stats):
     if need <= cfg["pmax"]:
         pc.want = 2 * p
     return False
+
+
+def _can_spot1(pc, cfg):
+    """A 1-D spot test is allowed: from degree ``SPOT1_FROM`` on, not twice at a degree."""
+    return bool(cfg.get("spot1")) and pc.p >= SPOT1_FROM and pc.pend is None
 
 
 def _end_error(pc, cfg):
@@ -472,10 +478,7 @@ def _free_test(pc, cfg):
     FREE_MIN (and p/2) samples that bisected ancestors dropped inside the piece."""
     if pc.extra is None:                # set only when cfg["free"] (one dimension)
         return False
-    u, y, F = pc.extra
-    if u.size < max(FREE_MIN, pc.p // 2):
-        return False
-    return _ratio(np.abs(_value_at(pc, u, y.shape) - y), _tol(y, F, cfg)) <= MARGIN
+    return pc.extra[0].size >= max(FREE_MIN, pc.p // 2) and _extra_ratio(pc, cfg) <= MARGIN
 
 
 def _value_at(pc, u, shape):
@@ -573,10 +576,7 @@ def _spot1_subset(p):
 
 def _spot1_points(pc):
     """u of the spot-test subset of the points new at degree 2p (pc.want = -2p)."""
-    pc.want = 2 * pc.p
-    u = _new_points(pc)[_spot1_subset(pc.p)]
-    pc.want = -2 * pc.p
-    return u
+    return _lobatto_new(pc, 2 * pc.p)[_spot1_subset(pc.p)]
 
 
 def _spot1(pc, x, y, F, cfg, state):
@@ -612,17 +612,19 @@ def _dense_matrices(p):
 _DENSE = {}
 
 
-def _new_points(pc, pending=True):
+def _lobatto_new(pc, q):
+    """u of the Lobatto points of degree q that are not points of degree pc.p (ascending)."""
+    mask = np.ones(q + 1, dtype=bool)
+    mask[::q // pc.p] = False
+    return 0.5 * (pc.u0 + pc.u1) + 0.5 * (pc.u1 - pc.u0) * lobatto(q)[mask]
+
+
+def _new_points(pc):
     """u of the Lobatto points of degree pc.want not yet sampled (ascending; without those
     a spot test sampled, pc.pend)."""
     q = pc.want
-    s = lobatto(q)
-    step = q // pc.p
-    mask = np.ones(q + 1, dtype=bool)
-    mask[::step] = False
-    c, h = 0.5 * (pc.u0 + pc.u1), 0.5 * (pc.u1 - pc.u0)
-    u = c + h * s[mask]
-    if pending and pc.pend is not None and q == 2 * pc.p:
+    u = _lobatto_new(pc, q)
+    if pc.pend is not None and q == 2 * pc.p:
         keep = np.ones(u.size, dtype=bool)
         keep[pc.pend[0]] = False
         u = u[keep]
@@ -649,8 +651,7 @@ def _merge(pc, x, y, F):
         xs[new[~got]], ys[new[~got]], Fs[new[~got]] = x, y, F
     else:
         xs[~old], ys[~old], Fs[~old] = x, y, F
-    errs = pc.ecache[1] if pc.ecache is not None and pc.ecache[0] is pc.y else {}
-    pc.ecache = (ys, errs)              # the nested levels' errors stay valid
+    pc.ecache = (ys, _cached_errors(pc))    # the nested levels' errors stay valid
     pc.x, pc.y, pc.F, pc.p, pc.want, pc.pend = xs, ys, Fs, q, 0, None
 
 
