@@ -55,6 +55,14 @@ def matrices():
 MATRICES = matrices()
 
 
+def _mats(P, eis):
+    """The matrix arguments of the Eisenstat kernel (CSR, both triangles, the diagonal) or of
+    the plain one (CSR, diagonal positions, inverse diagonal)."""
+    if eis:
+        return (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
+    return P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag
+
+
 def _run(K, P, b, omega, order, maxiter, eis, rtol=0.0, kstop=None, x0=None):
     """One call of the resumable kernel; returns (status, x, history, state)."""
     n = P.n
@@ -62,8 +70,8 @@ def _run(K, P, b, omega, order, maxiter, eis, rtol=0.0, kstop=None, x0=None):
     work = [np.zeros(n) for _ in range(4)] + ([np.zeros(n), -1] if eis else [])
     state, h = np.zeros(8), np.empty(maxiter + 1)
     f = K.ssor_cg_eis_run if eis else K.ssor_cg_run
-    st = f(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, *work, omega, order, 1,
-           rtol, 0.0, maxiter, maxiter + 1 if kstop is None else kstop, -1.0, h, 0, state)
+    st = f(*_mats(P, eis), b, x, *work, omega, order, 1, rtol, 0.0, maxiter,
+           maxiter + 1 if kstop is None else kstop, -1.0, h, 0, state)
     return st, x, h[:int(state[0]) + 1], state
 
 
@@ -114,9 +122,8 @@ def test_eisenstat_run_in_pieces_equals_one_call(K, order):
             st2, parts, k, s2 = None, [], 0, np.zeros(8)
             while True:
                 hh = np.empty(chunk + 1)
-                st2 = K.ssor_cg_eis_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag,
-                                        b, y, *work, 1.3, order, 1, 1e-10, 0.0, maxiter,
-                                        k + chunk, -1.0, hh, k, s2)
+                st2 = K.ssor_cg_eis_run(*_mats(P, True), b, y, *work, 1.3, order, 1, 1e-10,
+                                        0.0, maxiter, k + chunk, -1.0, hh, k, s2)
                 end = int(s2[0])
                 parts.append(hh[(1 if parts else 0):end - k + 1])
                 k = end
@@ -247,8 +254,8 @@ def test_eisenstat_ring_buffer_gives_the_same_iterates(K, order):
         x = np.zeros(P.n)
         work = [np.zeros(P.n) for _ in range(4)] + [np.full(size, np.nan), mask]
         state, h = np.zeros(8), np.empty(301)
-        st = K.ssor_cg_eis_run(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x,
-                               *work, 1.6, oc, 1, 1e-10, 0.0, 300, 301, -1.0, h, 0, state)
+        st = K.ssor_cg_eis_run(*_mats(P, True), b, x, *work, 1.6, oc, 1, 1e-10, 0.0, 300,
+                               301, -1.0, h, 0, state)
         runs.append((st, x, h[:int(state[0]) + 1]))
     for st, x, h in runs[1:]:
         assert st == runs[0][0] == 0
@@ -259,3 +266,53 @@ def test_eisenstat_ring_buffer_gives_the_same_iterates(K, order):
     wide = prepare(sp.diags_array([np.full(EIS_RING_MAX + 8, 4.0), -np.ones(8)],
                                   offsets=[0, EIS_RING_MAX], format="csr"))
     assert wide.bandwidth() == EIS_RING_MAX and _eis_ring(wide) == (wide.n, -1)
+
+
+# ------------------------------------------------------------------ the split triangles
+def _triangles_reference(A):
+    """The strictly lower and upper triangles of D^{-1} A with SciPy (sorted CSR, zeros
+    kept)."""
+    A = sp.csr_array(A)
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    A = sp.csr_array((A.data / A.diagonal()[rows], A.indices, A.indptr), shape=A.shape)
+    L, U = sp.tril(A, -1, format="csr"), sp.triu(A, 1, format="csr")
+    return L.indptr, L.indices, L.data, U.indptr, U.indices, U.data
+
+
+@pytest.mark.parametrize("K", KERNELS)
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_split_triangles_match_scipy(K, index):
+    """split_triangles (both kernels) against scipy's tril / triu of D^{-1} A: rows with an
+    empty triangle, a stored zero, both index types; cached on the PreparedMatrix."""
+    A = random_spd(40, 11).tolil()
+    A[0, 1:] = 0.0                              # row 0: no upper part left after pruning
+    A[1:, 0] = 0.0
+    A = sp.csr_array(A)
+    A.eliminate_zeros()
+    A[5, 7] = A[7, 5] = 0.0                     # an explicitly stored zero stays stored
+    A.indices, A.indptr = A.indices.astype(index), A.indptr.astype(index)
+    P = prepare(A)
+    assert P.indices.dtype == index
+    ref = _triangles_reference(P.csr)
+    starts = P.indptr[:-1]
+    lptr = np.concatenate([[0], np.cumsum(P.diag_pos - starts)]).astype(index)
+    uptr = np.concatenate([[0], np.cumsum(P.indptr[1:] - P.diag_pos - 1)]).astype(index)
+    got = [lptr, np.empty(lptr[-1], index), np.empty(lptr[-1]),
+           uptr, np.empty(uptr[-1], index), np.empty(uptr[-1])]
+    K.split_triangles(P.indptr, P.indices, P.data, P.diag_pos, *got)
+    for g, r in zip(got, ref):
+        assert np.array_equal(g, r)
+    tri = P.triangles()
+    assert tri is P.triangles()                 # cached
+    for g, r in zip(tri, ref):
+        assert g.dtype == r.dtype and np.array_equal(g, r)
+    assert tri[1].dtype == index and tri[3].dtype == index
+
+
+def test_split_triangles_of_a_diagonal_matrix():
+    P = prepare(sp.diags_array(np.arange(1.0, 6.0), format="csr"))
+    lptr, lidx, lval, uptr, uidx, uval = P.triangles()
+    assert np.array_equal(lptr, np.zeros(6)) and np.array_equal(uptr, np.zeros(6))
+    assert lidx.size == lval.size == uidx.size == uval.size == 0
+    r = nf.ssor_cg(P, np.ones(5), omega=1.2, rtol=1e-12)
+    assert r.converged and np.allclose(r.x, 1.0 / np.arange(1.0, 6.0))

@@ -410,41 +410,56 @@ def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, 
 # (Eisenstat, SIAM J. Sci. Stat. Comput. 2(1), 1981; the derivation is in ``_sor.pyx`` and
 # docs/sor.md)
 @_jit
-def _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta, order):
-    """ph = zh + beta ph, t = Uh^{-1} ph ("fb"; "bf": Lh); returns t'(2U + D)t = p'Ap."""
+def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uidx, uval):
+    """Strictly lower and strictly upper triangles of D^{-1} A into their own CSR arrays
+    (``lptr`` and ``uptr`` given; see ``_sor.pyx``)."""
+    n = diag_pos.shape[0]
+    for i in range(n):
+        di = data[diag_pos[i]]
+        q = lptr[i]
+        for p in range(indptr[i], diag_pos[i]):
+            lidx[q] = indices[p]
+            lval[q] = data[p] / di
+            q += 1
+        q = uptr[i]
+        for p in range(diag_pos[i] + 1, indptr[i + 1]):
+            uidx[q] = indices[p]
+            uval[q] = data[p] / di
+            q += 1
+
+
+@_jit
+def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
+    """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
+    "bf": Lh with Lt); returns t'(2U + D)t = p'Ap."""
     n = rh.shape[0]
     cz = (2.0 - omega) / omega
     tat = 0.0
     for ii in range(n):
         if order == 0:
             i = n - 1 - ii
-            d = diag_pos[i]
-            lo, hi, step = indptr[i + 1] - 1, d, -1       # nearest column (i + 1) last
+            lo, hi, step = tp[i + 1] - 1, tp[i] - 1, -1     # nearest column (i + 1) last
         else:
             i = ii
-            d = diag_pos[i]
-            lo, hi, step = indptr[i], d, 1
-        di = data[d]
-        phi = cz * di * rh[i] + beta * ph[i]
-        ph[i] = phi
-        acc = phi
+            lo, hi, step = tp[i], tp[i + 1], 1
+        qi = cz * rh[i] + beta * qh[i]
+        qh[i] = qi
+        acc = omega * qi
         s = 0.0
         for p in range(lo, hi, step):
-            a = data[p]
-            tj = t[indices[p]]
-            acc -= a * tj
+            a = tv[p]
+            tj = t[tix[p]]
+            acc -= (omega * a) * tj
             s += a * tj
-        ti = acc * (omega / di)
-        t[i] = ti
-        tat += ti * (2.0 * s + di * ti)
+        t[i] = acc
+        tat += dg[i] * acc * (2.0 * s + acc)
     return tat
 
 
 @_jit
-def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, mask, omega,
-                alpha, order):
-    """u = Lh^{-1}(ph + K t) ("fb"; "bf": Uh); per row x += alpha t, rh -= alpha (t + u),
-    r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
+def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
+    """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut); per row
+    x += alpha t, rh -= alpha (t + u), r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
     n = rh.shape[0]
     cz = (2.0 - omega) / omega
     kf = 1.0 - 2.0 / omega
@@ -454,64 +469,60 @@ def _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u, mask
     for ii in range(n):
         if order == 0:
             i = ii
-            d = diag_pos[i]
-            lo, hi, step = indptr[i], d, 1
+            lo, hi, step = tp[i], tp[i + 1], 1
         else:
             i = n - 1 - ii
-            d = diag_pos[i]
-            lo, hi, step = indptr[i + 1] - 1, d, -1       # nearest column (i + 1) last
-        di = data[d]
+            lo, hi, step = tp[i + 1] - 1, tp[i] - 1, -1     # nearest column (i + 1) last
         ti = t[i]
-        acc = ph[i] + kf * di * ti
+        acc = omega * (qh[i] + kf * ti)
         sr = 0.0
         for p in range(lo, hi, step):
-            j = indices[p]
-            a = data[p]
-            acc -= a * u[j & mask]
+            j = tix[p]
+            a = tv[p]
+            acc -= (omega * a) * u[j & mask]
             sr += a * rh[j]
-        c = omega / di
-        ui = acc * c
-        u[i & mask] = ui
+        u[i & mask] = acc
         x[i] += alpha * ti
-        rhi = rh[i] - alpha * (ti + ui)
+        rhi = rh[i] - alpha * (ti + acc)
         rh[i] = rhi
-        ri = sr + rhi * (di * iw)
+        di = dg[i]
+        ri = di * (sr + rhi * iw)
         rr += ri * ri
         rz += cz * di * rhi * rhi
     return rr, rz
 
 
 @_jit
-def _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, order):
-    """rh = Lh^{-1} r ("fb"; "bf": Uh), ph = 0; returns rh' N^{-1} rh."""
+def _eis_restart(tp, tix, tv, dg, r, rh, qh, omega, order):
+    """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut), qh = 0; returns
+    rh' N^{-1} rh."""
     n = r.shape[0]
     cz = (2.0 - omega) / omega
     rz = 0.0
     for ii in range(n):
-        if order == 0:
-            i = ii
-            d = diag_pos[i]
-            lo, hi = indptr[i], d
-        else:
-            i = n - 1 - ii
-            d = diag_pos[i]
-            lo, hi = d + 1, indptr[i + 1]
-        acc = r[i]
-        for p in range(lo, hi):
-            acc -= data[p] * rh[indices[p]]
-        v = acc * (omega * inv_diag[i])
+        i = ii if order == 0 else n - 1 - ii
+        di = dg[i]
+        acc = r[i] / di
+        for p in range(tp[i], tp[i + 1]):
+            acc -= tv[p] * rh[tix[p]]
+        v = omega * acc
         rh[i] = v
-        ph[i] = 0.0
-        rz += cz * data[d] * v * v
+        qh[i] = 0.0
+        rz += cz * di * v * v
     return rz
 
 
 @_jit
-def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, t, u, mask,
-                    omega, order, norm_code, rtol, atol, maxiter, kstop, pause, hist, h0, state):
+def ssor_cg_eis_run(indptr, indices, data, lptr, lidx, lval, uptr, uidx, uval, dg, b, x, r,
+                    rh, qh, t, u, mask, omega, order, norm_code, rtol, atol, maxiter, kstop,
+                    pause, hist, h0, state):
     """Resumable SSOR-PCG in Eisenstat's form (see ``_sor.pyx``): the iterates of
     :func:`ssor_cg_run` up to rounding; state[7] is the pending beta."""
     keep = hist.shape[0] > 0
+    if order == 0:          # first pass: Uh ("fb") or Lh ("bf"); second: the other one
+        fp, fi, fv, sp_, si, sv = uptr, uidx, uval, lptr, lidx, lval
+    else:
+        fp, fi, fv, sp_, si, sv = lptr, lidx, lval, uptr, uidx, uval
     if state[6] == 0.0:
         k = 0
         rn = residual(indptr, indices, data, b, x, r)
@@ -521,7 +532,7 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
         state[4] = thresh
         if keep:
             hist[0 - h0] = rn
-        rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega, order)
+        rz = _eis_restart(sp_, si, sv, dg, r, rh, qh, omega, order)
         beta = 0.0
         state[6] = 1.0
     else:
@@ -545,8 +556,7 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
                 state[5] = rt
                 return 0
             rn = rt
-            rz = _eis_restart(indptr, indices, data, diag_pos, inv_diag, r, rh, ph, omega,
-                              order)
+            rz = _eis_restart(sp_, si, sv, dg, r, rh, qh, omega, order)
             beta = 0.0
         if not math.isfinite(rn):
             state[0] = k
@@ -563,8 +573,7 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
             state[1] = rn
             state[5] = rn
             return 2
-        pap = _eis_first(indptr, indices, data, diag_pos, inv_diag, rh, ph, t, omega, beta,
-                         order)
+        pap = _eis_first(fp, fi, fv, dg, rh, qh, t, omega, beta, order)
         if not (pap > 0.0):
             state[0] = k
             state[1] = rn
@@ -573,8 +582,7 @@ def ssor_cg_eis_run(indptr, indices, data, diag_pos, inv_diag, b, x, r, rh, ph, 
             state[7] = 0.0
             return 2
         alpha = rz / pap
-        rr, rz_new = _eis_second(indptr, indices, data, diag_pos, inv_diag, x, rh, ph, t, u,
-                                 mask, omega, alpha, order)
+        rr, rz_new = _eis_second(sp_, si, sv, dg, x, rh, qh, t, u, mask, omega, alpha, order)
         rn = math.sqrt(rr)
         k += 1
         if keep:

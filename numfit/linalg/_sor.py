@@ -261,10 +261,12 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     w = np.empty(n)
     if eisenstat:
         ring, mask = _eis_ring(P)
+        mats = (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
         work = tuple(np.zeros(n) for _ in range(4)) + (np.zeros(ring), mask)  # r rh ph t u
         kernel = K.ssor_cg_eis_run
         step = _chunks.pieces(P.nnz + 14 * n)
     else:
+        mats = (P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag)
         work = tuple(np.empty(n) for _ in range(4))        # r, z, p, q
         kernel = K.ssor_cg_run
         step = _chunks.pieces(2 * P.nnz + 10 * n)
@@ -287,8 +289,8 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
             pause = stag.gate if stag.next_check is None else -1.0
         hist = np.empty(max(min(kstop, maxiter) - k, 0) + 1) if return_history else _NO_HIST
         k_before = k
-        st = kernel(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, b, x, *work, omega,
-                    order_code, norm_code, rtol, atol, maxiter, kstop, pause, hist, k, state)
+        st = kernel(*mats, b, x, *work, omega, order_code, norm_code, rtol, atol, maxiter,
+                    kstop, pause, hist, k, state)
         if restart:
             state[4], restart = thresh, False
         end = int(state[0])
@@ -428,7 +430,11 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         form for ``"multicolor"`` (not implemented there). ``True``: Eisenstat's form
         (``ordering="multicolor"`` is then an error). ``False``: the plain form (two
         triangular solves and a product per iteration), kept as the reference. The form
-        relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``).
+        relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``). It keeps
+        the strictly lower and upper triangles of ``A`` in their own arrays
+        (``PreparedMatrix.triangles()``: about the memory of ``A`` once more, built once per
+        prepared matrix in one compiled pass, about the time of one iteration), so that each
+        triangular solve streams only its own triangle.
 
     Returns
     -------
