@@ -431,7 +431,7 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         (``ordering="multicolor"`` is then an error). ``False``: the plain form (two
         triangular solves and a product per iteration), kept as the reference. The form
         relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``). It keeps
-        the strictly lower and upper triangles of ``A`` in their own arrays
+        the strictly lower and upper triangles of ``D^{-1} A`` in their own arrays
         (``PreparedMatrix.triangles()``: about the memory of ``A`` once more, built once per
         prepared matrix in one compiled pass, about the time of one iteration), so that each
         triangular solve streams only its own triangle.
