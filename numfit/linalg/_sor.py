@@ -262,7 +262,7 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     if eisenstat:
         ring, mask = _eis_ring(P)
         mats = (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
-        work = tuple(np.zeros(n) for _ in range(4)) + (np.zeros(ring), mask)  # r rh ph t u
+        work = tuple(np.zeros(n) for _ in range(4)) + (np.zeros(ring), mask)  # r rh qh t u
         kernel = K.ssor_cg_eis_run
         step = _chunks.pieces(P.nnz + 14 * n)
     else:
