@@ -251,17 +251,18 @@ def _errors(pc, cfg):
     y, F = pc.y, pc.F
     k = pc.p // 2
     while k >= 1:
-        if k in cached:
-            out[k] = cached[k]
-        else:
-            ynew, Fnew = y[1::2], F[1::2]
-            yold = y[::2]
-            pred = _predict_matrix(k) @ yold
-            out[k] = _ratio(np.abs(pred - ynew), _tol(ynew, Fnew, cfg))
+        out[k] = cached[k] if k in cached else _ratio(*_level(y, F, k, cfg))
         y, F = y[::2], F[::2]
         k //= 2
     pc.ecache = (pc.y, out)
     return out
+
+
+def _level(y, F, k, cfg):
+    """(|error|, tolerance) of the degree-k interpolant through the samples ``y[::2]`` at the
+    points new at degree 2k, ``y[1::2]`` (one nested level; F the values of f there)."""
+    ynew = y[1::2]
+    return np.abs(_predict_matrix(k) @ y[::2] - ynew), _tol(ynew, F[1::2], cfg)
 
 
 def _cached_errors(pc):
@@ -367,8 +368,7 @@ def _end_error(pc, cfg):
     side = None
     y, F = pc.y, pc.F
     for k in (pc.p // 2, pc.p // 4):
-        ynew, Fnew = y[1::2], F[1::2]
-        r = _ratios(np.abs(_predict_matrix(k) @ y[::2] - ynew), _tol(ynew, Fnew, cfg))
+        r = _ratios(*_level(y, F, k, cfg))
         r = r.reshape(r.shape[0], -1).max(axis=1)
         j = int(np.argmax(r))
         if j not in (0, r.size - 1) or (side is not None and (j == 0) != side):
@@ -524,8 +524,7 @@ def _spot_test(pc, cfg, stats):
     p = pc.p
     lines_of, evaluate = cfg["spot"]
     k = p // 2
-    r = _ratios(np.abs(_predict_matrix(k) @ pc.y[::2] - pc.y[1::2]),
-                _tol(pc.y[1::2], pc.F[1::2], cfg))
+    r = _ratios(*_level(pc.y, pc.F, k, cfg))
     per_line = r.max(axis=0).reshape(-1, cfg["m"]).max(axis=1)
     coords = lines_of()
     seen = pc.spotted if pc.spotted is not None else set()
