@@ -705,7 +705,7 @@ cdef inline void _eis_second(const itype[::1] tp, const itype[::1] tix, const do
     full vector; mask = 2^m - 1 > bandwidth: a ring of 2^m values that stays in cache, one
     stream of writes less per iteration, the same arithmetic)."""
     cdef isize n = rh.shape[0], i, p, j
-    cdef double acc, sr, a, ti, ui, di, rhi, ri, rr = 0.0, rz = 0.0
+    cdef double acc, sr, a, ti, di, rhi, ri, rr = 0.0, rz = 0.0
     cdef double cz = (2.0 - omega) / omega, kf = 1.0 - 2.0 / omega, iw = 1.0 / omega
     if order == 0:
         for i in range(n):
