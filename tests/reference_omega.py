@@ -1,10 +1,12 @@
 """Pure-NumPy reference for the Lanczos loop of ``estimate_omega`` (clear, not fast).
 
-The loop as it ran in Python before the compiled ``lanczos_steps`` / ``upper_norm2``
-(``numfit/_core/_sor.pyx`` and their Numba twins): one NumPy/SciPy operation at a time, the
-product with ``A`` by SciPy (``A @``), the upper triangle by ``scipy.sparse.triu``. The
+The loop as it ran in Python before the compiled ``lanczos_start`` / ``lanczos_steps`` /
+``upper_norm2`` (``numfit/_core/_sor.pyx`` and their Numba twins): one NumPy/SciPy operation
+at a time, the product with ``A`` by SciPy (``A @``), the upper triangle by
+``scipy.sparse.triu``, the SplitMix64 draw in NumPy's wrapping uint64 arithmetic. The
 formulas, constants and the tridiagonal eigensolver (``_smallest``) are those of
-``numfit.linalg._omega``; only the loop and Young's beta term are written out here.
+``numfit.linalg._omega``; only the loop, the start vector and Young's beta term are written
+out here.
 """
 import math
 
@@ -15,6 +17,25 @@ from numfit.linalg import prepare
 from numfit.linalg._omega import (CONVERGED, MIN_STEPS, SSOR_BIAS, SSOR_MAX_STEPS,
                                   SSOR_STEPS, _SEED, _omega_from, _predicted_iterations,
                                   _smallest)
+
+
+def ref_unit_hash(seed, n):
+    """The first ``n`` SplitMix64 outputs from ``seed`` (Steele, Lea and Flood, OOPSLA 2014)
+    as doubles in [0, 1): ``z = seed + (i + 1) * 0x9E3779B97F4A7C15`` mixed, top 53 bits."""
+    z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def ref_start(diag, inv_diag, seed, smooth):
+    """The unit start vector: ``D^{1/2} (1/2 + u)`` (as ``diag * sqrt(inv_diag)``) or
+    ``2 u - 1``, normalised; and ``sqrt(inv_diag)``."""
+    ds = np.sqrt(inv_diag)
+    u = ref_unit_hash(seed, len(diag))
+    v = (0.5 + u) * (diag * ds) if smooth else 2.0 * u - 1.0
+    return v / math.sqrt(float(v @ v)), ds
 
 
 def ref_lanczos(A, v, steps, keep=False):
@@ -49,13 +70,9 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     P = prepare(A)
     As = sp.csr_array((P.data, P.indices, P.indptr), shape=(P.n, P.n))
     n = P.n
-    ds = np.sqrt(P.inv_diag)
     ssor = solver == "ssor_cg"
-    rng = np.random.default_rng(_SEED)
     smooth = ssor or np.count_nonzero(P.data > 0) == n
-    v = np.sqrt(P.diag) * (0.5 + rng.random(n, dtype=np.float32)) if smooth \
-        else rng.standard_normal(n)
-    v /= math.sqrt(float(v @ v))
+    v, ds = ref_start(P.diag, P.inv_diag, _SEED, smooth)
     v_old = np.zeros(n)
     kept, alphas, betas = [], [], []
     beta = 0.0

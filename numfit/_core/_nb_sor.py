@@ -592,6 +592,40 @@ def ssor_cg_eis_run(indptr, indices, data, lptr, lidx, lval, uptr, uidx, uval, d
 
 
 # ------------------------------------------------------------------ omega="auto" (Lanczos)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@_jit
+def _unit_hash(seed, i):
+    """The i-th SplitMix64 output from ``seed`` in [0, 1) (see ``_sor.pyx``)."""
+    z = seed + np.uint64(i + 1) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_jit
+def lanczos_start(diag, inv_diag, seed, smooth, v, ds):
+    """The unit start vector and ``ds = sqrt(inv_diag)`` (see ``_sor.pyx``; the same
+    operations in the same order)."""
+    n = v.shape[0]
+    seed = np.uint64(seed)
+    for i in range(n):
+        ds[i] = math.sqrt(inv_diag[i])
+    ss = 0.0
+    for i in range(n):
+        t = _unit_hash(seed, i)
+        t = (0.5 + t) * (diag[i] * ds[i]) if smooth else 2.0 * t - 1.0
+        v[i] = t
+        ss += t * t
+    inv = 1.0 / math.sqrt(ss)
+    for i in range(n):
+        v[i] = v[i] * inv
+
+
 @_jit
 def lanczos_steps(indptr, indices, data, ds, v, v_old, u, w, alphas, betas, k0, k1, keep):
     """Lanczos steps k0, ..., k1 - 1 on diag(ds) A diag(ds) (see ``_sor.pyx``; the same
@@ -668,12 +702,13 @@ def lanczos_steps(indptr, indices, data, ds, v, v_old, u, w, alphas, betas, k0, 
 
 
 @_jit
-def upper_norm2(indptr, indices, data, diag_pos, ds, inv_diag, x):
-    """sum_i inv_diag[i] (U diag(ds) x)_i^2, U the strictly upper triangle (see ``_sor.pyx``)."""
+def upper_norm2(indptr, indices, data, diag_pos, ds, xs):
+    """sum_i (ds[i] (U xs)_i)^2, U the strictly upper triangle (see ``_sor.pyx``)."""
     r = 0.0
-    for i in range(x.shape[0]):
+    for i in range(xs.shape[0]):
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
-            s += data[p] * (x[indices[p]] * ds[indices[p]])
-        r += s * s * inv_diag[i]
+            s += data[p] * xs[indices[p]]
+        s = s * ds[i]
+        r += s * s
     return r

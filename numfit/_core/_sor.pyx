@@ -21,8 +21,9 @@ iteration; same iterates up to rounding); it takes the strictly lower and upper 
 D^{-1} A in their own CSR arrays (``split_triangles``) and the diagonal besides the CSR
 matrix.
 ``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
-``lanczos_steps`` (a block of Lanczos steps on D^{-1/2} A D^{-1/2}) and ``upper_norm2`` (Young's
-beta term) are the compiled parts of ``omega="auto"`` (``numfit.linalg._omega``).
+``lanczos_start`` (the start vector), ``lanczos_steps`` (a block of Lanczos steps on
+D^{-1/2} A D^{-1/2}) and ``upper_norm2`` (Young's beta term) are the compiled parts of
+``omega="auto"`` (``numfit.linalg._omega``).
 """
 from libc.math cimport sqrt, isfinite, fabs
 from libc.stdint cimport int32_t, int64_t
@@ -893,6 +894,45 @@ cpdef int ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
 
 
 # ------------------------------------------------------------------ omega="auto" (Lanczos)
+cdef inline double _unit_hash(unsigned long long seed, isize i) noexcept nogil:
+    """The i-th output of SplitMix64 from ``seed`` (Steele, Lea and Flood, OOPSLA 2014) as a
+    double in [0, 1): counter-based, so any element costs the same few integer operations."""
+    cdef unsigned long long z = seed + <unsigned long long>(i + 1) * 0x9E3779B97F4A7C15ULL
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    z = z ^ (z >> 31)
+    return <double><long long>(z >> 11) * (1.0 / 9007199254740992.0)   # < 2^53: exact
+
+
+cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
+                         unsigned long long seed, bint smooth, double[::1] v,
+                         double[::1] ds) noexcept nogil:
+    """The unit start vector of ``numfit.linalg._omega.estimate_omega`` and ``ds``.
+
+    ``ds[i] = sqrt(inv_diag[i])`` (a loop of its own: square roots in a row pipeline); with
+    ``u_i`` the i-th SplitMix64 output from ``seed`` in [0, 1), ``v_i = (1/2 + u_i) diag[i]
+    ds[i]`` (smooth: ``D^{1/2} (1/2 + u)``) or ``2 u_i - 1`` (uniform on [-1, 1)), then
+    ``v *= 1 / sqrt(v'v)`` (``v'v`` in one running sum).
+    """
+    cdef isize n = v.shape[0], i
+    cdef double t, ss = 0.0, inv
+    for i in range(n):
+        ds[i] = sqrt(inv_diag[i])
+    if smooth:
+        for i in range(n):
+            t = (0.5 + _unit_hash(seed, i)) * (diag[i] * ds[i])
+            v[i] = t
+            ss += t * t
+    else:
+        for i in range(n):
+            t = 2.0 * _unit_hash(seed, i) - 1.0
+            v[i] = t
+            ss += t * t
+    inv = 1.0 / sqrt(ss)
+    for i in range(n):
+        v[i] = v[i] * inv
+
+
 cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
                           const double[::1] data, const double[::1] ds, double[::1] v,
                           double[::1] v_old, double[::1] u, double[::1] w,
@@ -981,16 +1021,17 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
 
 cpdef double upper_norm2(const itype[::1] indptr, const itype[::1] indices,
                          const double[::1] data, const itype[::1] diag_pos,
-                         const double[::1] ds, const double[::1] inv_diag,
-                         const double[::1] x) noexcept nogil:
-    """``sum_i inv_diag[i] (U diag(ds) x)_i^2`` with ``U`` the strictly upper triangle of A
-    (the entries of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for
-    ``ds = sqrt(inv_diag)`` (Young's beta at a Ritz vector, ``estimate_omega``)."""
-    cdef isize n = x.shape[0], i, p
+                         const double[::1] ds, const double[::1] xs) noexcept nogil:
+    """``sum_i (ds[i] (U xs)_i)^2`` with ``U`` the strictly upper triangle of A (the entries
+    of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for ``ds =
+    sqrt(inv_diag)`` and ``xs = ds * x`` (Young's beta at a Ritz vector,
+    ``estimate_omega``)."""
+    cdef isize n = xs.shape[0], i, p
     cdef double s, r = 0.0
     for i in range(n):
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
-            s += data[p] * (x[indices[p]] * ds[indices[p]])
-        r += s * s * inv_diag[i]
+            s += data[p] * xs[indices[p]]
+        s = s * ds[i]
+        r += s * s
     return r

@@ -27,7 +27,9 @@ Axelsson's identity ``(2 - omega) M_omega = A + omega (L D^{-1} U - D/4) + (2 - 
 operator, is smallest at that omega. For matrices with property A the term is <= 0 and the
 formula is Young's ``2 / (1 + sqrt(2 lambda))``; for graph Laplacians (no property A) it is
 positive and omega comes out near 1. Lanczos starts from ``D^{1/2}(1/2 + u)``, ``u`` uniform
-on [0, 1) (always, for SSOR-CG): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
+on [0, 1) (always, for SSOR-CG; ``u`` from the counter-based SplitMix64 generator with a
+fixed seed, so every estimate is reproducible and the draw costs a few integer operations per
+entry): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
 (Perron-Frobenius) and smooth, so after 4 steps the Ritz value is within 1.1-13x of
 ``lambda_min`` on the gallery of ``benchmarks/bench_sor.py`` (a random start: 25-460x). An
 unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration count depends on
@@ -37,8 +39,9 @@ symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
 Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12), run in compiled blocks between
 the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: the product with
 ``A`` scaled on both sides, ``alpha``, the three-term recurrence and ``beta`` in one pass over
-the nonzeros and two over the vectors; ``upper_norm2`` for Young's ``beta``; their NumPy form
-is ``tests/reference_omega.py``); Lanczos stops when the smallest
+the nonzeros and two over the vectors; ``upper_norm2`` for Young's ``beta``;
+``lanczos_start`` for the start vector; their NumPy form is ``tests/reference_omega.py``);
+Lanczos stops when the smallest
 Ritz pair has converged (residual below ``CONVERGED`` times the value) or when the steps
 reach ``budget`` times the iterations predicted for the solve (SSOR-CG: from the value the
 formula uses, ``sqrt(kappa)/2 log(2/rtol)`` with ``kappa = 1/2 + sqrt(gamma) / (2 lambda)``,
@@ -129,70 +132,26 @@ def _smallest(alphas, betas):
     return float(th[0]), S[:, 0]
 
 
-_DRAWS = {}
-"""The seeded draws of the start vectors by ``(n, smooth)`` (read-only): ``0.5 + u`` in
-float32 (``u = default_rng(_SEED).random(n, dtype=float32)``) or ``standard_normal(n)``; the
-last ``_DRAWS_KEPT`` sizes up to ``_DRAWS_MAX_N``."""
-_DRAWS_KEPT = 4
-_DRAWS_MAX_N = 1 << 21
-
-
-def _draw(n, smooth):
-    """The random part of the start vector: the same values as a fresh
-    ``np.random.default_rng(_SEED)`` draw (a new generator and the draw cost ~40 us at
-    n = 1e4), kept by size."""
-    key = (n, smooth)
-    d = _DRAWS.get(key)
-    if d is None:
-        rng = np.random.default_rng(_SEED)
-        d = 0.5 + rng.random(n, dtype=np.float32) if smooth else rng.standard_normal(n)
-        d.flags.writeable = False
-        if n <= _DRAWS_MAX_N:
-            for old in list(_DRAWS)[:-(_DRAWS_KEPT - 1)]:
-                _DRAWS.pop(old, None)
-            _DRAWS[key] = d
-    return d
-
-
 class _Cache:
-    """What the estimate needs of a PreparedMatrix besides the CSR arrays, kept on it as
-    ``_omega_cache`` (like its cached ``asymmetry()`` and ``norm_inf()``): ``ds =
-    sqrt(inv_diag)``, whether it is a Z-matrix (SOR's choice of start) and the unit start
-    vectors (read-only; about 3 n doubles at most). Rebuilt when ``data``, ``diag`` or
-    ``inv_diag`` is another array."""
-    __slots__ = ("data", "diag", "inv_diag", "ds", "z", "starts")
+    """The Z-matrix test of a PreparedMatrix (SOR's choice of start), kept on it as
+    ``_omega_cache`` (like its cached ``asymmetry()`` and ``norm_inf()``); rebuilt when
+    ``data`` is another array."""
+    __slots__ = ("data", "z")
 
     def __init__(self, P):
-        self.data, self.diag, self.inv_diag = P.data, P.diag, P.inv_diag
-        self.ds = np.sqrt(P.inv_diag)
-        self.ds.flags.writeable = False
-        self.z = None
-        self.starts = {}
+        self.data = P.data
+        self.z = bool(np.count_nonzero(P.data > 0) == P.n)      # only D positive
 
 
-def _cache(P):
+def _z_matrix(P):
     c = getattr(P, "_omega_cache", None)
-    if (c is None or c.data is not P.data or c.diag is not P.diag
-            or c.inv_diag is not P.inv_diag):
+    if c is None or c.data is not P.data:
         c = _Cache(P)
         try:
             P._omega_cache = c
         except AttributeError:
             pass
-    return c
-
-
-def _start(P, c, smooth):
-    """A copy of the unit start vector: ``D^{1/2} (1/2 + u)`` (smooth) or a standard normal
-    vector, normalised."""
-    v = c.starts.get(smooth)
-    if v is None:
-        d = _draw(P.n, smooth)
-        v = np.sqrt(P.diag) * d if smooth else d.copy()
-        v /= _norm(v)
-        v.flags.writeable = False
-        c.starts[smooth] = v
-    return v.copy()
+    return c.z
 
 
 def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
@@ -201,9 +160,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     Parameters
     ----------
     A : sparse matrix/array, ndarray or PreparedMatrix, shape (n, n)
-        Symmetric positive definite with a positive diagonal. A PreparedMatrix keeps what
-        the estimate computes once per matrix (``_omega_cache``: ``sqrt(inv_diag)``, the
-        Z-matrix test, the unit start vectors), so later estimates on it skip that work.
+        Symmetric positive definite with a positive diagonal. A PreparedMatrix keeps the
+        Z-matrix test (SOR's choice of start vector, ``_omega_cache``), so later SOR
+        estimates on it skip that pass over the nonzeros.
     solver : {"sor", "ssor_cg"}
         Young's SOR formula or Young's SSOR parameter (module docstring; docs/sor.md).
     rtol : float
@@ -246,33 +205,36 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     P = prepare(A)
     K = _kernels.kernels
     n = P.n
-    c = _cache(P)       # ds, the Z-matrix test and the start vectors, once per matrix
-    ds = c.ds
     # start D^{1/2} (1/2 + u), u uniform on [0, 1): the eigenvector of lambda_min of an
     # irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has a
     # large component along it (for elasticity: along the translations)
     # (SSOR-CG, and SOR on Z-matrices). SOR on a matrix with positive off-diagonal entries
-    # starts from a random vector, whose Ritz value converges slowly: omega then starts
-    # below Young's value and the adaptation during the solve raises it (there 1 - lambda_min
-    # is not the Jacobi spectral radius, Young's value overshoots, and the adaptation cannot
-    # lower omega)
+    # starts from a random vector (uniform on [-1, 1)), whose Ritz value converges slowly:
+    # omega then starts below Young's value and the adaptation during the solve raises it
+    # (there 1 - lambda_min is not the Jacobi spectral radius, Young's value overshoots, and
+    # the adaptation cannot lower omega)
     ssor = solver == "ssor_cg"
-    if not ssor and c.z is None:
-        c.z = bool(np.count_nonzero(P.data > 0) == n)        # Z-matrix: only D positive
-    smooth = ssor or c.z
-    v = _start(P, c, smooth)
+    smooth = ssor or _z_matrix(P)
+    v, ds = np.empty(n), np.empty(n)
+    K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, v, ds)     # ds = sqrt(inv_diag)
     v_old, u, w = np.empty(n), np.empty(n), np.empty(n)      # v_old: zeroed by step 0
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
     alphas, betas = np.empty(limit), np.empty(limit)
-    # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector
-    keep = np.empty((limit, n) if ssor else (0, 1), dtype=np.float32)
+    # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector; rows are added as the
+    # steps need them (a buffer for all SSOR_MAX_STEPS rows, mostly untouched, made the
+    # allocator map fresh pages on every estimate)
+    keep = np.empty((min(limit, 2 * SSOR_STEPS), n) if ssor else (0, 1), dtype=np.float32)
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
     while k < limit:
         # the steps up to the next convergence check (compiled: a product with A and three
         # passes over the vectors per step), stopping early at an invariant subspace
         nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
+        if ssor and nxt > keep.shape[0]:
+            grown = np.empty((min(limit, max(nxt, 2 * keep.shape[0])), n), np.float32)
+            grown[:k] = keep[:k]
+            keep = grown
         k = int(K.lanczos_steps(P.indptr, P.indices, P.data, ds, v, v_old, u, w, alphas,
                                 betas, k, nxt, keep))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
@@ -291,8 +253,8 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     matvecs = k
     if ssor and s is not None:
         x = (np.asarray(s, dtype=np.float32) @ keep[:len(s)]).astype(np.float64)
-        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, P.inv_diag,
-                               x) / _dot(x, x) - 0.25
+        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds,
+                               ds * x) / _dot(x, x) - 0.25
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
