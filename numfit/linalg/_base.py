@@ -75,7 +75,8 @@ class PreparedMatrix:
     duplicates), ``diag_pos`` (position of ``a_ii`` in ``data``), ``diag``, ``inv_diag``,
     ``n``, ``nnz``, ``shape`` and ``csr`` (the ``scipy.sparse.csr_array``);
     :meth:`triangles` (cached) splits off the strictly lower and upper triangles of
-    ``D^{-1} A``.
+    ``D^{-1} A``; :meth:`is_z_matrix` (cached) tells whether no off-diagonal entry is
+    positive.
     """
 
     def __init__(self, csr, diag_pos):
@@ -110,6 +111,13 @@ class PreparedMatrix:
             self._norm_inf = float(np.max(np.add.reduceat(np.abs(self.data),
                                                           self.indptr[:-1])))
         return self._norm_inf
+
+    def is_z_matrix(self):
+        """Whether every off-diagonal entry is ``<= 0`` (cached; the diagonal is positive, so
+        exactly ``n`` stored entries are)."""
+        if getattr(self, "_z_matrix", None) is None:
+            self._z_matrix = bool(np.count_nonzero(self.data > 0) == self.n)
+        return self._z_matrix
 
     def bandwidth(self):
         """``max |i - j|`` over the nonzeros (cached; rows sorted, each with its diagonal)."""

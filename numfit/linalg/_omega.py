@@ -132,28 +132,6 @@ def _smallest(alphas, betas):
     return float(th[0]), S[:, 0]
 
 
-class _Cache:
-    """The Z-matrix test of a PreparedMatrix (SOR's choice of start), kept on it as
-    ``_omega_cache`` (like its cached ``asymmetry()`` and ``norm_inf()``); rebuilt when
-    ``data`` is another array."""
-    __slots__ = ("data", "z")
-
-    def __init__(self, P):
-        self.data = P.data
-        self.z = bool(np.count_nonzero(P.data > 0) == P.n)      # only D positive
-
-
-def _z_matrix(P):
-    c = getattr(P, "_omega_cache", None)
-    if c is None or c.data is not P.data:
-        c = _Cache(P)
-        try:
-            P._omega_cache = c
-        except AttributeError:
-            pass
-    return c.z
-
-
 def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     """Estimate a relaxation factor for one solve of ``A x = b`` (SPD ``A``).
 
@@ -161,8 +139,8 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     ----------
     A : sparse matrix/array, ndarray or PreparedMatrix, shape (n, n)
         Symmetric positive definite with a positive diagonal. A PreparedMatrix keeps the
-        Z-matrix test (SOR's choice of start vector, ``_omega_cache``), so later SOR
-        estimates on it skip that pass over the nonzeros.
+        Z-matrix test (SOR's choice of start vector, ``PreparedMatrix.is_z_matrix()``), so
+        later SOR estimates on it skip that pass over the nonzeros.
     solver : {"sor", "ssor_cg"}
         Young's SOR formula or Young's SSOR parameter (module docstring; docs/sor.md).
     rtol : float
@@ -214,7 +192,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # (there 1 - lambda_min is not the Jacobi spectral radius, Young's value overshoots, and
     # the adaptation cannot lower omega)
     ssor = solver == "ssor_cg"
-    smooth = ssor or _z_matrix(P)
+    smooth = ssor or P.is_z_matrix()
     v, ds = np.empty(n), np.empty(n)
     K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, v, ds)     # ds = sqrt(inv_diag)
     v_old, u, w = np.empty(n), np.empty(n), np.empty(n)      # v_old: zeroed by step 0
@@ -222,19 +200,13 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
     alphas, betas = np.empty(limit), np.empty(limit)
-    # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector; rows are added as the
-    # steps need them (a buffer for all SSOR_MAX_STEPS rows, mostly untouched, made the
-    # allocator map fresh pages on every estimate)
-    keep = np.empty((min(limit, 2 * SSOR_STEPS), n) if ssor else (0, 1), dtype=np.float32)
+    # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector
+    keep = np.empty((limit, n) if ssor else (0, 1), dtype=np.float32)
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
     while k < limit:
         # the steps up to the next convergence check (compiled: a product with A and three
         # passes over the vectors per step), stopping early at an invariant subspace
         nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
-        if ssor and nxt > keep.shape[0]:
-            grown = np.empty((min(limit, max(nxt, 2 * keep.shape[0])), n), np.float32)
-            grown[:k] = keep[:k]
-            keep = grown
         k = int(K.lanczos_steps(P.indptr, P.indices, P.data, ds, v, v_old, u, w, alphas,
                                 betas, k, nxt, keep))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
