@@ -39,23 +39,21 @@ def check_float(name, value, *, lo=None, hi=None, lo_open=False, hi_open=False, 
         v = float(value)
     except OverflowError:               # a Python int or Fraction beyond the float range
         v = -math.inf if value < 0 else math.inf
-    if lo is not None and hi is not None:
-        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        what = f"in {rng}"
-    elif lo is not None:
-        what = f"{'>' if lo_open else '>='} {lo:g}"
-    elif hi is not None:
-        what = f"{'<' if hi_open else '<='} {hi:g}"
-    else:
-        what = ""
-    kind = "a finite float" if finite else "a float"
-    msg = f"`{name}` must be {kind}{' ' + what if what else ''}; got {_fmt(value)}"
-    if np.isnan(v) or (finite and not np.isfinite(v)):
-        raise ValueError(msg)
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ValueError(msg)
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise ValueError(msg)
+    if (math.isnan(v) or (finite and math.isinf(v))
+            or (lo is not None and (v < lo or (lo_open and v == lo)))
+            or (hi is not None and (v > hi or (hi_open and v == hi)))):
+        # the message only when it is needed (front ends check every call's floats)
+        if lo is not None and hi is not None:
+            what = f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        elif lo is not None:
+            what = f"{'>' if lo_open else '>='} {lo:g}"
+        elif hi is not None:
+            what = f"{'<' if hi_open else '<='} {hi:g}"
+        else:
+            what = ""
+        kind = "a finite float" if finite else "a float"
+        raise ValueError(f"`{name}` must be {kind}{' ' + what if what else ''}; "
+                         f"got {_fmt(value)}")
     return v
 
 
