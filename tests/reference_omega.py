@@ -1,12 +1,12 @@
 """Pure-NumPy reference for the Lanczos loop of ``estimate_omega`` (clear, not fast).
 
 The loop as it ran in Python before the compiled ``lanczos_start`` / ``lanczos_steps`` /
-``upper_norm2`` (``numfit/_core/_sor.pyx`` and their Numba twins): one NumPy/SciPy operation
-at a time, the product with ``A`` by SciPy (``A @``), the upper triangle by
+``tridiag_smallest`` / ``ritz_scaled`` / ``upper_norm2`` (``numfit/_core/_sor.pyx`` and their
+Numba twins): one NumPy/SciPy operation at a time, the product with ``A`` by SciPy (``A @``),
+the tridiagonal's smallest eigenpair by LAPACK (``np.linalg.eigh``), the upper triangle by
 ``scipy.sparse.triu``, the SplitMix64 draw in NumPy's wrapping uint64 arithmetic. The
-formulas, constants and the tridiagonal eigensolver (``_smallest``) are those of
-``numfit.linalg._omega``; only the loop, the start vector and Young's beta term are written
-out here.
+formulas and constants are those of ``numfit.linalg._omega``; the loop, the start vector,
+the eigensolver and Young's beta term are written out here.
 """
 import math
 
@@ -15,8 +15,7 @@ import scipy.sparse as sp
 
 from numfit.linalg import prepare
 from numfit.linalg._omega import (CONVERGED, MIN_STEPS, SSOR_BIAS, SSOR_MAX_STEPS,
-                                  SSOR_STEPS, _SEED, _omega_from, _predicted_iterations,
-                                  _smallest)
+                                  SSOR_STEPS, _SEED, _omega_from, _predicted_iterations)
 
 
 def ref_unit_hash(seed, n):
@@ -36,6 +35,19 @@ def ref_start(diag, inv_diag, seed, smooth):
     u = ref_unit_hash(seed, len(diag))
     v = (0.5 + u) * (diag * ds) if smooth else 2.0 * u - 1.0
     return v / math.sqrt(float(v @ v)), ds
+
+
+def ref_smallest(alphas, betas):
+    """Smallest eigenvalue and unit eigenvector (``s[0] >= 0``) of the symmetric tridiagonal
+    with diagonal ``alphas`` and off-diagonal ``betas[:len(alphas) - 1]``, by LAPACK."""
+    k = len(alphas)
+    T = np.diag(np.asarray(alphas, dtype=float))
+    if k > 1:
+        off = np.asarray(betas[:k - 1], dtype=float)
+        T += np.diag(off, 1) + np.diag(off, -1)
+    th, S = np.linalg.eigh(T)
+    s = S[:, 0]
+    return float(th[0]), (-s if s[0] < 0 else s)
 
 
 def ref_lanczos(A, v, steps, keep=False):
@@ -92,7 +104,7 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
         k += 1
         exact = beta <= 1e-14 * max(abs(a), 1.0)
         if exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
-            lam, s = _smallest(alphas, betas)
+            lam, s = ref_smallest(alphas, betas)
             res = 0.0 if exact else float(beta * abs(s[-1]))
             converged = exact or res <= CONVERGED * max(lam, 0.0)
             used = (lam if converged else lam / SSOR_BIAS) if ssor else \
@@ -105,8 +117,8 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     beta_x = None
     matvecs = k
     if ssor and s is not None:
-        x = np.asarray(s, dtype=np.float32) @ np.asarray(kept[:len(s)])
-        beta_x = ref_upper_term(As, x.astype(np.float64))
+        x = s @ np.asarray(kept[:len(s)], dtype=np.float64)     # float64 sums of float32
+        beta_x = ref_upper_term(As, x)
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,

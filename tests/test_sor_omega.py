@@ -304,7 +304,8 @@ def test_lanczos_steps_kernel_against_numpy_reference(K, name):
 
 def test_lanczos_kernels_twins_agree():
     """The Cython kernels and their Numba twins: the same operations in the same order, the
-    same Lanczos coefficients and kept vectors bit for bit."""
+    same Lanczos coefficients, kept vectors, start vectors, tridiagonal eigenpairs, Ritz
+    vectors and beta terms bit for bit."""
     from numfit._core import _nb_sor, _sor as _cy_sor
     for A in _spd_matrices().values():
         P = prepare(sp.csr_array(A))
@@ -317,6 +318,12 @@ def test_lanczos_kernels_twins_agree():
         ds = np.sqrt(P.inv_diag)
         args = (P.indptr, P.indices, P.data, P.diag_pos, ds, ds * v0)
         assert _nb_sor.upper_norm2(*args) == _cy_sor.upper_norm2(*args)
+        s = np.random.default_rng(5).standard_normal(8)
+        out = [(np.empty(P.n), np.empty(8), np.empty(40)) for _ in range(2)]
+        res = [(Km.ritz_scaled(kept, s, k, ds, xs), Km.tridiag_smallest(al, be, k, sv, wk))
+               for Km, (xs, sv, wk) in zip((_cy_sor, _nb_sor), out)]
+        assert res[0] == res[1]
+        assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
         for smooth in (True, False):
             out = [(np.empty(P.n), np.empty(P.n)) for _ in range(2)]
             for Km, (v, d) in zip((_cy_sor, _nb_sor), out):
@@ -344,6 +351,76 @@ def test_upper_norm2_kernel_against_numpy_reference(K, name):
     got = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, ds * x) / \
         float(x @ x) - 0.25
     assert got == pytest.approx(ref_upper_term(A, x), rel=1e-12, abs=1e-14)
+
+
+def _tridiagonals():
+    """Symmetric tridiagonals (alphas, betas) for the eigensolver: random, Lanczos-like (a
+    small smallest eigenvalue), graded with tiny off-diagonals, Wilkinson's W+ (close pairs),
+    reducible (zero off-diagonals), 1 x 1, and Lanczos matrices of the test matrices."""
+    rng = np.random.default_rng(11)
+    out = [(np.array([2.5]), np.array([0.0])), (np.array([3.0, 1.0, 2.0]), np.zeros(2)),
+           (np.array([1.0, 1.0]), np.array([1e-300])), (np.zeros(4), np.zeros(3))]
+    for k in (2, 3, 4, 5, 8, 12, 21, 64, 150):
+        out.append((rng.standard_normal(k), rng.standard_normal(k)))
+        out.append((1 + 0.5 * rng.standard_normal(k), np.abs(0.4 + 0.1 * rng.standard_normal(k))))
+        out.append((rng.random(k) * 10.0 ** rng.integers(-6, 2, size=k),
+                    rng.random(k) * 10.0 ** -rng.integers(0, 12, size=k)))
+        out.append((np.abs(np.arange(k) - (k - 1) / 2), np.ones(k)))
+    from reference_omega import ref_lanczos
+    for A in _spd_matrices().values():
+        v0 = np.random.default_rng(1).random(A.shape[0]) + 0.5
+        al, be, _ = ref_lanczos(A, v0 / np.linalg.norm(v0), 12)
+        out += [(al[:k], be[:k]) for k in (1, 2, 4, 12)]
+    return out
+
+
+@pytest.mark.parametrize("K", _kernel_sets())
+def test_tridiag_smallest_against_lapack(K):
+    """tridiag_smallest (bisection and inverse iteration) against LAPACK's eigh
+    (tests/reference_omega.py): the eigenvalue to 4.5 eps ||T||_1 (each to ~2 eps), a
+    unit vector with s[0] >= 0, residual ||T s - lambda s|| <= 1e-14 ||T||_1, and the
+    reference's vector where the gap to the next eigenvalue is not tiny."""
+    from reference_omega import ref_smallest
+    for al, be in _tridiagonals():
+        al, be = np.ascontiguousarray(al, dtype=float), np.ascontiguousarray(be, dtype=float)
+        k = len(al)
+        s, work = np.full(k, np.nan), np.full(5 * k, np.nan)
+        lam = K.tridiag_smallest(al, be, k, s, work)
+        rl, rs = ref_smallest(al, be)
+        T = np.diag(al) + np.diag(be[:k - 1], 1) + np.diag(be[:k - 1], -1)
+        tn = max(np.abs(T).sum(axis=1).max(), 1e-300)
+        tag = (k, al[:3], be[:3])
+        assert abs(lam - rl) <= 1e-15 * tn, tag
+        assert np.linalg.norm(s) == pytest.approx(1.0, rel=1e-14) and s[0] >= 0, tag
+        assert np.linalg.norm(T @ s - lam * s) <= 1e-14 * tn, tag
+        th = np.linalg.eigvalsh(T)
+        if k > 1 and th[1] - th[0] > 1e-6 * tn:
+            assert abs(s @ rs) == pytest.approx(1.0, abs=1e-10), tag
+    # a 2 x 2 in closed form: [[a, b], [b, c]]
+    s, work = np.empty(2), np.empty(10)
+    lam = K.tridiag_smallest(np.array([2.0, 1.0]), np.array([0.5]), 2, s, work)
+    assert lam == pytest.approx(1.5 - math.sqrt(0.5), rel=1e-15)
+    # only the first k entries are read and written
+    al, be = np.array([4.0, 1.0, 0.0, -7.0]), np.array([0.5, 0.5, 9.0])
+    s = np.array([0.0, 0.0, 42.0, 42.0])
+    lam = K.tridiag_smallest(al, be, 2, s, np.empty(10))
+    assert lam == pytest.approx(2.5 - math.sqrt(2.5), rel=1e-15) and list(s[2:]) == [42.0] * 2
+
+
+@pytest.mark.parametrize("K", _kernel_sets())
+def test_ritz_scaled_against_numpy(K):
+    """ritz_scaled: ``xs = ds * (s @ keep)`` with float64 sums of the float32 rows, and
+    ``x'x``; rows of ``keep`` past ``k`` are not read."""
+    rng = np.random.default_rng(7)
+    n, k = 1001, 5
+    keep = rng.standard_normal((8, n)).astype(np.float32)
+    keep[k:] = np.nan
+    s, ds = rng.standard_normal(k), rng.random(n) + 0.5
+    xs = np.empty(n)
+    xx = K.ritz_scaled(keep, s, k, ds, xs)
+    x = s @ keep[:k].astype(np.float64)
+    np.testing.assert_allclose(xs, ds * x, rtol=1e-14, atol=1e-15)
+    assert xx == pytest.approx(float(x @ x), rel=1e-13)
 
 
 def _reference_matrices():

@@ -712,3 +712,126 @@ def upper_norm2(indptr, indices, data, diag_pos, ds, xs):
         s = s * ds[i]
         r += s * s
     return r
+
+
+@_jit
+def _sturm_below(alphas, betas, k, x, pivmin):
+    """Eigenvalues of the tridiagonal below ``x`` (see ``_sor.pyx``)."""
+    cnt = 0
+    q = alphas[0] - x
+    if abs(q) < pivmin:
+        q = -pivmin
+    if q < 0.0:
+        cnt += 1
+    for i in range(1, k):
+        q = (alphas[i] - x) - betas[i - 1] * betas[i - 1] / q
+        if abs(q) < pivmin:
+            q = -pivmin
+        if q < 0.0:
+            cnt += 1
+    return cnt
+
+
+@_jit
+def tridiag_smallest(alphas, betas, k, s, work):
+    """Smallest eigenpair of the Lanczos tridiagonal (see ``_sor.pyx``; the same operations
+    in the same order)."""
+    eps = 2.220446049250313e-16
+    if k == 1:
+        s[0] = 1.0
+        return alphas[0]
+    tnorm = 0.0
+    bmax = 0.0
+    lo = alphas[0]
+    hi = alphas[0]
+    for i in range(k):
+        r = 0.0
+        if i > 0:
+            r += abs(betas[i - 1])
+        if i < k - 1:
+            r += abs(betas[i])
+            if abs(betas[i]) > bmax:
+                bmax = abs(betas[i])
+        if alphas[i] - r < lo:
+            lo = alphas[i] - r
+        if alphas[i] < hi:
+            hi = alphas[i]
+        if abs(alphas[i]) + r > tnorm:
+            tnorm = abs(alphas[i]) + r
+    pivmin = 2.2250738585072014e-308 * (bmax * bmax if bmax > 1.0 else 1.0)
+    for it in range(200):
+        if hi - lo <= 4.0 * eps * (abs(lo) if abs(lo) > abs(hi) else abs(hi)) \
+                or hi - lo <= eps * tnorm:
+            break
+        mid = 0.5 * (lo + hi)
+        if _sturm_below(alphas, betas, k, mid, pivmin) >= 1:
+            hi = mid
+        else:
+            lo = mid
+    mid = 0.5 * (lo + hi)
+    sc = 1.0 / tnorm if tnorm > 0.0 else 1.0
+    d = work[0:k]
+    du = work[k:2 * k]
+    du2 = work[2 * k:3 * k]
+    dl = work[3 * k:4 * k]
+    sw = work[4 * k:5 * k]
+    for i in range(k):
+        d[i] = (alphas[i] - mid) * sc
+        s[i] = 1.0
+    for i in range(k - 1):
+        du[i] = betas[i] * sc
+        dl[i] = betas[i] * sc
+        du2[i] = 0.0
+        sw[i] = 0.0
+    for i in range(k - 1):
+        if abs(d[i]) >= abs(dl[i]):
+            if d[i] != 0.0:         # (else dl[i] = 0: nothing to eliminate)
+                fact = dl[i] / d[i]
+                dl[i] = fact
+                d[i + 1] = d[i + 1] - fact * du[i]
+        else:
+            fact = d[i] / dl[i]
+            d[i] = dl[i]
+            dl[i] = fact
+            tmp = du[i]
+            du[i] = d[i + 1]
+            d[i + 1] = tmp - fact * d[i + 1]
+            if i < k - 2:
+                du2[i] = du[i + 1]
+                du[i + 1] = -fact * du[i + 1]
+            sw[i] = 1.0
+    for i in range(k):
+        if abs(d[i]) < eps:
+            d[i] = -eps if d[i] < 0.0 else eps
+    for it in range(3):
+        for i in range(k - 1):
+            if sw[i] == 0.0:
+                s[i + 1] = s[i + 1] - dl[i] * s[i]
+            else:
+                tmp = s[i]
+                s[i] = s[i + 1]
+                s[i + 1] = tmp - dl[i] * s[i + 1]
+        s[k - 1] = s[k - 1] / d[k - 1]
+        s[k - 2] = (s[k - 2] - du[k - 2] * s[k - 1]) / d[k - 2]
+        for i in range(k - 3, -1, -1):
+            s[i] = (s[i] - du[i] * s[i + 1] - du2[i] * s[i + 2]) / d[i]
+        nrm = 0.0
+        for i in range(k):
+            nrm += s[i] * s[i]
+        nrm = (-1.0 if s[0] < 0.0 else 1.0) / math.sqrt(nrm)
+        for i in range(k):
+            s[i] = s[i] * nrm
+    return mid
+
+
+@_jit
+def ritz_scaled(keep, s, k, ds, xs):
+    """The Ritz vector scaled by ``ds`` into ``xs``; returns ``x'x`` (see ``_sor.pyx``)."""
+    xx = 0.0
+    for i in range(xs.shape[0]):
+        t = 0.0
+        for j in range(k):
+            t += s[j] * keep[j, i]
+        xs[i] = ds[i] * t
+        xx += t * t
+    return xx

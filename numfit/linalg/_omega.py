@@ -39,8 +39,10 @@ symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
 Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12), run in compiled blocks between
 the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: the product with
 ``A`` scaled on both sides, ``alpha``, the three-term recurrence and ``beta`` in one pass over
-the nonzeros and two over the vectors; ``upper_norm2`` for Young's ``beta``;
-``lanczos_start`` for the start vector; their NumPy form is ``tests/reference_omega.py``);
+the nonzeros and two over the vectors; ``lanczos_start`` for the start vector;
+``tridiag_smallest`` for the smallest Ritz pair, by bisection and inverse iteration;
+``ritz_scaled`` and ``upper_norm2`` for Young's ``beta``; their NumPy form, with LAPACK for
+the Ritz pair, is ``tests/reference_omega.py``);
 Lanczos stops when the smallest
 Ritz pair has converged (residual below ``CONVERGED`` times the value) or when the steps
 reach ``budget`` times the iterations predicted for the solve (SSOR-CG: from the value the
@@ -114,22 +116,14 @@ def _omega_from(solver, lam, beta=0.0):
     return float(min(max(omega, 1.0), OMEGA_MAX))
 
 
-def _smallest(alphas, betas):
-    """Smallest eigenvalue and its unit eigenvector of the Lanczos tridiagonal (dense LAPACK
-    up to 200 steps: ~10 us at 4 steps, ~60 us for SciPy's tridiagonal solver at 8 steps)."""
-    k = len(alphas)
-    if k <= 200:
-        T = np.zeros((k, k))           # filled through its flat view (three np.diag calls
-        T.flat[::k + 1] = alphas       # and a sum took ~15 us of the ~20)
-        if k > 1:
-            T.flat[1::k + 1] = betas[:k - 1]
-            T.flat[k::k + 1] = betas[:k - 1]
-        th, S = np.linalg.eigh(T)
-        return float(th[0]), S[:, 0]
-    from scipy.linalg import eigh_tridiagonal
-    th, S = eigh_tridiagonal(np.asarray(alphas), np.asarray(betas[:k - 1]),
-                             select="i", select_range=(0, 0))
-    return float(th[0]), S[:, 0]
+def _smallest(alphas, betas, k):
+    """Smallest eigenvalue and its unit eigenvector of the Lanczos tridiagonal
+    ``(alphas[:k], betas[:k-1])``: bisection and inverse iteration in compiled code
+    (``tridiag_smallest``, ~1 us at k = 4; ``np.linalg.eigh`` took 45-105 us there right
+    after a solve, 10-25 % of an SSOR-CG estimate on the benchmark gallery)."""
+    s = np.empty(k)
+    lam = _kernels.kernels.tridiag_smallest(alphas, betas, k, s, np.empty(5 * k))
+    return float(lam), s
 
 
 def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
@@ -211,7 +205,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
                                 betas, k, nxt, keep))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
         exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
-        lam, s = _smallest(alphas[:k], betas[:k - 1])
+        lam, s = _smallest(alphas, betas, k)
         res = 0.0 if exact else float(beta * abs(s[-1]))
         converged = exact or res <= CONVERGED * max(lam, 0.0)
         # the solve predicted from the value the formula will use (SSOR-CG), or from
@@ -224,9 +218,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     beta_x = None
     matvecs = k
     if ssor and s is not None:
-        x = (np.asarray(s, dtype=np.float32) @ keep[:len(s)]).astype(np.float64)
-        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds,
-                               ds * x) / _dot(x, x) - 0.25
+        xs = u                         # scratch: the Ritz vector times ds
+        xx = K.ritz_scaled(keep, s, len(s), ds, xs)
+        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, xs) / xx - 0.25
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
