@@ -826,12 +826,33 @@ def tridiag_smallest(alphas, betas, k, s, work):
 
 @_jit
 def ritz_scaled(keep, s, k, ds, xs):
-    """The Ritz vector scaled by ``ds`` into ``xs``; returns ``x'x`` (see ``_sor.pyx``)."""
-    xx = 0.0
-    for i in range(xs.shape[0]):
-        t = 0.0
-        for j in range(k):
-            t += s[j] * keep[j, i]
+    """The Ritz vector scaled by ``ds`` into ``xs``; returns ``x'x`` (see ``_sor.pyx``; the
+    same operations in the same order)."""
+    n = xs.shape[0]
+    c = s[0]
+    for i in range(n):
+        xs[i] = c * keep[0, i]
+    for j in range(1, k):
+        c = s[j]
+        for i in range(n):
+            xs[i] = xs[i] + c * keep[j, i]
+    x0 = x1 = x2 = x3 = 0.0
+    m = n - n % 4
+    for i in range(0, m, 4):
+        t = xs[i]
+        x0 += t * t
         xs[i] = ds[i] * t
-        xx += t * t
-    return xx
+        t = xs[i + 1]
+        x1 += t * t
+        xs[i + 1] = ds[i + 1] * t
+        t = xs[i + 2]
+        x2 += t * t
+        xs[i + 2] = ds[i + 2] * t
+        t = xs[i + 3]
+        x3 += t * t
+        xs[i + 3] = ds[i + 3] * t
+    for i in range(m, n):
+        t = xs[i]
+        x0 += t * t
+        xs[i] = ds[i] * t
+    return (x0 + x1) + (x2 + x3)

@@ -1167,14 +1167,33 @@ cpdef double tridiag_smallest(const double[::1] alphas, const double[::1] betas,
 
 cpdef double ritz_scaled(const float[:, ::1] keep, const double[::1] s, isize k,
                          const double[::1] ds, double[::1] xs) noexcept nogil:
-    """The Ritz vector ``x = sum_j s[j] keep[j]`` (j < k; float32 Lanczos vectors, float64
-    sums) as ``xs = ds * x``; returns ``x'x`` (``estimate_omega``: Young's beta at ``x``)."""
+    """The Ritz vector ``x = sum_j s[j] keep[j]`` (j < k, in that order; float32 Lanczos
+    vectors, float64 sums) as ``xs = ds * x``; returns ``x'x`` (four partial sums: one
+    running sum waits on each addition). For ``estimate_omega``'s Young's beta at ``x``."""
     cdef isize n = xs.shape[0], i, j
-    cdef double t, xx = 0.0
+    cdef double t, c, x0 = 0.0, x1 = 0.0, x2 = 0.0, x3 = 0.0
+    c = s[0]
     for i in range(n):
-        t = 0.0
-        for j in range(k):
-            t += s[j] * keep[j, i]
+        xs[i] = c * keep[0, i]
+    for j in range(1, k):
+        c = s[j]
+        for i in range(n):
+            xs[i] = xs[i] + c * keep[j, i]
+    for i in range(0, n - n % 4, 4):
+        t = xs[i]
+        x0 += t * t
         xs[i] = ds[i] * t
-        xx += t * t
-    return xx
+        t = xs[i + 1]
+        x1 += t * t
+        xs[i + 1] = ds[i + 1] * t
+        t = xs[i + 2]
+        x2 += t * t
+        xs[i + 2] = ds[i + 2] * t
+        t = xs[i + 3]
+        x3 += t * t
+        xs[i + 3] = ds[i + 3] * t
+    for i in range(n - n % 4, n):
+        t = xs[i]
+        x0 += t * t
+        xs[i] = ds[i] * t
+    return (x0 + x1) + (x2 + x3)
