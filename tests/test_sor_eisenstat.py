@@ -67,7 +67,9 @@ def _run(K, P, b, omega, order, maxiter, eis, rtol=0.0, kstop=None, x0=None):
     """One call of the resumable kernel; returns (status, x, history, state)."""
     n = P.n
     x = np.zeros(n) if x0 is None else x0.copy()
-    work = [np.zeros(n) for _ in range(4)] + ([np.zeros(n), -1] if eis else [])
+    # Eisenstat: r, rh, qh, t, u; rh, t and u with a zero at index n (padded triangles)
+    work = ([np.zeros(n), np.zeros(n + 1), np.zeros(n), np.zeros(n + 1), np.zeros(n + 1), -1]
+            if eis else [np.zeros(n) for _ in range(4)])
     state, h = np.zeros(8), np.empty(maxiter + 1)
     f = K.ssor_cg_eis_run if eis else K.ssor_cg_run
     st = f(*_mats(P, eis), b, x, *work, omega, order, 1, rtol, 0.0, maxiter,
@@ -118,7 +120,7 @@ def test_eisenstat_run_in_pieces_equals_one_call(K, order):
         st, x, h, state = _run(K, P, b, 1.3, order, maxiter, True, rtol=1e-10)
         for chunk in (1, 4):
             y = np.zeros(50)
-            work = [np.zeros(50) for _ in range(5)] + [-1]
+            work = [np.zeros(50), np.zeros(51), np.zeros(50), np.zeros(51), np.zeros(51), -1]
             st2, parts, k, s2 = None, [], 0, np.zeros(8)
             while True:
                 hh = np.empty(chunk + 1)
@@ -304,9 +306,114 @@ def test_split_triangles_match_scipy(K, index):
         assert np.array_equal(g, r)
     tri = P.triangles()
     assert tri is P.triangles()                 # cached
-    for g, r in zip(tri, ref):
+    for g, r in zip(_unpadded(tri, P.n), ref):  # (padded or not: PreparedMatrix decides)
+        assert g.dtype == r.dtype and np.array_equal(g, r)
+    for g, r in zip(P._split_triangles(pad=False), ref):
         assert g.dtype == r.dtype and np.array_equal(g, r)
     assert tri[1].dtype == index and tri[3].dtype == index
+
+
+def _unpadded(tri, n):
+    """The triangles without their padding entries (column n)."""
+    out = []
+    for ptr, idx, val in (tri[:3], tri[3:]):
+        keep = idx != n
+        rows = np.repeat(np.arange(n), np.diff(ptr))[keep]
+        p = np.zeros(n + 1, dtype=ptr.dtype)
+        np.cumsum(np.bincount(rows, minlength=n), out=p[1:])
+        out += [p, idx[keep], val[keep]]
+    return out
+
+
+@pytest.mark.parametrize("K", KERNELS)
+def test_pad_lengths_against_numpy(K):
+    """pad_lengths: each chunk of rows padded to its longest row unless that more than
+    triples its entries, a last partial chunk, the padded total; int32 and int64."""
+    rng = np.random.default_rng(6)
+    for index in (np.int32, np.int64):
+        for n, chunk in ((1, 2), (7, 2), (101, 3), (64, 8), (50, 1)):
+            lens = rng.poisson(3, n).astype(index)
+            lens[n // 2] = 40                           # a long row: its chunk stays
+            out = np.full(n, -1, dtype=index)
+            total = K.pad_lengths(lens, chunk, 3.0, out)
+            ref = lens.copy()
+            for c in range(0, n, chunk):
+                seg = lens[c:c + chunk]
+                if seg.max() * len(seg) <= 3.0 * seg.sum():
+                    ref[c:c + chunk] = seg.max()
+            assert np.array_equal(out, ref) and total == int(ref.sum()), (n, chunk)
+
+
+@pytest.mark.parametrize("K", KERNELS)
+def test_padded_triangles_layout_and_iterates(K, monkeypatch):
+    """Rows padded in chunks of PAD_CHUNK to the chunk's longest (column n, value 0; before
+    the entries in L and after them in U, so the nearest column stays last in the solves):
+    the unpadded content is SciPy's tril / triu, each padded chunk has one row length, a
+    chunk that padding would more than triple keeps its rows; triangles() pads the random
+    graph Laplacian and not the stencils, the random dense SPD matrix (long rows) or
+    elasticity; the iterates with padded and plain triangles are the same bit for bit
+    (only zeros are added), for both orders, full u and the ring buffer."""
+    from numfit.linalg import _base, _kernels
+    monkeypatch.setattr(_kernels, "kernels", K)
+    G = graph_laplacian(900, 1)
+    hub = G.tolil()                               # a hub row: its chunk stays unpadded
+    hub[100, 200:700] = -1e-3
+    hub[200:700, 100] = -1e-3
+    hub = sp.csr_array(hub)
+    hub.setdiag(hub.diagonal() + 1.0)
+    rng = np.random.default_rng(4)                # banded, irregular rows: the ring buffer
+    B = sp.random_array((600, 600), density=0.02, rng=rng, format="coo")
+    keep = np.abs(B.row - B.col) <= 20
+    B = sp.csr_array((-B.data[keep], (B.row[keep], B.col[keep])), shape=(600, 600))
+    B = sp.csr_array(B + B.T)
+    B.setdiag(-np.asarray(B.sum(axis=1)).ravel() + 0.1)
+    from numfit.linalg._sor import _eis_ring
+    assert _eis_ring(prepare(B))[1] > 0
+    for A in (G, sp.csr_array(hub), B):
+        P = prepare(A)
+        n = P.n
+        padded = P._split_triangles(pad=True)
+        ref = _triangles_reference(P.csr)
+        for g, r in zip(_unpadded(padded, n), ref):
+            assert np.array_equal(g, r)
+        for (ptr, idx, val), lower in ((padded[:3], True), (padded[3:], False)):
+            lens = np.diff(ptr)
+            real = np.diff(ref[0] if lower else ref[3])
+            assert (lens >= real).all() and (lens > real).any()
+            for i in range(n):
+                row_i, row_v = idx[ptr[i]:ptr[i + 1]], val[ptr[i]:ptr[i + 1]]
+                k = lens[i] - real[i]
+                pad_i, pad_v = (row_i[:k], row_v[:k]) if lower else (row_i[real[i]:],
+                                                                     row_v[real[i]:])
+                assert (pad_i == n).all() and (pad_v == 0.0).all()
+                assert (row_i[k:] if lower else row_i[:real[i]]).max(initial=-1) < n
+            for c in range(0, n, _base.PAD_CHUNK):
+                chunk = lens[c:c + _base.PAD_CHUNK]
+                rch = real[c:c + _base.PAD_CHUNK]
+                if (chunk != rch).any():
+                    assert (chunk == rch.max()).all()
+                else:
+                    assert rch.max() * len(rch) > _base.PAD_MAX * rch.sum() or \
+                        (rch == rch.max()).all()
+        if A is hub:
+            assert np.diff(padded[3])[100] == np.diff(ref[3])[100]     # the hub's chunk
+        b = np.random.default_rng(2).standard_normal(n)
+        for order in ("fb", "bf"):
+            runs = []
+            for tri in (P._split_triangles(pad=False), padded):
+                P._triangles = tri
+                runs.append(nf.ssor_cg(P, b, 1.4, order=order, rtol=1e-10))
+            assert runs[0].nit == runs[1].nit and np.array_equal(runs[0].x, runs[1].x)
+    # the automatic choice
+    assert P.triangles() is not None
+    gl = prepare(G)
+    assert any(np.diff(gl.triangles()[0]) != np.diff(_triangles_reference(gl.csr)[0]))
+    for M in (laplacian_2d(30), random_spd(60, 3), MATRICES.get("pyamg_elasticity")):
+        if M is None:
+            continue
+        Q = prepare(M)
+        for g, r in zip(Q.triangles(), _triangles_reference(Q.csr)):
+            assert np.array_equal(g, r)
 
 
 def test_split_triangles_of_a_diagonal_matrix():

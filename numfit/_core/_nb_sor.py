@@ -410,13 +410,42 @@ def ssor_cg(indptr, indices, data, diag_pos, inv_diag, b, x, r, z, p, q, omega, 
 # (Eisenstat, SIAM J. Sci. Stat. Comput. 2(1), 1981; the derivation is in ``_sor.pyx`` and
 # docs/sor.md)
 @_jit
+def pad_lengths(lens, chunk, pad_max, out):
+    """Row lengths padded in chunks of ``chunk`` rows (see ``_sor.pyx``)."""
+    n = lens.shape[0]
+    total = 0
+    for c0 in range(0, n, chunk):
+        c1 = c0 + chunk if c0 + chunk < n else n
+        w = 0
+        tot = 0
+        for i in range(c0, c1):
+            tot += lens[i]
+            if lens[i] > w:
+                w = lens[i]
+        if w * (c1 - c0) <= pad_max * tot:
+            for i in range(c0, c1):
+                out[i] = w
+            total += w * (c1 - c0)
+        else:
+            for i in range(c0, c1):
+                out[i] = lens[i]
+            total += tot
+    return total
+
+
+@_jit
 def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uidx, uval):
     """Strictly lower and strictly upper triangles of D^{-1} A into their own CSR arrays
-    (``lptr`` and ``uptr`` given; see ``_sor.pyx``)."""
+    (``lptr`` and ``uptr`` given; rows with room to spare padded with column n and value 0,
+    before the entries in L and after them in U; see ``_sor.pyx``)."""
     n = diag_pos.shape[0]
     for i in range(n):
         di = data[diag_pos[i]]
         q = lptr[i]
+        for p in range(lptr[i + 1] - (diag_pos[i] - indptr[i]) - lptr[i]):
+            lidx[q] = n
+            lval[q] = 0.0
+            q += 1
         for p in range(indptr[i], diag_pos[i]):
             lidx[q] = indices[p]
             lval[q] = data[p] / di
@@ -426,13 +455,17 @@ def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uid
             uidx[q] = indices[p]
             uval[q] = data[p] / di
             q += 1
+        while q < uptr[i + 1]:
+            uidx[q] = n
+            uval[q] = 0.0
+            q += 1
 
 
 @_jit
 def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
     """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
     "bf": Lh with Lt); returns t'(2U + D)t = p'Ap."""
-    n = rh.shape[0]
+    n = dg.shape[0]
     cz = (2.0 - omega) / omega
     tat = 0.0
     for ii in range(n):
@@ -460,7 +493,7 @@ def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
 def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
     """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut); per row
     x += alpha t, rh -= alpha (t + u), r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
-    n = rh.shape[0]
+    n = dg.shape[0]
     cz = (2.0 - omega) / omega
     kf = 1.0 - 2.0 / omega
     iw = 1.0 / omega
@@ -496,7 +529,7 @@ def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
 def _eis_restart(tp, tix, tv, dg, r, rh, qh, omega, order):
     """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut), qh = 0; returns
     rh' N^{-1} rh."""
-    n = r.shape[0]
+    n = dg.shape[0]
     cz = (2.0 - omega) / omega
     rz = 0.0
     for ii in range(n):

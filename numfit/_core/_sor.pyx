@@ -628,20 +628,53 @@ cpdef int ssor_cg(const itype[::1] indptr, const itype[::1] indices, const doubl
 # split saves 12-34% of the iteration's time on 5- and 7-point Poisson matrices, in cache
 # the scaling 9-19%.
 
+cpdef isize pad_lengths(const itype[::1] lens, isize chunk, double pad_max,
+                        itype[::1] out) noexcept nogil:
+    """Row lengths padded in chunks: each run of ``chunk`` consecutive rows gets the length
+    of its longest row where that at most multiplies the chunk's entries by ``pad_max``,
+    else keeps its own (``PreparedMatrix.triangles``). Returns the padded total."""
+    cdef isize n = lens.shape[0], c0 = 0, c1, i, w, tot, total = 0
+    while c0 < n:
+        c1 = c0 + chunk if c0 + chunk < n else n
+        w = 0
+        tot = 0
+        for i in range(c0, c1):
+            tot += lens[i]
+            if lens[i] > w:
+                w = lens[i]
+        if w * (c1 - c0) <= pad_max * tot:
+            for i in range(c0, c1):
+                out[i] = w
+            total += w * (c1 - c0)
+        else:
+            for i in range(c0, c1):
+                out[i] = lens[i]
+            total += tot
+        c0 = c1
+    return total
+
+
 cpdef void split_triangles(const itype[::1] indptr, const itype[::1] indices,
                            const double[::1] data, const itype[::1] diag_pos,
                            const itype[::1] lptr, itype[::1] lidx, double[::1] lval,
                            const itype[::1] uptr, itype[::1] uidx,
                            double[::1] uval) noexcept nogil:
     """The strictly lower (``lidx, lval``) and strictly upper (``uidx, uval``) triangles of
-    ``D^{-1} A`` (row i divided by a_ii) in their own CSR arrays; ``lptr``/``uptr`` are given
-    (the prefix sums of ``diag_pos - indptr[:-1]`` and ``indptr[1:] - diag_pos - 1``).
-    Columns stay sorted."""
+    ``D^{-1} A`` (row i divided by a_ii) in their own CSR arrays; ``lptr``/``uptr`` are given.
+
+    A row may be given more room than its entries (``PreparedMatrix.triangles``: rows padded
+    to a common length in chunks): the rest is filled with column ``n`` and value 0, before
+    the entries in a lower row and after them in an upper row, so that the column nearest
+    the diagonal stays last in the loops of the triangular solves. Columns stay sorted."""
     cdef isize n = diag_pos.shape[0], i, p, q
     cdef double di
     for i in range(n):
         di = data[diag_pos[i]]
         q = lptr[i]
+        for p in range(lptr[i + 1] - (diag_pos[i] - indptr[i]) - lptr[i]):
+            lidx[q] = n
+            lval[q] = 0.0
+            q += 1
         for p in range(indptr[i], diag_pos[i]):
             lidx[q] = indices[p]
             lval[q] = data[p] / di
@@ -650,6 +683,10 @@ cpdef void split_triangles(const itype[::1] indptr, const itype[::1] indices,
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
             uidx[q] = indices[p]
             uval[q] = data[p] / di
+            q += 1
+        while q < uptr[i + 1]:
+            uidx[q] = n
+            uval[q] = 0.0
             q += 1
 
 
@@ -661,8 +698,9 @@ cdef inline double _eis_first(const itype[::1] tp, const itype[::1] tix, const d
     "bf": Lh with Lt); returns t'(2U + D)t = p'Ap.
 
     The solve accumulates ``w qh_i - sum (w ut_ij) t_j``, the nearest column last, and the
-    sum ``Ut t`` in a second accumulator."""
-    cdef isize n = rh.shape[0], i, p
+    sum ``Ut t`` in a second accumulator. Padding entries (column n, value 0) read t[n] = 0:
+    t has length n + 1 when the triangles are padded."""
+    cdef isize n = dg.shape[0], i, p
     cdef double s, acc, a, tj, qi, tat = 0.0
     cdef double cz = (2.0 - omega) / omega
     if order == 0:
@@ -705,8 +743,10 @@ cdef inline void _eis_second(const itype[::1] tp, const itype[::1] tix, const do
 
     u_i is only needed by the rows within the bandwidth after i: u[i & mask] (mask = -1: a
     full vector; mask = 2^m - 1 > bandwidth: a ring of 2^m values that stays in cache, one
-    stream of writes less per iteration, the same arithmetic)."""
-    cdef isize n = rh.shape[0], i, p, j
+    stream of writes less per iteration, the same arithmetic). Padding entries (column n,
+    value 0) read rh[n] = 0 and u[n & mask] (0 for a full u of length n + 1, a finite ring
+    value otherwise), times 0."""
+    cdef isize n = dg.shape[0], i, p, j
     cdef double acc, sr, a, ti, di, rhi, ri, rr = 0.0, rz = 0.0
     cdef double cz = (2.0 - omega) / omega, kf = 1.0 - 2.0 / omega, iw = 1.0 / omega
     if order == 0:
@@ -755,7 +795,7 @@ cdef inline double _eis_restart(const itype[::1] tp, const itype[::1] tix,
                                 double omega, int order) noexcept nogil:
     """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut), qh = 0; returns
     rh' N^{-1} rh."""
-    cdef isize n = r.shape[0], i, ii, p
+    cdef isize n = dg.shape[0], i, ii, p
     cdef double acc, v, di, rz = 0.0, cz = (2.0 - omega) / omega
     for ii in range(n):
         i = ii if order == 0 else n - 1 - ii
@@ -885,8 +925,11 @@ cpdef int ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
     transformed recurrence residual, (D/w + L)^{-1} r for "fb", (D/w + U)^{-1} r for "bf")
     and qh (D^{-1} times the transformed direction) carry the solve between calls; r
     receives the true residuals (b - A x, when one is computed), t (the last direction p)
-    and u are scratch; ``mask``: -1 with u of length n, or 2^m - 1 with u of length
-    2^m > the bandwidth of A (a ring buffer, the same iterates bit for bit). The recurrence
+    and u are scratch; ``mask``: -1 with u of length n + 1, or 2^m - 1 with u of length
+    2^m > the bandwidth of A (a ring buffer, the same iterates bit for bit). Triangles may
+    hold padding entries (column n, value 0: ``split_triangles``); rh and t then have
+    length n + 1 and, like a full u, a zero at index n (a ring u: the padding reads a
+    finite value of it, times 0). The recurrence
     residual ||r_k|| is ||(D/w + L) rh_k||.
     """
     return _ssor_cg_eis_run(indptr, indices, data, lptr, lidx, lval, uptr, uidx, uval, dg, b,

@@ -68,6 +68,32 @@ class SolveResult(Result):
     """
 
 
+PAD_CHUNK = 2
+"""Rows per chunk when a triangle's rows are padded (``PreparedMatrix.triangles``)."""
+PAD_MIN = 1.2
+"""A triangle is padded when that adds at least this factor of entries (irregular rows)."""
+PAD_MAX = 3.0
+"""A chunk is padded only if that at most multiplies its entries by this."""
+PAD_MAX_MEAN = 16
+"""Only triangles whose rows hold at most this many entries on average are padded (on
+longer rows one unpredicted loop end per row costs little)."""
+
+
+def _padded_lengths(lens, force=False):
+    """Row lengths after padding each chunk of ``PAD_CHUNK`` rows to its longest row
+    (chunks whose padding would more than ``PAD_MAX``-fold their entries keep theirs;
+    compiled ``pad_lengths``); ``lens`` itself unless ``force`` or the padding adds at least
+    ``PAD_MIN`` - 1 of the entries to rows of at most ``PAD_MAX_MEAN`` entries on
+    average."""
+    n = lens.shape[0]
+    out = np.empty_like(lens)
+    padded = _kernels.kernels.pad_lengths(lens, PAD_CHUNK, PAD_MAX, out)
+    total = int(lens.sum())
+    if not force and (padded < PAD_MIN * total or total > PAD_MAX_MEAN * n):
+        return lens
+    return out
+
+
 class PreparedMatrix:
     """A validated CSR matrix with its diagonal located, reusable across solves.
 
@@ -136,23 +162,43 @@ class PreparedMatrix:
         triangles of ``D^{-1} A`` (row ``i`` divided by ``a_ii``) in their own CSR arrays
         (cached; built by one compiled pass, about the memory of A once more). SSOR-CG in
         Eisenstat's form solves with each triangle once per iteration and then streams only
-        that triangle, not whole rows."""
+        that triangle, not whole rows.
+
+        Where a triangle's rows are short (``PAD_MAX_MEAN``: at most 16 entries on average)
+        and their lengths irregular (padding them as below adds at least ``PAD_MIN`` - 1 =
+        20 % entries: random graphs, not stencils), each pair of consecutive rows
+        (``PAD_CHUNK``) is padded to the longer one's length (unless that more than triples
+        the pair's entries) with column ``n`` and value 0. A row's loop then ends where its
+        neighbour's did: the processor predicts it and keeps the gathers of more rows in
+        flight. SSOR-CG on the random graph Laplacian of the benchmarks, per Eisenstat
+        iteration: 12-22 % less time at n = 14,400-129,600, for 30 % more entries in its
+        triangles. Kernels that read padded triangles need a zero at index ``n`` of the
+        vectors they gather."""
         if getattr(self, "_triangles", None) is None:
-            starts = self.indptr[:-1]
-            nl = self.diag_pos - starts
-            nu = self.indptr[1:] - self.diag_pos - 1
-            it = self.indices.dtype
-            lptr = np.zeros(self.n + 1, dtype=it)
-            uptr = np.zeros(self.n + 1, dtype=it)
-            np.cumsum(nl, out=lptr[1:])
-            np.cumsum(nu, out=uptr[1:])
-            lidx, lval = np.empty(int(lptr[-1]), dtype=it), np.empty(int(lptr[-1]))
-            uidx, uval = np.empty(int(uptr[-1]), dtype=it), np.empty(int(uptr[-1]))
-            _kernels.kernels.split_triangles(self.indptr, self.indices, self.data,
-                                             self.diag_pos, lptr, lidx, lval, uptr, uidx,
-                                             uval)
-            self._triangles = (lptr, lidx, lval, uptr, uidx, uval)
+            self._triangles = self._split_triangles(pad=None)
         return self._triangles
+
+    def _split_triangles(self, pad=None):
+        """The arrays of :meth:`triangles`; ``pad``: None (padded where irregular, as
+        there), True (every chunk of ``PAD_CHUNK`` rows padded where that at most triples
+        its entries) or False (plain CSR rows)."""
+        starts = self.indptr[:-1]
+        nl = self.diag_pos - starts
+        nu = self.indptr[1:] - self.diag_pos - 1
+        it = self.indices.dtype
+        out = []
+        for lens in (nl, nu):
+            if pad is not False:
+                lens = _padded_lengths(lens, force=pad is True)
+            ptr = np.zeros(self.n + 1, dtype=it)
+            np.cumsum(lens, out=ptr[1:])
+            out.append(ptr)
+        lptr, uptr = out
+        lidx, lval = np.empty(int(lptr[-1]), dtype=it), np.empty(int(lptr[-1]))
+        uidx, uval = np.empty(int(uptr[-1]), dtype=it), np.empty(int(uptr[-1]))
+        _kernels.kernels.split_triangles(self.indptr, self.indices, self.data,
+                                         self.diag_pos, lptr, lidx, lval, uptr, uidx, uval)
+        return (lptr, lidx, lval, uptr, uidx, uval)
 
     def matvec(self, x):
         """``A @ x`` with the compiled kernel."""

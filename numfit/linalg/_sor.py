@@ -262,7 +262,10 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     if eisenstat:
         ring, mask = _eis_ring(P)
         mats = (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
-        work = tuple(np.zeros(n) for _ in range(4)) + (np.zeros(ring), mask)  # r rh qh t u
+        # r, rh, qh, t, u; rh, t and a full u end in a zero at index n, which the padding
+        # entries of the triangles read (PreparedMatrix.triangles)
+        work = (np.zeros(n), np.zeros(n + 1), np.zeros(n), np.zeros(n + 1),
+                np.zeros(ring + 1 if mask < 0 else ring), mask)
         kernel = K.ssor_cg_eis_run
         step = _chunks.pieces(P.nnz + 14 * n)
     else:
@@ -432,9 +435,10 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         triangular solves and a product per iteration), kept as the reference. The form
         relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``). It keeps
         the strictly lower and upper triangles of ``D^{-1} A`` in their own arrays
-        (``PreparedMatrix.triangles()``: about the memory of ``A`` once more, built once per
-        prepared matrix in one compiled pass, about the time of one iteration), so that each
-        triangular solve streams only its own triangle.
+        (``PreparedMatrix.triangles()``: about the memory of ``A`` once more, 30 % more on
+        random graphs, whose short rows of irregular length are padded in pairs; built once
+        per prepared matrix in one compiled pass, about the time of one iteration), so that
+        each triangular solve streams only its own triangle.
 
     Returns
     -------
