@@ -441,11 +441,10 @@ def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uid
     n = diag_pos.shape[0]
     for i in range(n):
         di = data[diag_pos[i]]
-        q = lptr[i]
-        for p in range(lptr[i + 1] - (diag_pos[i] - indptr[i]) - lptr[i]):
-            lidx[q] = n
-            lval[q] = 0.0
-            q += 1
+        q = lptr[i + 1] - (diag_pos[i] - indptr[i])     # the row's entries end it
+        for p in range(lptr[i], q):
+            lidx[p] = n
+            lval[p] = 0.0
         for p in range(indptr[i], diag_pos[i]):
             lidx[q] = indices[p]
             lval[q] = data[p] / di

@@ -670,11 +670,10 @@ cpdef void split_triangles(const itype[::1] indptr, const itype[::1] indices,
     cdef double di
     for i in range(n):
         di = data[diag_pos[i]]
-        q = lptr[i]
-        for p in range(lptr[i + 1] - (diag_pos[i] - indptr[i]) - lptr[i]):
-            lidx[q] = n
-            lval[q] = 0.0
-            q += 1
+        q = lptr[i + 1] - (diag_pos[i] - indptr[i])     # the row's entries end it
+        for p in range(lptr[i], q):
+            lidx[p] = n
+            lval[p] = 0.0
         for p in range(indptr[i], diag_pos[i]):
             lidx[q] = indices[p]
             lval[q] = data[p] / di
@@ -1079,7 +1078,6 @@ cpdef double upper_norm2(const itype[::1] indptr, const itype[::1] indices,
         s = s * ds[i]
         r += s * s
     return r
-
 
 
 cdef inline isize _sturm_below(const double[::1] alphas, const double[::1] betas, isize k,

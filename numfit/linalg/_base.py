@@ -86,10 +86,12 @@ def _padded_lengths(lens, force=False):
     ``PAD_MIN`` - 1 of the entries to rows of at most ``PAD_MAX_MEAN`` entries on
     average."""
     n = lens.shape[0]
+    total = int(lens.sum())
+    if not force and total > PAD_MAX_MEAN * n:
+        return lens
     out = np.empty_like(lens)
     padded = _kernels.kernels.pad_lengths(lens, PAD_CHUNK, PAD_MAX, out)
-    total = int(lens.sum())
-    if not force and (padded < PAD_MIN * total or total > PAD_MAX_MEAN * n):
+    if not force and padded < PAD_MIN * total:
         return lens
     return out
 
