@@ -92,8 +92,8 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
     while k < limit:
-        if ssor:
-            kept.append(v.astype(np.float32))
+        if ssor:        # kept as float32 in the scaled form D^{-1/2} v, as the kernel does
+            kept.append((ds * v).astype(np.float32))
         w = ds * (As @ (ds * v))
         a = float(v @ w)
         alphas.append(a)
@@ -117,7 +117,8 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     beta_x = None
     matvecs = k
     if ssor and s is not None:
-        x = s @ np.asarray(kept[:len(s)], dtype=np.float64)     # float64 sums of float32
+        # float64 sums of float32, then back from the scaled form
+        x = (s @ np.asarray(kept[:len(s)], dtype=np.float64)) / ds
         beta_x = ref_upper_term(As, x)
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)

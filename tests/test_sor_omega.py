@@ -261,25 +261,27 @@ def _spd_matrices():
 
 
 def _run_kernel(K, P, v0, blocks, keep):
+    """lanczos_steps from the unit vector ``v0`` of ``S = D^{-1/2} A D^{-1/2}`` (its start
+    ``q = D^{-1/2} v0``), in blocks of the given sizes; the kept vectors are the ``q``."""
     n = P.n
-    ds = np.sqrt(P.inv_diag)
-    v, v_old, u, w = v0.copy(), np.zeros(n), np.empty(n), np.empty(n)
+    q, q_old, w = np.sqrt(P.inv_diag) * v0, np.zeros(n), np.empty(n)
     steps = sum(blocks)
     alphas, betas = np.full(steps, np.nan), np.full(steps, np.nan)
     kept = np.zeros((steps, n) if keep else (0, 1), dtype=np.float32)
     k = 0
     for size in blocks:
-        k = int(K.lanczos_steps(P.indptr, P.indices, P.data, ds, v, v_old, u, w, alphas,
-                                betas, k, k + size, kept))
+        k = int(K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
+                                alphas, betas, k, k + size, kept))
     return k, alphas, betas, kept
 
 
 @pytest.mark.parametrize("K", _kernel_sets())
 @pytest.mark.parametrize("name", sorted(_spd_matrices()))
 def test_lanczos_steps_kernel_against_numpy_reference(K, name):
-    """lanczos_steps: the alphas, betas and kept float32 vectors of the NumPy Lanczos loop up
-    to rounding; a run in blocks of 1, 2, 4 steps equals one call bit for bit; the step
-    count stops at an invariant subspace."""
+    """lanczos_steps (D-inner product): the alphas and betas of the NumPy Lanczos loop on
+    ``S`` up to rounding, the kept float32 vectors ``D^{-1/2} v`` of its vectors ``v``; a
+    run in blocks of 1, 2, 4 steps equals one call bit for bit; the step count stops at an
+    invariant subspace."""
     from reference_omega import ref_lanczos
     A = _spd_matrices()[name]
     P = prepare(sp.csr_array(A))
@@ -292,7 +294,8 @@ def test_lanczos_steps_kernel_against_numpy_reference(K, name):
     scale = np.abs(ra).max()
     np.testing.assert_allclose(al[:k], ra, rtol=1e-12, atol=1e-13 * scale)
     np.testing.assert_allclose(be[:k], rb, rtol=1e-10, atol=1e-12 * scale)
-    np.testing.assert_allclose(kept[:k], rk, rtol=1e-5, atol=1e-6)
+    ds = np.sqrt(P.inv_diag)
+    np.testing.assert_allclose(kept[:k], ds * rk, rtol=1e-5, atol=1e-6 * ds.max())
     for blocks in ([1] * steps, [2] * (steps // 2), [4, 4, 2, 2]):
         k2, al2, be2, kept2 = _run_kernel(K, P, v0, blocks, keep=True)
         assert k2 == k
@@ -315,21 +318,20 @@ def test_lanczos_kernels_twins_agree():
         k2, al2, be2, kept2 = _run_kernel(_nb_sor, P, v0, [3, 5], keep=True)
         assert k == k2 and np.array_equal(kept2, kept)
         assert np.array_equal(al2[:k], al[:k]) and np.array_equal(be2[:k], be[:k])
-        ds = np.sqrt(P.inv_diag)
-        args = (P.indptr, P.indices, P.data, P.diag_pos, ds, ds * v0)
+        args = (P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, v0)
         assert _nb_sor.upper_norm2(*args) == _cy_sor.upper_norm2(*args)
         s = np.random.default_rng(5).standard_normal(8)
         out = [(np.empty(P.n), np.empty(8), np.empty(40)) for _ in range(2)]
-        res = [(Km.ritz_scaled(kept, s, k, ds, xs), Km.tridiag_smallest(al, be, k, sv, wk))
+        res = [(Km.ritz_scaled(kept, s, k, P.diag, xs),
+                Km.tridiag_smallest(al, be, k, sv, wk))
                for Km, (xs, sv, wk) in zip((_cy_sor, _nb_sor), out)]
         assert res[0] == res[1]
         assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
         for smooth in (True, False):
-            out = [(np.empty(P.n), np.empty(P.n)) for _ in range(2)]
-            for Km, (v, d) in zip((_cy_sor, _nb_sor), out):
-                Km.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, v, d)
-            assert np.array_equal(out[0][0], out[1][0])
-            assert np.array_equal(out[0][1], out[1][1])
+            out = [np.empty(P.n) for _ in range(2)]
+            for Km, q in zip((_cy_sor, _nb_sor), out):
+                Km.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, q)
+            assert np.array_equal(out[0], out[1])
 
 
 @pytest.mark.parametrize("K", _kernel_sets())
@@ -338,6 +340,11 @@ def test_lanczos_steps_stops_at_an_invariant_subspace(K):
     v0 = np.array([1.0, 0.0, 0.0, 1.0]) / math.sqrt(2.0)      # an eigenvector of S = I
     k, al, be, _ = _run_kernel(K, P, v0, [5], keep=False)
     assert k == 1 and al[0] == pytest.approx(1.0) and be[0] <= 1e-14
+    # an unequal diagonal: S = [[1, 1/2], [1/2, 1]], v0 its eigenvector of 3/2
+    P = prepare(sp.csr_array(np.array([[1.0, 1.0], [1.0, 4.0]])))
+    v0 = np.array([1.0, 1.0]) / math.sqrt(2.0)
+    k, al, be, _ = _run_kernel(K, P, v0, [5], keep=False)
+    assert k == 1 and al[0] == pytest.approx(1.5, rel=1e-15) and be[0] <= 1e-14
 
 
 @pytest.mark.parametrize("K", _kernel_sets())
@@ -348,7 +355,7 @@ def test_upper_norm2_kernel_against_numpy_reference(K, name):
     P = prepare(sp.csr_array(A))
     x = np.random.default_rng(2).standard_normal(P.n)
     ds = np.sqrt(P.inv_diag)
-    got = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, ds * x) / \
+    got = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, ds * x) / \
         float(x @ x) - 0.25
     assert got == pytest.approx(ref_upper_term(A, x), rel=1e-12, abs=1e-14)
 
@@ -409,17 +416,19 @@ def test_tridiag_smallest_against_lapack(K):
 
 @pytest.mark.parametrize("K", _kernel_sets())
 def test_ritz_scaled_against_numpy(K):
-    """ritz_scaled: ``xs = ds * (s @ keep)`` with float64 sums of the float32 rows, and
-    ``x'x``; rows of ``keep`` past ``k`` are not read."""
+    """ritz_scaled: ``xs = s @ keep`` with float64 sums of the float32 rows (``D^{-1/2}``
+    times the Ritz vector ``x``), and ``x'x = xs' D xs``; rows of ``keep`` past ``k`` are not
+    read."""
     rng = np.random.default_rng(7)
     n, k = 1001, 5
     keep = rng.standard_normal((8, n)).astype(np.float32)
     keep[k:] = np.nan
-    s, ds = rng.standard_normal(k), rng.random(n) + 0.5
+    s, d = rng.standard_normal(k), rng.random(n) * 10.0 + 0.5
     xs = np.empty(n)
-    xx = K.ritz_scaled(keep, s, k, ds, xs)
-    x = s @ keep[:k].astype(np.float64)
-    np.testing.assert_allclose(xs, ds * x, rtol=1e-14, atol=1e-15)
+    xx = K.ritz_scaled(keep, s, k, d, xs)
+    xq = s @ keep[:k].astype(np.float64)
+    np.testing.assert_allclose(xs, xq, rtol=1e-14, atol=1e-15)
+    x = np.sqrt(d) * xq
     assert xx == pytest.approx(float(x @ x), rel=1e-13)
 
 
@@ -471,25 +480,25 @@ def test_estimate_omega_equals_the_numpy_lanczos_loop(K, monkeypatch):
 def test_lanczos_start_against_numpy_reference(K):
     """lanczos_start: SplitMix64's published first outputs (seed 0: 0xE220A8397B1DCDAF,
     0x6E789E6AA1B965F4), the NumPy draw of tests/reference_omega.py for both starts to
-    rounding, ``ds = sqrt(inv_diag)`` exactly, a unit vector, positive for the smooth start,
-    the same vector for the same seed and another for another seed."""
+    rounding (the start ``q = D^{-1/2} v`` of ``S``'s unit start ``v``): ``q'Dq = 1``,
+    positive for the smooth start, the same vector for the same seed and another for another
+    seed."""
     from reference_omega import ref_start, ref_unit_hash
     assert np.array_equal(ref_unit_hash(0, 2), np.array([0xE220A8397B1DCDAF >> 11,
                                                          0x6E789E6AA1B965F4 >> 11]) * 2.0 ** -53)
     P = prepare(_graph_laplacian(501, 3))
     for smooth in (True, False):
-        v, ds = np.empty(P.n), np.empty(P.n)
-        K.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, v, ds)
+        q = np.empty(P.n)
+        K.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, q)
         rv, rds = ref_start(P.diag, P.inv_diag, 0x5EED, smooth)
-        assert np.array_equal(ds, rds)
-        np.testing.assert_allclose(v, rv, rtol=1e-14, atol=1e-16)
-        assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-14)
-        assert (v > 0).all() if smooth else ((v > 0).any() and (v < 0).any())
-        v2 = np.empty(P.n)
-        K.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, v2, ds)
-        assert np.array_equal(v2, v)
-        K.lanczos_start(P.diag, P.inv_diag, 0x5EEE, smooth, v2, ds)
-        assert np.abs(v2 - v).max() > 0.01 / math.sqrt(P.n)
+        np.testing.assert_allclose(q, rds * rv, rtol=1e-14, atol=1e-16)
+        assert float(q @ (P.diag * q)) == pytest.approx(1.0, rel=1e-14)
+        assert (q > 0).all() if smooth else ((q > 0).any() and (q < 0).any())
+        q2 = np.empty(P.n)
+        K.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, q2)
+        assert np.array_equal(q2, q)
+        K.lanczos_start(P.diag, P.inv_diag, 0x5EEE, smooth, q2)
+        assert np.abs(q2 - q).max() > 0.01 / math.sqrt(P.n) * rds.min()
 
 
 def test_estimate_caches_give_the_uncached_result():

@@ -640,91 +640,97 @@ def _unit_hash(seed, i):
 
 
 @_jit
-def lanczos_start(diag, inv_diag, seed, smooth, v, ds):
-    """The unit start vector and ``ds = sqrt(inv_diag)`` (see ``_sor.pyx``; the same
-    operations in the same order)."""
-    n = v.shape[0]
+def lanczos_start(diag, inv_diag, seed, smooth, q):
+    """The start vector ``q = D^{-1/2} v`` in the D-inner product (see ``_sor.pyx``; the
+    same operations in the same order)."""
+    n = q.shape[0]
     seed = np.uint64(seed)
-    for i in range(n):
-        ds[i] = math.sqrt(inv_diag[i])
     ss = 0.0
-    for i in range(n):
-        t = _unit_hash(seed, i)
-        t = (0.5 + t) * (diag[i] * ds[i]) if smooth else 2.0 * t - 1.0
-        v[i] = t
-        ss += t * t
+    if smooth:
+        for i in range(n):
+            t = 0.5 + _unit_hash(seed, i)
+            q[i] = t
+            ss += diag[i] * (t * t)
+    else:
+        for i in range(n):
+            t = 2.0 * _unit_hash(seed, i) - 1.0
+            q[i] = t * math.sqrt(inv_diag[i])
+            ss += t * t
     inv = 1.0 / math.sqrt(ss)
     for i in range(n):
-        v[i] = v[i] * inv
+        q[i] = q[i] * inv
 
 
 @_jit
-def lanczos_steps(indptr, indices, data, ds, v, v_old, u, w, alphas, betas, k0, k1, keep):
-    """Lanczos steps k0, ..., k1 - 1 on diag(ds) A diag(ds) (see ``_sor.pyx``; the same
-    operations in the same order)."""
-    n = v.shape[0]
+def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, betas, k0, k1,
+                  keep):
+    """Lanczos steps k0, ..., k1 - 1 on D^{-1} A in the D-inner product (see ``_sor.pyx``;
+    the same operations in the same order)."""
+    n = q.shape[0]
     keeping = keep.shape[0] > 0
     for k in range(k0, k1):
         if k > 0:
             bp = betas[k - 1]
             inv = 1.0 / bp
-            for i in range(n):
-                t = w[i] * inv
-                v_old[i] = v[i]
-                v[i] = t
-                u[i] = t * ds[i]
+            if keeping:
+                for i in range(n):
+                    t = w[i] * inv
+                    q_old[i] = q[i]
+                    q[i] = t
+                    keep[k, i] = np.float32(t)
+            else:
+                for i in range(n):
+                    t = w[i] * inv
+                    q_old[i] = q[i]
+                    q[i] = t
         else:
             bp = 0.0
             for i in range(n):
-                v_old[i] = 0.0
-                u[i] = v[i] * ds[i]
-        if keeping:
-            for i in range(n):
-                keep[k, i] = np.float32(v[i])
-        # w = S v and v'w (two partial sums: even and odd rows, as in _sor.pyx)
+                q_old[i] = 0.0
+            if keeping:
+                for i in range(n):
+                    keep[0, i] = np.float32(q[i])
+        # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows, as in _sor.pyx)
         a0 = a1 = 0.0
         m = n - n % 2
         for i in range(0, m, 2):
             s = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i]
-            w[i] = s
-            a0 += v[i] * s
+                s += data[p] * q[indices[p]]
+            w[i] = s * inv_diag[i]
+            a0 += q[i] * s
             s = 0.0
             for p in range(indptr[i + 1], indptr[i + 2]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i + 1]
-            w[i + 1] = s
-            a1 += v[i + 1] * s
+                s += data[p] * q[indices[p]]
+            w[i + 1] = s * inv_diag[i + 1]
+            a1 += q[i + 1] * s
         for i in range(m, n):
             s = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i]
-            w[i] = s
-            a0 += v[i] * s
+                s += data[p] * q[indices[p]]
+            w[i] = s * inv_diag[i]
+            a0 += q[i] * s
         a = a0 + a1
-        # ||w||^2 in four partial sums, as in _sor.pyx
+        # w'Dw in four partial sums, as in _sor.pyx
         b0 = b1 = b2 = b3 = 0.0
         m = n - n % 4
         for i in range(0, m, 4):
-            t = (w[i] - a * v[i]) - bp * v_old[i]
+            t = (w[i] - a * q[i]) - bp * q_old[i]
             w[i] = t
-            b0 += t * t
-            t = (w[i + 1] - a * v[i + 1]) - bp * v_old[i + 1]
+            b0 += diag[i] * (t * t)
+            t = (w[i + 1] - a * q[i + 1]) - bp * q_old[i + 1]
             w[i + 1] = t
-            b1 += t * t
-            t = (w[i + 2] - a * v[i + 2]) - bp * v_old[i + 2]
+            b1 += diag[i + 1] * (t * t)
+            t = (w[i + 2] - a * q[i + 2]) - bp * q_old[i + 2]
             w[i + 2] = t
-            b2 += t * t
-            t = (w[i + 3] - a * v[i + 3]) - bp * v_old[i + 3]
+            b2 += diag[i + 2] * (t * t)
+            t = (w[i + 3] - a * q[i + 3]) - bp * q_old[i + 3]
             w[i + 3] = t
-            b3 += t * t
+            b3 += diag[i + 3] * (t * t)
         for i in range(m, n):
-            t = (w[i] - a * v[i]) - bp * v_old[i]
+            t = (w[i] - a * q[i]) - bp * q_old[i]
             w[i] = t
-            b0 += t * t
+            b0 += diag[i] * (t * t)
         bb = (b0 + b1) + (b2 + b3)
         alphas[k] = a
         betas[k] = math.sqrt(bb)
@@ -734,15 +740,14 @@ def lanczos_steps(indptr, indices, data, ds, v, v_old, u, w, alphas, betas, k0, 
 
 
 @_jit
-def upper_norm2(indptr, indices, data, diag_pos, ds, xs):
-    """sum_i (ds[i] (U xs)_i)^2, U the strictly upper triangle (see ``_sor.pyx``)."""
+def upper_norm2(indptr, indices, data, diag_pos, inv_diag, xs):
+    """sum_i inv_diag[i] (U xs)_i^2, U the strictly upper triangle (see ``_sor.pyx``)."""
     r = 0.0
     for i in range(xs.shape[0]):
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
             s += data[p] * xs[indices[p]]
-        s = s * ds[i]
-        r += s * s
+        r += inv_diag[i] * (s * s)
     return r
 
 
@@ -857,9 +862,9 @@ def tridiag_smallest(alphas, betas, k, s, work):
 
 
 @_jit
-def ritz_scaled(keep, s, k, ds, xs):
-    """The Ritz vector scaled by ``ds`` into ``xs``; returns ``x'x`` (see ``_sor.pyx``; the
-    same operations in the same order)."""
+def ritz_scaled(keep, s, k, diag, xs):
+    """The Ritz vector in scaled form ``xs = sum_j s[j] keep[j]``; returns ``xs' D xs`` (see
+    ``_sor.pyx``; the same operations in the same order)."""
     n = xs.shape[0]
     c = s[0]
     for i in range(n):
@@ -872,19 +877,14 @@ def ritz_scaled(keep, s, k, ds, xs):
     m = n - n % 4
     for i in range(0, m, 4):
         t = xs[i]
-        x0 += t * t
-        xs[i] = ds[i] * t
+        x0 += diag[i] * (t * t)
         t = xs[i + 1]
-        x1 += t * t
-        xs[i + 1] = ds[i + 1] * t
+        x1 += diag[i + 1] * (t * t)
         t = xs[i + 2]
-        x2 += t * t
-        xs[i + 2] = ds[i + 2] * t
+        x2 += diag[i + 2] * (t * t)
         t = xs[i + 3]
-        x3 += t * t
-        xs[i + 3] = ds[i + 3] * t
+        x3 += diag[i + 3] * (t * t)
     for i in range(m, n):
         t = xs[i]
-        x0 += t * t
-        xs[i] = ds[i] * t
+        x0 += diag[i] * (t * t)
     return (x0 + x1) + (x2 + x3)

@@ -22,9 +22,9 @@ D^{-1} A in their own CSR arrays (``split_triangles``) and the diagonal besides 
 matrix.
 ``hist`` has length 0 (no history) or maxiter + 1 (hist[k] = ||r_k||_2).
 ``lanczos_start`` (the start vector), ``lanczos_steps`` (a block of Lanczos steps on
-D^{-1/2} A D^{-1/2}), ``tridiag_smallest`` (the smallest Ritz pair), ``ritz_scaled`` (the
-Ritz vector) and ``upper_norm2`` (Young's beta term) are the compiled parts of
-``omega="auto"`` (``numfit.linalg._omega``).
+D^{-1} A in the D-inner product, i.e. on D^{-1/2} A D^{-1/2}), ``tridiag_smallest`` (the
+smallest Ritz pair), ``ritz_scaled`` (the Ritz vector) and ``upper_norm2`` (Young's beta
+term) are the compiled parts of ``omega="auto"`` (``numfit.linalg._omega``).
 """
 from libc.math cimport sqrt, isfinite, fabs
 from libc.stdint cimport int32_t, int64_t
@@ -948,112 +948,115 @@ cdef inline double _unit_hash(unsigned long long seed, isize i) noexcept nogil:
 
 
 cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
-                         unsigned long long seed, bint smooth, double[::1] v,
-                         double[::1] ds) noexcept nogil:
-    """The unit start vector of ``numfit.linalg._omega.estimate_omega`` and ``ds``.
+                         unsigned long long seed, bint smooth, double[::1] q) noexcept nogil:
+    """The start vector of ``numfit.linalg._omega.estimate_omega`` in the D-inner product:
+    ``q = D^{-1/2} v`` with ``v`` the unit start vector of ``S = D^{-1/2} A D^{-1/2}``, so
+    ``q'Dq = 1``.
 
-    ``ds[i] = sqrt(inv_diag[i])`` (a loop of its own: square roots in a row pipeline); with
-    ``u_i`` the i-th SplitMix64 output from ``seed`` in [0, 1), ``v_i = (1/2 + u_i) diag[i]
-    ds[i]`` (smooth: ``D^{1/2} (1/2 + u)``) or ``2 u_i - 1`` (uniform on [-1, 1)), then
-    ``v *= 1 / sqrt(v'v)`` (``v'v`` in one running sum).
+    With ``u_i`` the i-th SplitMix64 output from ``seed`` in [0, 1): smooth, ``v = D^{1/2}
+    (1/2 + u)`` normalised, i.e. ``q_i = (1/2 + u_i) / sqrt(sum_j d_j (1/2 + u_j)^2)`` (no
+    square root per entry); otherwise ``v_i = 2 u_i - 1`` (uniform on [-1, 1)) normalised,
+    ``q_i = v_i sqrt(inv_diag[i]) / ||v||`` (the sums in one running sum).
     """
-    cdef isize n = v.shape[0], i
+    cdef isize n = q.shape[0], i
     cdef double t, ss = 0.0, inv
-    for i in range(n):
-        ds[i] = sqrt(inv_diag[i])
     if smooth:
         for i in range(n):
-            t = (0.5 + _unit_hash(seed, i)) * (diag[i] * ds[i])
-            v[i] = t
-            ss += t * t
+            t = 0.5 + _unit_hash(seed, i)
+            q[i] = t
+            ss += diag[i] * (t * t)
     else:
         for i in range(n):
             t = 2.0 * _unit_hash(seed, i) - 1.0
-            v[i] = t
+            q[i] = t * sqrt(inv_diag[i])
             ss += t * t
     inv = 1.0 / sqrt(ss)
     for i in range(n):
-        v[i] = v[i] * inv
+        q[i] = q[i] * inv
 
 
 cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
-                          const double[::1] data, const double[::1] ds, double[::1] v,
-                          double[::1] v_old, double[::1] u, double[::1] w,
-                          double[::1] alphas, double[::1] betas, isize k0, isize k1,
-                          float[:, ::1] keep) noexcept nogil:
-    """Lanczos steps k0, ..., k1 - 1 (no reorthogonalisation) on ``S = diag(ds) A diag(ds)``
-    for ``numfit.linalg._omega.estimate_omega``; a block between two of its convergence
-    checks.
+                          const double[::1] data, const double[::1] diag,
+                          const double[::1] inv_diag, double[::1] q, double[::1] q_old,
+                          double[::1] w, double[::1] alphas, double[::1] betas, isize k0,
+                          isize k1, float[:, ::1] keep) noexcept nogil:
+    """Lanczos steps k0, ..., k1 - 1 (no reorthogonalisation) on ``D^{-1} A`` in the
+    D-inner product for ``numfit.linalg._omega.estimate_omega``; a block between two of its
+    convergence checks. They are the Lanczos steps on ``S = D^{-1/2} A D^{-1/2}`` with the
+    vectors ``v = D^{1/2} q`` (the same alphas and betas up to rounding), without square
+    roots of the diagonal and without a scaled copy of ``v`` for the product.
 
-    Step k: (k > 0) ``v_old, v = v, w * (1 / betas[k-1])``, (k = 0) ``v_old = 0`` with ``v`` the
-    unit start vector; ``keep[k] = float32(v)`` when ``keep`` has rows; ``w = S v``,
-    ``alphas[k] = v'w``, ``w -= alphas[k] v + betas[k-1] v_old``, ``betas[k] = ||w||``.
-    ``u`` is scratch (``diag(ds) v``). v, v_old and w carry the recurrence between calls.
-    Returns the step count after the block: k1, or k + 1 after a step with
-    ``betas[k] <= 1e-14 max(|alphas[k]|, 1)`` (an invariant subspace).
+    Step k: (k > 0) ``q_old, q = q, w * (1 / betas[k-1])``, (k = 0) ``q_old = 0`` with ``q``
+    the start vector (``q'Dq = 1``); ``keep[k] = float32(q)`` when ``keep`` has rows; ``w =
+    D^{-1} A q``, ``alphas[k] = q'Aq``, ``w -= alphas[k] q + betas[k-1] q_old``, ``betas[k] =
+    sqrt(w'Dw)``. q, q_old and w carry the recurrence between calls. Returns the step count
+    after the block: k1, or k + 1 after a step with ``betas[k] <= 1e-14 max(|alphas[k]|, 1)``
+    (an invariant subspace).
     """
-    cdef isize n = v.shape[0], i, p, k
+    cdef isize n = q.shape[0], i, p, k
     cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3
     cdef bint keeping = keep.shape[0] > 0
     for k in range(k0, k1):
         if k > 0:
             bp = betas[k - 1]
             inv = 1.0 / bp
-            for i in range(n):
-                t = w[i] * inv
-                v_old[i] = v[i]
-                v[i] = t
-                u[i] = t * ds[i]
+            if keeping:
+                for i in range(n):
+                    t = w[i] * inv
+                    q_old[i] = q[i]
+                    q[i] = t
+                    keep[k, i] = <float>t
+            else:
+                for i in range(n):
+                    t = w[i] * inv
+                    q_old[i] = q[i]
+                    q[i] = t
         else:
             bp = 0.0
             for i in range(n):
-                v_old[i] = 0.0
-                u[i] = v[i] * ds[i]
-        if keeping:
-            for i in range(n):
-                keep[k, i] = <float>v[i]
-        # w = S v and v'w (two partial sums: even and odd rows)
+                q_old[i] = 0.0
+            if keeping:
+                for i in range(n):
+                    keep[0, i] = <float>q[i]
+        # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows)
         a0 = a1 = 0.0
         for i in range(0, n - n % 2, 2):
             s = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i]
-            w[i] = s
-            a0 += v[i] * s
+                s += data[p] * q[indices[p]]
+            w[i] = s * inv_diag[i]
+            a0 += q[i] * s
             s = 0.0
             for p in range(indptr[i + 1], indptr[i + 2]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i + 1]
-            w[i + 1] = s
-            a1 += v[i + 1] * s
+                s += data[p] * q[indices[p]]
+            w[i + 1] = s * inv_diag[i + 1]
+            a1 += q[i + 1] * s
         for i in range(n - n % 2, n):
             s = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * u[indices[p]]
-            s = s * ds[i]
-            w[i] = s
-            a0 += v[i] * s
+                s += data[p] * q[indices[p]]
+            w[i] = s * inv_diag[i]
+            a0 += q[i] * s
         a = a0 + a1
-        # ||w||^2 in four partial sums (one running sum waits on each addition)
+        # w'Dw in four partial sums (one running sum waits on each addition)
         b0 = b1 = b2 = b3 = 0.0
         for i in range(0, n - n % 4, 4):
-            t = (w[i] - a * v[i]) - bp * v_old[i]
+            t = (w[i] - a * q[i]) - bp * q_old[i]
             w[i] = t
-            b0 += t * t
-            t = (w[i + 1] - a * v[i + 1]) - bp * v_old[i + 1]
+            b0 += diag[i] * (t * t)
+            t = (w[i + 1] - a * q[i + 1]) - bp * q_old[i + 1]
             w[i + 1] = t
-            b1 += t * t
-            t = (w[i + 2] - a * v[i + 2]) - bp * v_old[i + 2]
+            b1 += diag[i + 1] * (t * t)
+            t = (w[i + 2] - a * q[i + 2]) - bp * q_old[i + 2]
             w[i + 2] = t
-            b2 += t * t
-            t = (w[i + 3] - a * v[i + 3]) - bp * v_old[i + 3]
+            b2 += diag[i + 2] * (t * t)
+            t = (w[i + 3] - a * q[i + 3]) - bp * q_old[i + 3]
             w[i + 3] = t
-            b3 += t * t
+            b3 += diag[i + 3] * (t * t)
         for i in range(n - n % 4, n):
-            t = (w[i] - a * v[i]) - bp * v_old[i]
+            t = (w[i] - a * q[i]) - bp * q_old[i]
             w[i] = t
-            b0 += t * t
+            b0 += diag[i] * (t * t)
         bb = (b0 + b1) + (b2 + b3)
         alphas[k] = a
         betas[k] = sqrt(bb)
@@ -1064,19 +1067,17 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
 
 cpdef double upper_norm2(const itype[::1] indptr, const itype[::1] indices,
                          const double[::1] data, const itype[::1] diag_pos,
-                         const double[::1] ds, const double[::1] xs) noexcept nogil:
-    """``sum_i (ds[i] (U xs)_i)^2`` with ``U`` the strictly upper triangle of A (the entries
-    of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for ``ds =
-    sqrt(inv_diag)`` and ``xs = ds * x`` (Young's beta at a Ritz vector,
-    ``estimate_omega``)."""
+                         const double[::1] inv_diag, const double[::1] xs) noexcept nogil:
+    """``sum_i inv_diag[i] (U xs)_i^2`` with ``U`` the strictly upper triangle of A (the
+    entries of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for ``xs =
+    D^{-1/2} x`` (Young's beta at a Ritz vector, ``estimate_omega``)."""
     cdef isize n = xs.shape[0], i, p
     cdef double s, r = 0.0
     for i in range(n):
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
             s += data[p] * xs[indices[p]]
-        s = s * ds[i]
-        r += s * s
+        r += inv_diag[i] * (s * s)
     return r
 
 
@@ -1207,9 +1208,10 @@ cpdef double tridiag_smallest(const double[::1] alphas, const double[::1] betas,
 
 
 cpdef double ritz_scaled(const float[:, ::1] keep, const double[::1] s, isize k,
-                         const double[::1] ds, double[::1] xs) noexcept nogil:
-    """The Ritz vector ``x = sum_j s[j] keep[j]`` (j < k, in that order; float32 Lanczos
-    vectors, float64 sums) as ``xs = ds * x``; returns ``x'x`` (four partial sums: one
+                         const double[::1] diag, double[::1] xs) noexcept nogil:
+    """The Ritz vector in scaled form, ``xs = sum_j s[j] keep[j]`` (j < k, in that order;
+    the float32 vectors ``q`` of :func:`lanczos_steps`, float64 sums): ``xs = D^{-1/2} x``
+    for the Ritz vector ``x`` of ``S``; returns ``x'x = xs' D xs`` (four partial sums: one
     running sum waits on each addition). For ``estimate_omega``'s Young's beta at ``x``."""
     cdef isize n = xs.shape[0], i, j
     cdef double t, c, x0 = 0.0, x1 = 0.0, x2 = 0.0, x3 = 0.0
@@ -1222,19 +1224,14 @@ cpdef double ritz_scaled(const float[:, ::1] keep, const double[::1] s, isize k,
             xs[i] = xs[i] + c * keep[j, i]
     for i in range(0, n - n % 4, 4):
         t = xs[i]
-        x0 += t * t
-        xs[i] = ds[i] * t
+        x0 += diag[i] * (t * t)
         t = xs[i + 1]
-        x1 += t * t
-        xs[i + 1] = ds[i + 1] * t
+        x1 += diag[i + 1] * (t * t)
         t = xs[i + 2]
-        x2 += t * t
-        xs[i + 2] = ds[i + 2] * t
+        x2 += diag[i + 2] * (t * t)
         t = xs[i + 3]
-        x3 += t * t
-        xs[i + 3] = ds[i + 3] * t
+        x3 += diag[i + 3] * (t * t)
     for i in range(n - n % 4, n):
         t = xs[i]
-        x0 += t * t
-        xs[i] = ds[i] * t
+        x0 += diag[i] * (t * t)
     return (x0 + x1) + (x2 + x3)

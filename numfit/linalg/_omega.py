@@ -37,9 +37,11 @@ unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration co
 symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
 
 Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12), run in compiled blocks between
-the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: the product with
-``A`` scaled on both sides, ``alpha``, the three-term recurrence and ``beta`` in one pass over
-the nonzeros and two over the vectors; ``lanczos_start`` for the start vector;
+the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: Lanczos on
+``D^{-1} A`` in the D-inner product, the same steps as on ``S`` with the vectors ``q =
+D^{-1/2} v`` and no square roots of the diagonal; the product with ``A``, ``alpha``, the
+three-term recurrence and ``beta`` in one pass over the nonzeros and two over the vectors;
+``lanczos_start`` for the start vector;
 ``tridiag_smallest`` for the smallest Ritz pair, by bisection and inverse iteration;
 ``ritz_scaled`` and ``upper_norm2`` for Young's ``beta``; their NumPy form, with LAPACK for
 the Ritz pair, is ``tests/reference_omega.py``);
@@ -187,9 +189,11 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # the adaptation cannot lower omega)
     ssor = solver == "ssor_cg"
     smooth = ssor or P.is_z_matrix()
-    v, ds = np.empty(n), np.empty(n)
-    K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, v, ds)     # ds = sqrt(inv_diag)
-    v_old, u, w = np.empty(n), np.empty(n), np.empty(n)      # v_old: zeroed by step 0
+    # Lanczos on D^{-1} A in the D-inner product: the vectors q = D^{-1/2} v of the Lanczos
+    # vectors v of S (no square roots of the diagonal, no scaled copy for the product)
+    q = np.empty(n)
+    K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, q)
+    q_old, w = np.empty(n), np.empty(n)                 # q_old: zeroed by step 0
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
@@ -198,11 +202,11 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     keep = np.empty((limit, n) if ssor else (0, 1), dtype=np.float32)
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
     while k < limit:
-        # the steps up to the next convergence check (compiled: a product with A and three
+        # the steps up to the next convergence check (compiled: a product with A and two
         # passes over the vectors per step), stopping early at an invariant subspace
         nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
-        k = int(K.lanczos_steps(P.indptr, P.indices, P.data, ds, v, v_old, u, w, alphas,
-                                betas, k, nxt, keep))
+        k = int(K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
+                                alphas, betas, k, nxt, keep))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
         exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
         lam, s = _smallest(alphas, betas, k)
@@ -218,9 +222,10 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     beta_x = None
     matvecs = k
     if ssor and s is not None:
-        xs = u                         # scratch: the Ritz vector times ds
-        xx = K.ritz_scaled(keep, s, len(s), ds, xs)
-        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, ds, xs) / xx - 0.25
+        xs = q_old                     # scratch: D^{-1/2} times the Ritz vector x of S
+        xx = K.ritz_scaled(keep, s, len(s), P.diag, xs)                   # x'x
+        beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag,
+                               xs) / xx - 0.25
         matvecs += 1
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
