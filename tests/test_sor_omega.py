@@ -251,13 +251,17 @@ def _kernel_sets():
 
 def _spd_matrices():
     """Small SPD test matrices: Poisson, a random graph Laplacian, a random SPD matrix with
-    positive off-diagonal entries, a tridiagonal one with a random diagonal."""
+    positive off-diagonal entries, a tridiagonal one with a random diagonal, and Poisson
+    scaled on both sides so that its diagonal spans 12 decades (the Lanczos kernel works
+    with ``D^{-1/2} v``, whose entries then span 6)."""
     rng = np.random.default_rng(3)
     B = sp.random_array((80, 80), density=0.1, rng=rng, format="csr")
+    sc = sp.diags_array(10.0 ** rng.uniform(-3.0, 3.0, 144))
     return {"poisson": laplacian_2d(12), "graph": _graph_laplacian(300, 5),
             "random_spd": sp.csr_array(B @ B.T + sp.diags_array(rng.uniform(0.5, 2, 80))),
             "tridiagonal": sp.diags_array([-np.ones(49), rng.uniform(2.0, 4.0, 50),
-                                           -np.ones(49)], offsets=[-1, 0, 1], format="csr")}
+                                           -np.ones(49)], offsets=[-1, 0, 1], format="csr"),
+            "scaled_poisson": sp.csr_array(sc @ sp.csr_array(laplacian_2d(12)) @ sc)}
 
 
 def _run_kernel(K, P, v0, blocks, keep):
