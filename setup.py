@@ -16,9 +16,9 @@ debug = os.environ.get("NUMFIT_DEBUG_BUILD", "") not in ("", "0")
 # and loops of square roots pipeline (the Lanczos start vector: 55 -> 39 us at n = 14,400)
 compile_args = ["-O3", "-fno-math-errno"] + ([] if debug else ["-g0"])
 # _sor: loop heads aligned to 32 bytes. Its short sparse loops ran up to 20 % slower or
-# faster with where the code happened to land: the same Lanczos kernel, compiled from the
-# same C, took 297 or 241 us (elasticity, n = 7,200) depending on the module it sat in, and
-# 241 us with every loop aligned (the SOR, SSOR-CG and Eisenstat kernels unchanged)
+# faster with where the code happened to land: 4 Lanczos steps (elasticity, n = 7,200) took
+# 297 us as built here and 241 us built from the same source as a module of another name;
+# with the loops aligned, 241 us in both (the SOR, SSOR-CG and Eisenstat kernels unchanged)
 extra_args = {"_sor": ["-falign-loops=32"]}
 link_args = ["-s"] if sys.platform.startswith("linux") and not debug else []
 extensions = [
