@@ -13,7 +13,8 @@ sources = sorted(glob.glob(os.path.join("numfit", "_core", "*.pyx")))
 # the size: 283 kB against 1.55 MB for _autoknots); NUMFIT_DEBUG_BUILD=1 keeps the symbols
 debug = os.environ.get("NUMFIT_DEBUG_BUILD", "") not in ("", "0")
 # -fno-math-errno: sqrt never sets errno (nothing reads it), so it compiles to one instruction
-# and loops of square roots pipeline (the Lanczos start vector: 55 -> 39 us at n = 14,400)
+# and loops of square roots pipeline (measured when the Lanczos start vector computed
+# sqrt(D^-1): 55 -> 39 us at n = 14,400; it now needs none except SOR's random start)
 compile_args = ["-O3", "-fno-math-errno"] + ([] if debug else ["-g0"])
 # _sor: loop heads aligned to 32 bytes. Its short sparse loops ran up to 20 % slower or
 # faster with where the code happened to land: 4 Lanczos steps (elasticity, n = 7,200) took
