@@ -14,8 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from numfit.linalg import prepare
-from numfit.linalg._omega import (CONVERGED, MIN_STEPS, SSOR_BIAS, SSOR_MAX_STEPS,
-                                  SSOR_STEPS, _SEED, _omega_from, _predicted_iterations)
+from numfit.linalg._omega import (CONVERGED, INSENSITIVE, MIN_STEPS, SSOR_BIAS,
+                                  SSOR_MAX_STEPS, SSOR_STEPS, _SEED, _omega_from,
+                                  _predicted_iterations)
 
 
 def ref_unit_hash(seed, n):
@@ -77,6 +78,26 @@ def ref_upper_term(A, x):
     return float(np.sum(y * y * dinv)) / float(x @ x) - 0.25
 
 
+def ref_axelsson(omega, lam, beta):
+    """Axelsson's Rayleigh quotient of ``M_omega`` over ``A`` at a unit vector of ``S`` with
+    ``x'Sx = lam`` and Young's ``beta``, times ``lam``: ``(lam + omega beta + (2 - omega)^2 /
+    (4 omega)) / (2 - omega)``."""
+    return (lam + omega * beta + (2.0 - omega) ** 2 / (4.0 * omega)) / (2.0 - omega)
+
+
+def ref_insensitivity(theta, used, beta, lams=None):
+    """The most iterations, as a fraction over the best, that the omega of ``used`` costs by
+    Axelsson's bound if ``lambda_min`` is anywhere in ``[0, theta]``: the maximum over a grid
+    of ``lams`` (default: the two ends, as ``_omega._insensitivity``); inf for ``beta <= 0``."""
+    if not beta > 0:
+        return math.inf
+    lams = np.array([0.0, theta]) if lams is None else lams
+    w = _omega_from("ssor_cg", used, beta)
+    best = np.array([ref_axelsson(_omega_from("ssor_cg", lam, beta), lam, beta)
+                     for lam in lams])
+    return float(np.sqrt(np.max(ref_axelsson(w, lams, beta) / best)) - 1.0)
+
+
 def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     """``estimate_omega`` with the Lanczos loop in NumPy: (omega, info) without ``time``."""
     P = prepare(A)
@@ -90,7 +111,9 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     beta = 0.0
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
+    insensitive = False
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
+    beta0 = ref_upper_term(As, v) if ssor else None    # Young's beta at the start vector
     while k < limit:
         if ssor:        # kept as float32 in the scaled form D^{-1/2} v, as the kernel does
             kept.append((ds * v).astype(np.float32))
@@ -103,7 +126,16 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
         beta = float(np.linalg.norm(w))
         k += 1
         exact = beta <= 1e-14 * max(abs(a), 1.0)
-        if exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
+        if ssor and k == 1 and limit > 1:
+            # after step 0: stop if omega does not depend on lambda_min (beta0 > 0)
+            lam, s = a, np.ones(1)
+            res = 0.0 if exact else beta
+            converged = exact or res <= CONVERGED * max(lam, 0.0)
+            used = lam if converged else lam / SSOR_BIAS
+            insensitive = ref_insensitivity(lam, used, beta0) <= INSENSITIVE
+            if exact or insensitive:
+                break
+        elif exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
             lam, s = ref_smallest(alphas, betas)
             res = 0.0 if exact else float(beta * abs(s[-1]))
             converged = exact or res <= CONVERGED * max(lam, 0.0)
@@ -116,7 +148,9 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
     beta_x = None
     matvecs = k
-    if ssor and s is not None:
+    if ssor and k == 1:
+        beta_x = beta0                  # the Ritz vector is the start vector
+    elif ssor and s is not None:
         # float64 sums of float32, then back from the scaled form
         x = (s @ np.asarray(kept[:len(s)], dtype=np.float64)) / ds
         beta_x = ref_upper_term(As, x)
@@ -124,6 +158,6 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
                    "beta": beta_x, "steps": k, "matvecs": matvecs,
-                   "converged": bool(converged),
+                   "converged": bool(converged), "insensitive": bool(insensitive),
                    "predicted_iterations": _predicted_iterations(solver, lam_used, rtol,
                                                                  beta_x or 0.0)}

@@ -199,12 +199,80 @@ def test_ssor_estimate_cost_is_bounded_by_the_solve():
         w, info = estimate_omega(P, "ssor_cg")
         pred = _predicted_iterations("ssor_cg", info["lambda_used"], 1e-8)
         assert info["steps"] <= max(SSOR_STEPS, 0.1 * pred + 2), name
-        assert info["matvecs"] == info["steps"] + 1
+        # Young's beta: one product with the upper triangle at the Ritz vector, or none when
+        # Lanczos stopped after step 0 (whose product summed it for the start vector)
+        assert info["matvecs"] == info["steps"] + (info["steps"] > 1)
         nit = nf.ssor_cg(P, b, w).nit
         if nit >= 60:
             long_solves += 1
             assert info["matvecs"] <= 0.1 * nit, (name, info["matvecs"], nit)
     assert long_solves >= 1
+
+
+def test_insensitivity_is_the_worst_case_over_lambda_min():
+    """_insensitivity (the stop after step 0): ``_omega_from`` minimises Axelsson's quotient
+    over omega in [1, 1.99] (a 0.0001 grid); the maximum of the iteration ratio over
+    ``lambda_min`` in [0, theta] is at an end (a dense grid of 400 values gives no more);
+    infinite for beta <= 0; small where Young's beta dominates 2 lambda."""
+    from numfit.linalg._omega import _axelsson, _insensitivity, _omega_from
+    from reference_omega import ref_insensitivity
+    ws = np.linspace(1.0, 1.99, 9901)
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        theta = 10.0 ** rng.uniform(-4, -0.3)
+        beta = 10.0 ** rng.uniform(-4, -0.5)
+        used = theta / rng.choice([1.0, 2.0])
+        for lam in (0.0, used, theta):
+            w = _omega_from("ssor_cg", lam, beta)
+            assert _axelsson(w, lam, beta) <= _axelsson(ws, lam, beta).min() * (1 + 1e-12)
+        lams = np.concatenate([theta * np.linspace(0.0, 1.0, 200),
+                               theta * np.geomspace(1e-8, 1.0, 200)])
+        got = _insensitivity(theta, used, beta)
+        assert got >= 0.0
+        assert ref_insensitivity(theta, used, beta, lams) <= got + 1e-12
+        assert got == pytest.approx(ref_insensitivity(theta, used, beta), rel=1e-12, abs=1e-15)
+    for beta in (0.0, -0.01, -0.2):
+        assert _insensitivity(0.05, 0.025, beta) == math.inf
+    assert _insensitivity(0.08, 0.04, 0.1) < 0.005        # the benchmark's graph, step 0
+    assert _insensitivity(0.08, 0.04, 0.001) > 0.5
+
+
+def _permuted(A, seed):
+    p = np.random.default_rng(seed).permutation(A.shape[0])
+    A = sp.csr_array(A)
+    return sp.csr_array(A[p][:, p])
+
+
+def test_ssor_estimate_stops_after_step_0_where_omega_is_insensitive(monkeypatch):
+    """SSOR-CG: where Young's beta at the start vector is positive and omega barely depends
+    on lambda_min (random graph Laplacians; 2-D Poisson in a random order, which loses
+    property A), Lanczos stops after one step and Young's beta is that of the start vector;
+    the iterations stay within 1.2x of the best omega of a 0.02-spaced grid and within one of
+    the 4-step estimate's (the test disabled). On the natural-order Poisson matrix beta < 0
+    and the estimate runs its 4 steps."""
+    import numfit.linalg._omega as om
+    from reference_omega import ref_upper_term, ref_start
+    grid = np.round(np.arange(1.0, 1.99, 0.02), 2)
+    mats = {"graph_2500": _graph_laplacian(2500, 21), "graph_6400": _graph_laplacian(6400, 22),
+            "poisson2d_60_permuted": _permuted(laplacian_2d(60), 23)}
+    for name, A in mats.items():
+        P = prepare(A)
+        b = np.random.default_rng(3).standard_normal(P.n)
+        w, info = estimate_omega(P, "ssor_cg")
+        assert info["insensitive"] and info["steps"] == info["matvecs"] == 1, name
+        v, _ = ref_start(P.diag, P.inv_diag, om._SEED, True)
+        assert info["beta"] == pytest.approx(ref_upper_term(A, v), rel=1e-12), name
+        assert info["beta"] > 0.05 and info["lambda_min"] == info["lambda_used"] * 2, name
+        nit = nf.ssor_cg(P, b, w).nit
+        best = min(nf.ssor_cg(P, b, x).nit for x in grid)
+        assert nit <= 1.2 * best, (name, w, nit, best)
+        with monkeypatch.context() as mp:
+            mp.setattr(om, "INSENSITIVE", -1.0)
+            w4, info4 = estimate_omega(P, "ssor_cg")
+        assert info4["steps"] >= 4 and not info4["insensitive"]
+        assert nit <= nf.ssor_cg(P, b, w4).nit + 1, (name, w, w4)
+    w, info = estimate_omega(laplacian_2d(60), "ssor_cg")
+    assert not info["insensitive"] and info["steps"] >= 4 and info["beta"] < 0
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -264,18 +332,24 @@ def _spd_matrices():
             "scaled_poisson": sp.csr_array(sc @ sp.csr_array(laplacian_2d(12)) @ sc)}
 
 
-def _run_kernel(K, P, v0, blocks, keep):
+def _run_kernel(K, P, v0, blocks, keep, upper=None):
     """lanczos_steps from the unit vector ``v0`` of ``S = D^{-1/2} A D^{-1/2}`` (its start
-    ``q = D^{-1/2} v0``), in blocks of the given sizes; the kept vectors are the ``q``."""
+    ``q = D^{-1/2} v0``), in blocks of the given sizes; the kept vectors are the ``q``.
+    ``upper``: an array for step 0's upper-triangle sum (none by default); a block that
+    returns early ends the run."""
     n = P.n
     q, q_old, w = np.sqrt(P.inv_diag) * v0, np.zeros(n), np.empty(n)
     steps = sum(blocks)
     alphas, betas = np.full(steps, np.nan), np.full(steps, np.nan)
     kept = np.zeros((steps, n) if keep else (0, 1), dtype=np.float32)
+    upper = np.empty(0) if upper is None else upper
     k = 0
     for size in blocks:
+        k0 = k
         k = int(K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
-                                alphas, betas, k, k + size, kept))
+                                alphas, betas, k, k + size, kept, P.diag_pos, upper))
+        if k < k0 + size:
+            break
     return k, alphas, betas, kept
 
 
@@ -322,6 +396,11 @@ def test_lanczos_kernels_twins_agree():
         k2, al2, be2, kept2 = _run_kernel(_nb_sor, P, v0, [3, 5], keep=True)
         assert k == k2 and np.array_equal(kept2, kept)
         assert np.array_equal(al2[:k], al[:k]) and np.array_equal(be2[:k], be[:k])
+        ups = [np.empty(1), np.empty(1)]
+        runs = [_run_kernel(Km, P, v0, [4], keep=False, upper=u)
+                for Km, u in zip((_cy_sor, _nb_sor), ups)]
+        assert ups[0][0] == ups[1][0] and runs[0][0] == runs[1][0]
+        assert np.array_equal(runs[0][1], runs[1][1], equal_nan=True)
         args = (P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, v0)
         assert _nb_sor.upper_norm2(*args) == _cy_sor.upper_norm2(*args)
         s = np.random.default_rng(5).standard_normal(8)
@@ -336,6 +415,46 @@ def test_lanczos_kernels_twins_agree():
             for Km, q in zip((_cy_sor, _nb_sor), out):
                 Km.lanczos_start(P.diag, P.inv_diag, 0x5EED, smooth, q)
             assert np.array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("K", _kernel_sets())
+@pytest.mark.parametrize("name", sorted(_spd_matrices()))
+def test_lanczos_steps_upper_sum_at_step_0(K, name):
+    """With ``upper``, step 0 also returns ``sum_i inv_diag[i] (U q)_i^2`` for the start
+    vector: upper_norm2's value bit for bit (the same sums in the same order) and the NumPy
+    reference's Young's beta to rounding; the alphas, betas and kept vectors are those of
+    the run without it, bit for bit. The block returns after step 0 exactly when that beta is
+    positive (graph Laplacian, random SPD matrix) and runs on otherwise (Poisson)."""
+    from reference_omega import ref_upper_term
+    A = _spd_matrices()[name]
+    P = prepare(sp.csr_array(A))
+    v0 = np.random.default_rng(1).random(P.n) + 0.5
+    v0 /= np.linalg.norm(v0)
+    k, al, be, kept = _run_kernel(K, P, v0, [6], keep=True)
+    upper = np.full(1, np.nan)
+    ku, alu, beu, keptu = _run_kernel(K, P, v0, [6], keep=True, upper=upper)
+    q0 = np.sqrt(P.inv_diag) * v0
+    u = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, q0)
+    assert upper[0] == u
+    assert upper[0] - 0.25 == pytest.approx(ref_upper_term(A, v0), rel=1e-12, abs=1e-14)
+    assert ku == (1 if upper[0] > 0.25 else k)
+    assert np.array_equal(alu[:ku], al[:ku]) and np.array_equal(beu[:ku], be[:ku])
+    assert np.array_equal(keptu[:ku], kept[:ku])
+    if name in ("graph", "random_spd"):
+        assert ku == 1
+    if name == "poisson":
+        assert ku == 6
+    # only a block that starts at step 0 touches upper
+    upper[0] = -1.0
+    _run_kernel(K, P, v0, [2, 3], keep=False, upper=np.empty(0))
+    q, q_old, w = q0.copy(), np.zeros(P.n), np.empty(P.n)
+    al2, be2 = np.empty(6), np.empty(6)
+    k2 = K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
+                         al2, be2, 0, 2, np.zeros((0, 1), dtype=np.float32), P.diag_pos,
+                         np.empty(0))
+    K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w, al2, be2,
+                    k2, k2 + 1, np.zeros((0, 1), dtype=np.float32), P.diag_pos, upper)
+    assert upper[0] == -1.0
 
 
 @pytest.mark.parametrize("K", _kernel_sets())

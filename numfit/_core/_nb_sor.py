@@ -663,9 +663,11 @@ def lanczos_start(diag, inv_diag, seed, smooth, q):
 
 @_jit
 def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, betas, k0, k1,
-                  keep):
+                  keep, diag_pos, upper):
     """Lanczos steps k0, ..., k1 - 1 on D^{-1} A in the D-inner product (see ``_sor.pyx``;
-    the same operations in the same order)."""
+    the same operations in the same order; ``upper[0]``, when ``upper`` has an entry and the
+    block starts at step 0: the sum of ``inv_diag[i] (U q)_i^2`` from step 0's product, and
+    the block returns after step 0 if that exceeds 1/4)."""
     n = q.shape[0]
     keeping = keep.shape[0] > 0
     for k in range(k0, k1):
@@ -692,24 +694,48 @@ def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, be
                     keep[0, i] = np.float32(q[i])
         # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows, as in _sor.pyx)
         a0 = a1 = 0.0
-        m = n - n % 2
-        for i in range(0, m, 2):
-            s = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * q[indices[p]]
-            w[i] = s * inv_diag[i]
-            a0 += q[i] * s
-            s = 0.0
-            for p in range(indptr[i + 1], indptr[i + 2]):
-                s += data[p] * q[indices[p]]
-            w[i + 1] = s * inv_diag[i + 1]
-            a1 += q[i + 1] * s
-        for i in range(m, n):
-            s = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * q[indices[p]]
-            w[i] = s * inv_diag[i]
-            a0 += q[i] * s
+        if k == 0 and upper.shape[0] > 0:
+            # step 0 of SSOR-CG's estimate: the upper part of each row summed apart as well
+            # (rows in pairs, as below and in upper_norm2: its sums bit for bit)
+            u0 = u1 = 0.0
+            m = n - n % 2
+            for i in range(0, m + 2 * (n % 2), 2):
+                for j in range(i, min(i + 2, n)):
+                    s = 0.0
+                    su = 0.0
+                    for p in range(indptr[j], diag_pos[j] + 1):
+                        s += data[p] * q[indices[p]]
+                    for p in range(diag_pos[j] + 1, indptr[j + 1]):
+                        t = data[p] * q[indices[p]]
+                        s += t
+                        su += t
+                    w[j] = s * inv_diag[j]
+                    if j == i:
+                        a0 += q[j] * s
+                        u0 += inv_diag[j] * (su * su)
+                    else:
+                        a1 += q[j] * s
+                        u1 += inv_diag[j] * (su * su)
+            upper[0] = u0 + u1
+        else:
+            m = n - n % 2
+            for i in range(0, m, 2):
+                s = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    s += data[p] * q[indices[p]]
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
+                s = 0.0
+                for p in range(indptr[i + 1], indptr[i + 2]):
+                    s += data[p] * q[indices[p]]
+                w[i + 1] = s * inv_diag[i + 1]
+                a1 += q[i + 1] * s
+            for i in range(m, n):
+                s = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    s += data[p] * q[indices[p]]
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
         a = a0 + a1
         # w'Dw in four partial sums, as in _sor.pyx
         b0 = b1 = b2 = b3 = 0.0
@@ -736,19 +762,32 @@ def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, be
         betas[k] = math.sqrt(bb)
         if betas[k] <= 1e-14 * (abs(a) if abs(a) > 1.0 else 1.0):
             return k + 1
+        if k == 0 and upper.shape[0] > 0 and upper[0] > 0.25:
+            return 1
     return k1
 
 
 @_jit
 def upper_norm2(indptr, indices, data, diag_pos, inv_diag, xs):
     """sum_i inv_diag[i] (U xs)_i^2, U the strictly upper triangle (see ``_sor.pyx``)."""
-    r = 0.0
-    for i in range(xs.shape[0]):
+    n = xs.shape[0]
+    r0 = r1 = 0.0
+    m = n - n % 2
+    for i in range(0, m, 2):           # even and odd rows, as in _sor.pyx
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
             s += data[p] * xs[indices[p]]
-        r += inv_diag[i] * (s * s)
-    return r
+        r0 += inv_diag[i] * (s * s)
+        s = 0.0
+        for p in range(diag_pos[i + 1] + 1, indptr[i + 2]):
+            s += data[p] * xs[indices[p]]
+        r1 += inv_diag[i + 1] * (s * s)
+    for i in range(m, n):
+        s = 0.0
+        for p in range(diag_pos[i] + 1, indptr[i + 1]):
+            s += data[p] * xs[indices[p]]
+        r0 += inv_diag[i] * (s * s)
+    return r0 + r1
 
 
 @_jit

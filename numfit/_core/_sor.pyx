@@ -979,7 +979,8 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
                           const double[::1] data, const double[::1] diag,
                           const double[::1] inv_diag, double[::1] q, double[::1] q_old,
                           double[::1] w, double[::1] alphas, double[::1] betas, isize k0,
-                          isize k1, float[:, ::1] keep) noexcept nogil:
+                          isize k1, float[:, ::1] keep, const itype[::1] diag_pos,
+                          double[::1] upper) noexcept nogil:
     """Lanczos steps k0, ..., k1 - 1 (no reorthogonalisation) on ``D^{-1} A`` in the
     D-inner product for ``numfit.linalg._omega.estimate_omega``; a block between two of its
     convergence checks. They are the Lanczos steps on ``S = D^{-1/2} A D^{-1/2}`` with the
@@ -992,9 +993,16 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
     sqrt(w'Dw)``. q, q_old and w carry the recurrence between calls. Returns the step count
     after the block: k1, or k + 1 after a step with ``betas[k] <= 1e-14 max(|alphas[k]|, 1)``
     (an invariant subspace).
+
+    When ``upper`` has an entry and the block starts at step 0, step 0's product also sums
+    the strictly upper part of each row (the entries after ``diag_pos[i]``) apart and stores
+    ``upper[0] = sum_i inv_diag[i] (U q)_i^2`` (what :func:`upper_norm2` returns for the start
+    vector, bit for bit: Young's beta at ``v`` plus 1/4), with the same ``w`` and alphas; if
+    that beta is positive, the block returns after step 0 (returns 1) for the caller to test
+    whether omega depends on ``lambda_min`` at all.
     """
     cdef isize n = q.shape[0], i, p, k
-    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3
+    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3, su, u0, u1
     cdef bint keeping = keep.shape[0] > 0
     for k in range(k0, k1):
         if k > 0:
@@ -1020,23 +1028,64 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
                     keep[0, i] = <float>q[i]
         # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows)
         a0 = a1 = 0.0
-        for i in range(0, n - n % 2, 2):
-            s = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * q[indices[p]]
-            w[i] = s * inv_diag[i]
-            a0 += q[i] * s
-            s = 0.0
-            for p in range(indptr[i + 1], indptr[i + 2]):
-                s += data[p] * q[indices[p]]
-            w[i + 1] = s * inv_diag[i + 1]
-            a1 += q[i + 1] * s
-        for i in range(n - n % 2, n):
-            s = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                s += data[p] * q[indices[p]]
-            w[i] = s * inv_diag[i]
-            a0 += q[i] * s
+        if k == 0 and upper.shape[0] > 0:
+            # step 0 of SSOR-CG's estimate: the upper part of each row summed apart as well
+            # (rows in pairs, as below, and as in upper_norm2: its sums bit for bit)
+            u0 = u1 = 0.0
+            for i in range(0, n - n % 2, 2):
+                s = 0.0
+                su = 0.0
+                for p in range(indptr[i], diag_pos[i] + 1):
+                    s += data[p] * q[indices[p]]
+                for p in range(diag_pos[i] + 1, indptr[i + 1]):
+                    t = data[p] * q[indices[p]]
+                    s += t
+                    su += t
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
+                u0 += inv_diag[i] * (su * su)
+                s = 0.0
+                su = 0.0
+                for p in range(indptr[i + 1], diag_pos[i + 1] + 1):
+                    s += data[p] * q[indices[p]]
+                for p in range(diag_pos[i + 1] + 1, indptr[i + 2]):
+                    t = data[p] * q[indices[p]]
+                    s += t
+                    su += t
+                w[i + 1] = s * inv_diag[i + 1]
+                a1 += q[i + 1] * s
+                u1 += inv_diag[i + 1] * (su * su)
+            for i in range(n - n % 2, n):
+                s = 0.0
+                su = 0.0
+                for p in range(indptr[i], diag_pos[i] + 1):
+                    s += data[p] * q[indices[p]]
+                for p in range(diag_pos[i] + 1, indptr[i + 1]):
+                    t = data[p] * q[indices[p]]
+                    s += t
+                    su += t
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
+                u0 += inv_diag[i] * (su * su)
+            upper[0] = u0 + u1
+        else:
+            for i in range(0, n - n % 2, 2):
+                s = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    s += data[p] * q[indices[p]]
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
+                s = 0.0
+                for p in range(indptr[i + 1], indptr[i + 2]):
+                    s += data[p] * q[indices[p]]
+                w[i + 1] = s * inv_diag[i + 1]
+                a1 += q[i + 1] * s
+            for i in range(n - n % 2, n):
+                s = 0.0
+                for p in range(indptr[i], indptr[i + 1]):
+                    s += data[p] * q[indices[p]]
+                w[i] = s * inv_diag[i]
+                a0 += q[i] * s
         a = a0 + a1
         # w'Dw in four partial sums (one running sum waits on each addition)
         b0 = b1 = b2 = b3 = 0.0
@@ -1062,6 +1111,8 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
         betas[k] = sqrt(bb)
         if betas[k] <= 1e-14 * (fabs(a) if fabs(a) > 1.0 else 1.0):
             return k + 1
+        if k == 0 and upper.shape[0] > 0 and upper[0] > 0.25:
+            return 1
     return k1
 
 
@@ -1070,15 +1121,26 @@ cpdef double upper_norm2(const itype[::1] indptr, const itype[::1] indices,
                          const double[::1] inv_diag, const double[::1] xs) noexcept nogil:
     """``sum_i inv_diag[i] (U xs)_i^2`` with ``U`` the strictly upper triangle of A (the
     entries of row i after ``diag_pos[i]``): ``||D^{-1/2} U D^{-1/2} x||^2`` for ``xs =
-    D^{-1/2} x`` (Young's beta at a Ritz vector, ``estimate_omega``)."""
+    D^{-1/2} x`` (Young's beta at a Ritz vector, ``estimate_omega``); two partial sums, even
+    and odd rows, as in step 0 of :func:`lanczos_steps`."""
     cdef isize n = xs.shape[0], i, p
-    cdef double s, r = 0.0
-    for i in range(n):
+    cdef double s, r0 = 0.0, r1 = 0.0
+    # two partial sums, even and odd rows (one running sum waits on each addition)
+    for i in range(0, n - n % 2, 2):
         s = 0.0
         for p in range(diag_pos[i] + 1, indptr[i + 1]):
             s += data[p] * xs[indices[p]]
-        r += inv_diag[i] * (s * s)
-    return r
+        r0 += inv_diag[i] * (s * s)
+        s = 0.0
+        for p in range(diag_pos[i + 1] + 1, indptr[i + 2]):
+            s += data[p] * xs[indices[p]]
+        r1 += inv_diag[i + 1] * (s * s)
+    for i in range(n - n % 2, n):
+        s = 0.0
+        for p in range(diag_pos[i] + 1, indptr[i + 1]):
+            s += data[p] * xs[indices[p]]
+        r0 += inv_diag[i] * (s * s)
+    return r0 + r1
 
 
 cdef inline isize _sturm_below(const double[::1] alphas, const double[::1] betas, isize k,

@@ -50,6 +50,13 @@ Ritz pair has converged (residual below ``CONVERGED`` times the value) or when t
 reach ``budget`` times the iterations predicted for the solve (SSOR-CG: from the value the
 formula uses, ``sqrt(kappa)/2 log(2/rtol)`` with ``kappa = 1/2 + sqrt(gamma) / (2 lambda)``,
 Axelsson's bound halved to match measured counts; SOR: from ``max(theta - r, theta / 100)``).
+SSOR-CG also stops after its first step where Young's ``beta`` at the start vector (summed in
+that step's product) is positive and makes omega insensitive to ``lambda_min``: by Axelsson's
+bound no ``lambda_min`` in ``(0, theta]`` would cost more than ``INSENSITIVE`` (2 %) more
+iterations at the omega used than at its own (:func:`_insensitivity`; random graph Laplacians,
+matrices in orders without property A: 1 step instead of 4, the Ritz vector and the product
+for ``beta`` saved). For ``beta <= 0`` (property A) omega tends to 2 as ``lambda_min`` tends
+to 0, so the test never stops there.
 Measured limits (docs/sor.md): Lanczos needs O(lambda_min^{-1/2}) steps to resolve
 ``lambda_min``, SSOR-CG only O(lambda_min^{-1/4}) iterations, so on large 2-D problems the
 estimate within 10 % of the solve stays below the best omega (SSOR-CG, 2-D Poisson:
@@ -76,6 +83,10 @@ CONVERGED = 0.05
 """The smallest Ritz pair has converged when its residual is below this times its value."""
 SSOR_BIAS = 2.0
 """SSOR-CG: an unconverged Ritz value ``theta`` enters the formula as ``theta / SSOR_BIAS``."""
+INSENSITIVE = 0.02
+"""SSOR-CG: Lanczos stops after its first step when, with Young's ``beta`` at the start vector,
+no ``lambda_min`` in ``(0, theta]`` would make the omega used cost more than this fraction of
+iterations over that ``lambda_min``'s own omega (:func:`_insensitivity`)."""
 OMEGA_MAX = 1.99
 """Largest omega returned (the estimate is clipped to [1, OMEGA_MAX])."""
 _SEED = 0x5EED
@@ -116,6 +127,35 @@ def _omega_from(solver, lam, beta=0.0):
     else:
         omega = 2.0 / (1.0 + math.sqrt(2.0 * lam + 4.0 * max(beta, 0.0)))
     return float(min(max(omega, 1.0), OMEGA_MAX))
+
+
+def _axelsson(omega, lam, beta):
+    """``(2 - omega)`` times the Rayleigh quotient of ``M_omega`` over ``A`` at a unit vector
+    ``x`` of ``S`` with ``x'Sx = lam`` and Young's ``beta`` (Axelsson's identity; a lower bound
+    of the condition number of the SSOR-preconditioned matrix), divided by ``2 - omega`` once
+    more and multiplied by ``lam``: ``(lam + omega beta + (2 - omega)^2 / (4 omega)) /
+    (2 - omega)``. ``_omega_from`` minimises it over ``omega`` in [1, OMEGA_MAX]."""
+    return (lam + omega * beta + (2.0 - omega) ** 2 / (4.0 * omega)) / (2.0 - omega)
+
+
+def _insensitivity(theta, used, beta):
+    """SSOR-CG: the most iterations, as a fraction over the best, that the omega of ``used``
+    can cost if ``lambda_min`` is anywhere in ``(0, theta]`` (``theta``: a Ritz value, an upper
+    bound of ``lambda_min``), by Axelsson's bound (iterations ~ the square root of the
+    condition number): ``max sqrt(R) - 1`` with ``R(lam) = _axelsson(omega, lam, beta) /
+    _axelsson(omega(lam), lam, beta)``. ``R`` is an affine function of ``lam`` over a concave one
+    (a minimum of affine functions), so its sublevel sets are intervals and its maximum over
+    ``[0, theta]`` is at an end. Infinite for ``beta <= 0`` (there omega tends to 2 as
+    ``lambda_min`` tends to 0). A small value (a positive ``beta``, graph Laplacians, matrices
+    in orders without property A) means that resolving ``lambda_min`` cannot pay."""
+    if not beta > 0.0:
+        return math.inf
+    w = _omega_from("ssor_cg", used, beta)
+    worst = 1.0
+    for lam in (0.0, theta):
+        best = _axelsson(_omega_from("ssor_cg", lam, beta), lam, beta)
+        worst = max(worst, _axelsson(w, lam, beta) / best)
+    return math.sqrt(worst) - 1.0
 
 
 def _smallest(alphas, betas, k):
@@ -159,7 +199,8 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         (its residual norm), ``lambda_used`` (the value put in the formula), ``beta`` (SSOR-CG:
         Young's ``beta - 1/4`` at the Ritz vector; None for SOR), ``steps``, ``matvecs``
         (products with ``A`` or its upper triangle), ``converged`` (the Ritz pair met the
-        test), ``predicted_iterations``, ``time`` (seconds).
+        test), ``insensitive`` (SSOR-CG stopped after one step: omega does not depend on
+        ``lambda_min``), ``predicted_iterations``, ``time`` (seconds).
 
     Examples
     --------
@@ -194,6 +235,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     q = np.empty(n)
     K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, q)
     q_old, w = np.empty(n), np.empty(n)                 # q_old: zeroed by step 0
+    # SSOR-CG: step 0 also sums the upper triangle's part of its product, for Young's beta at
+    # the start vector (upper[0] - 1/4, q'Dq = 1)
+    upper = np.empty(1 if ssor else 0)
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
@@ -201,27 +245,38 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # SSOR-CG keeps the Lanczos vectors (float32) for the Ritz vector
     keep = np.empty((limit, n) if ssor else (0, 1), dtype=np.float32)
     lam, res, converged, k, s = 1.0, math.inf, False, 0, None
+    insensitive = False
     while k < limit:
         # the steps up to the next convergence check (compiled: a product with A and two
-        # passes over the vectors per step), stopping early at an invariant subspace
+        # passes over the vectors per step), stopping early at an invariant subspace and
+        # (SSOR-CG) after step 0 where Young's beta at the start vector is positive
         nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
         k = int(K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
-                                alphas, betas, k, nxt, keep))
+                                alphas, betas, k, nxt, keep, P.diag_pos, upper))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
         exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
-        lam, s = _smallest(alphas, betas, k)
+        lam, s = (a, np.ones(1)) if k == 1 else _smallest(alphas, betas, k)
         res = 0.0 if exact else float(beta * abs(s[-1]))
         converged = exact or res <= CONVERGED * max(lam, 0.0)
         # the solve predicted from the value the formula will use (SSOR-CG), or from
         # the pessimistic max(theta - r, theta / 100) (SOR: adapted later anyway)
         used = (lam if converged else lam / SSOR_BIAS) if ssor else \
             max(lam - res, lam / 100.0)
-        if exact or converged or k >= budget * _predicted_iterations(solver, used, rtol):
+        if ssor and k == 1 and limit > 1:
+            # after step 0 (SSOR-CG, beta > 0 or an invariant subspace): stop where Young's
+            # beta at the start vector (its Ritz vector) makes omega insensitive to
+            # lambda_min; otherwise go on to SSOR_STEPS
+            insensitive = _insensitivity(lam, used, float(upper[0]) - 0.25) <= INSENSITIVE
+            if exact or insensitive:
+                break
+        elif exact or converged or k >= budget * _predicted_iterations(solver, used, rtol):
             break
     lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
     beta_x = None
     matvecs = k
-    if ssor and s is not None:
+    if ssor and k == 1:
+        beta_x = float(upper[0]) - 0.25       # the Ritz vector is the start vector
+    elif ssor and s is not None:
         xs = q_old                     # scratch: D^{-1/2} times the Ritz vector x of S
         xx = K.ritz_scaled(keep, s, len(s), P.diag, xs)                   # x'x
         beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag,
@@ -230,7 +285,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     omega = _omega_from(solver, lam_used, beta_x or 0.0)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
                    "beta": beta_x, "steps": k, "matvecs": matvecs,
-                   "converged": bool(converged),
+                   "converged": bool(converged), "insensitive": bool(insensitive),
                    "predicted_iterations": _predicted_iterations(solver, lam_used, rtol,
                                                                  beta_x or 0.0),
                    "time": time.perf_counter() - t0}

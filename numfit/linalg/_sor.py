@@ -399,10 +399,13 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         (halved when unconverged) and Young's ``beta`` term at the Ritz vector in Young's
         SSOR parameter ``omega = 2 / (1 + sqrt(2 lambda + 4 max(beta, 0)))`` (``beta <= 0``
         for property-A matrices such as the 5-point Laplacian; positive for graph
-        Laplacians, which get omega near 1; docs/sor.md, "omega='auto'"). The result's
+        Laplacians, which get omega near 1; docs/sor.md, "omega='auto'"). One step only
+        where ``beta`` at the start vector makes omega insensitive to ``lambda_min``
+        (within 2 % of the iterations by Axelsson's bound, whatever ``lambda_min`` below the
+        Ritz value: graph Laplacians, matrices in orders without property A). The result's
         ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, ``lambda_used``,
-        ``beta``, the Lanczos ``steps``, ``matvecs``, ``converged`` and the estimation
-        ``time``.
+        ``beta``, the Lanczos ``steps``, ``matvecs``, ``converged``, ``insensitive`` and the
+        estimation ``time``.
     x0 : array_like, shape (n,), optional
     rtol, atol : float
     maxiter : int
