@@ -43,7 +43,8 @@ E. ``omega="auto"`` (``test_omega_auto``; issue 18 item 2) on the gallery of D a
    0.02-spaced grid on [1, 1.98] (goal <= 1.2), and the Lanczos time over the time of a solve
    at the final omega (alternating rounds, min of 5; goal <= 0.1; SOR: the 12-step estimate
    alone, its adaptation during the solve is not counted there),
-   also as products with A (Lanczos steps, plus one for SSOR-CG's beta) over iterations.
+   also as products with A (Lanczos steps, plus one for SSOR-CG's beta at a Ritz vector; none
+   where SSOR-CG stops after one step, whose product gives beta) over iterations.
    Peers in the same run: SciPy ``cg`` and PyAMG smoothed aggregation CG (setup + solve)
    against SSOR-CG with omega="auto" (estimate + solve).
 F. ``RelaxationTuner(policy="auto")`` (``test_policy_auto``; issue 18 item 3): the issue's two
