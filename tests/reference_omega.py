@@ -88,8 +88,9 @@ def ref_axelsson(omega, lam, beta):
 def ref_insensitivity(theta, used, beta, lams=None):
     """The most iterations, as a fraction over the best, that the omega of ``used`` costs by
     Axelsson's bound if ``lambda_min`` is anywhere in ``[0, theta]``: the maximum over a grid
-    of ``lams`` (default: the two ends, as ``_omega._insensitivity``); inf for ``beta <= 0``."""
-    if not beta > 0:
+    of ``lams`` (default: the two ends, as ``_omega._insensitivity``); inf for ``beta <= 0``
+    or ``theta <= 0``."""
+    if not (beta > 0 and theta > 0):
         return math.inf
     lams = np.array([0.0, theta]) if lams is None else lams
     w = _omega_from("ssor_cg", used, beta)

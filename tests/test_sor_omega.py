@@ -233,6 +233,14 @@ def test_insensitivity_is_the_worst_case_over_lambda_min():
         assert got == pytest.approx(ref_insensitivity(theta, used, beta), rel=1e-12, abs=1e-15)
     for beta in (0.0, -0.01, -0.2):
         assert _insensitivity(0.05, 0.025, beta) == math.inf
+    for theta in (0.0, -0.1, math.nan):          # not positive definite: never insensitive
+        assert _insensitivity(theta, theta / 2, 0.2) == math.inf
+    # an indefinite matrix with a positive diagonal and beta > 0 at the start vector: no stop
+    # after one step on a negative Ritz value
+    A = _graph_laplacian(500, 3)
+    B = sp.csr_array(A - sp.diags_array(0.5 * A.diagonal()))
+    w, info = estimate_omega(B, "ssor_cg")
+    assert info["lambda_min"] < 0 and not info["insensitive"] and info["steps"] >= 4
     assert _insensitivity(0.08, 0.04, 0.1) < 0.005        # the benchmark's graph, step 0
     assert _insensitivity(0.08, 0.04, 0.001) > 0.5
 

@@ -146,9 +146,10 @@ def _insensitivity(theta, used, beta):
     _axelsson(omega(lam), lam, beta)``. ``R`` is an affine function of ``lam`` over a concave one
     (a minimum of affine functions), so its sublevel sets are intervals and its maximum over
     ``[0, theta]`` is at an end. Infinite for ``beta <= 0`` (there omega tends to 2 as
-    ``lambda_min`` tends to 0). A small value (a positive ``beta``, graph Laplacians, matrices
-    in orders without property A) means that resolving ``lambda_min`` cannot pay."""
-    if not beta > 0.0:
+    ``lambda_min`` tends to 0) and for ``theta <= 0`` (not positive definite). A small value
+    (a positive ``beta``, graph Laplacians, matrices in orders without property A) means that
+    resolving ``lambda_min`` cannot pay."""
+    if not (beta > 0.0 and theta > 0.0):
         return math.inf
     w = _omega_from("ssor_cg", used, beta)
     worst = 1.0
