@@ -14,8 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from numfit.linalg import prepare
-from numfit.linalg._omega import (CONVERGED, INSENSITIVE, MIN_STEPS, SSOR_BIAS,
-                                  SSOR_MAX_STEPS, SSOR_STEPS, _SEED, _omega_from,
+from numfit.linalg._omega import (CONVERGED, INSENSITIVE, MIN_STEPS, SOR_SPREAD, SSOR_BIAS,
+                                  SSOR_MAX_STEPS, SSOR_SPREAD, SSOR_STEPS, _SEED, _omega_from,
                                   _predicted_iterations)
 
 
@@ -29,12 +29,12 @@ def ref_unit_hash(seed, n):
     return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
 
 
-def ref_start(diag, inv_diag, seed, smooth):
-    """The unit start vector: ``D^{1/2} (1/2 + u)`` (as ``diag * sqrt(inv_diag)``) or
-    ``2 u - 1``, normalised; and ``sqrt(inv_diag)``."""
+def ref_start(diag, inv_diag, seed, smooth, spread=1.0):
+    """The unit start vector: ``D^{1/2} ((1 - spread/2) + spread u)`` (as ``diag *
+    sqrt(inv_diag)``) or ``2 u - 1``, normalised; and ``sqrt(inv_diag)``."""
     ds = np.sqrt(inv_diag)
     u = ref_unit_hash(seed, len(diag))
-    v = (0.5 + u) * (diag * ds) if smooth else 2.0 * u - 1.0
+    v = ((1.0 - 0.5 * spread) + spread * u) * (diag * ds) if smooth else 2.0 * u - 1.0
     return v / math.sqrt(float(v @ v)), ds
 
 
@@ -106,7 +106,7 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     n = P.n
     ssor = solver == "ssor_cg"
     smooth = ssor or np.count_nonzero(P.data > 0) == n
-    v, ds = ref_start(P.diag, P.inv_diag, _SEED, smooth)
+    v, ds = ref_start(P.diag, P.inv_diag, _SEED, smooth, SSOR_SPREAD if ssor else SOR_SPREAD)
     v_old = np.zeros(n)
     kept, alphas, betas = [], [], []
     beta = 0.0
@@ -136,7 +136,8 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
             insensitive = ref_insensitivity(lam, used, beta0) <= INSENSITIVE
             if exact or insensitive:
                 break
-        elif exact or k == limit or (k >= min_steps and k % (2 if ssor else 4) == 0):
+        elif exact or k == limit or (k >= min_steps and
+                                     (k - min_steps) % (2 if ssor else 4) == 0):
             lam, s = ref_smallest(alphas, betas)
             res = 0.0 if exact else float(beta * abs(s[-1]))
             converged = exact or res <= CONVERGED * max(lam, 0.0)

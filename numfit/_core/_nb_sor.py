@@ -640,15 +640,16 @@ def _unit_hash(seed, i):
 
 
 @_jit
-def lanczos_start(diag, inv_diag, seed, smooth, q):
+def lanczos_start(diag, inv_diag, seed, smooth, spread, q):
     """The start vector ``q = D^{-1/2} v`` in the D-inner product (see ``_sor.pyx``; the
     same operations in the same order)."""
     n = q.shape[0]
     seed = np.uint64(seed)
     ss = 0.0
+    c0 = 1.0 - 0.5 * spread
     if smooth:
         for i in range(n):
-            t = 0.5 + _unit_hash(seed, i)
+            t = c0 + spread * _unit_hash(seed, i)
             q[i] = t
             ss += diag[i] * (t * t)
     else:

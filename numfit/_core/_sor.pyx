@@ -948,21 +948,23 @@ cdef inline double _unit_hash(unsigned long long seed, isize i) noexcept nogil:
 
 
 cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
-                         unsigned long long seed, bint smooth, double[::1] q) noexcept nogil:
+                         unsigned long long seed, bint smooth, double spread,
+                         double[::1] q) noexcept nogil:
     """The start vector of ``numfit.linalg._omega.estimate_omega`` in the D-inner product:
     ``q = D^{-1/2} v`` with ``v`` the unit start vector of ``S = D^{-1/2} A D^{-1/2}``, so
     ``q'Dq = 1``.
 
     With ``u_i`` the i-th SplitMix64 output from ``seed`` in [0, 1): smooth, ``v = D^{1/2}
-    (1/2 + u)`` normalised, i.e. ``q_i = (1/2 + u_i) / sqrt(sum_j d_j (1/2 + u_j)^2)`` (no
-    square root per entry); otherwise ``v_i = 2 u_i - 1`` (uniform on [-1, 1)) normalised,
-    ``q_i = v_i sqrt(inv_diag[i]) / ||v||`` (the sums in one running sum).
+    e`` normalised with ``e_i = (1 - spread/2) + spread u_i`` (uniform on ``1 +- spread/2``;
+    ``spread = 1``: ``1/2 + u_i``), i.e. ``q_i = e_i / sqrt(sum_j d_j e_j^2)`` (no square root
+    per entry); otherwise ``v_i = 2 u_i - 1`` (uniform on [-1, 1)) normalised, ``q_i = v_i
+    sqrt(inv_diag[i]) / ||v||`` (``spread`` unused; the sums in one running sum).
     """
     cdef isize n = q.shape[0], i
-    cdef double t, ss = 0.0, inv
+    cdef double t, ss = 0.0, inv, c0 = 1.0 - 0.5 * spread
     if smooth:
         for i in range(n):
-            t = 0.5 + _unit_hash(seed, i)
+            t = c0 + spread * _unit_hash(seed, i)
             q[i] = t
             ss += diag[i] * (t * t)
     else:

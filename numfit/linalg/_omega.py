@@ -26,17 +26,22 @@ Axelsson's identity ``(2 - omega) M_omega = A + omega (L D^{-1} U - D/4) + (2 - 
 ``M_omega`` over ``A`` at ``x``, a lower bound of the condition number of the preconditioned
 operator, is smallest at that omega. For matrices with property A the term is <= 0 and the
 formula is Young's ``2 / (1 + sqrt(2 lambda))``; for graph Laplacians (no property A) it is
-positive and omega comes out near 1. Lanczos starts from ``D^{1/2}(1/2 + u)``, ``u`` uniform
-on [0, 1) (always, for SSOR-CG; ``u`` from the counter-based SplitMix64 generator with a
-fixed seed, so every estimate is reproducible and the draw costs a few integer operations per
-entry): the eigenvector of ``lambda_min`` of an irreducible M-matrix is positive
-(Perron-Frobenius) and smooth, so after 4 steps the Ritz value is within 1.1-13x of
-``lambda_min`` on the gallery of ``benchmarks/bench_sor.py`` (a random start: 25-460x). An
-unconverged Ritz value ``theta`` enters as ``theta / 2``: SSOR-CG's iteration count depends on
-``c = theta / lambda`` through ``sqrt(cosh(ln(c) / 2))`` (Axelsson's bound), flat and
-symmetric in ``ln c``, so ``theta / 2`` is the middle of the measured range.
+positive and omega comes out near 1. Lanczos starts from ``D^{1/2} e``, ``e = 1 + SSOR_SPREAD
+(u - 1/2)`` with ``u`` uniform on [0, 1) (always, for SSOR-CG; ``u`` from the counter-based
+SplitMix64 generator with a fixed seed, so every estimate is reproducible and the draw costs a
+few integer operations per entry): the eigenvector of ``lambda_min`` of an irreducible
+M-matrix is positive (Perron-Frobenius) and smooth, so this start has a large component along
+it, and the noise (+-15 %) keeps a component along every other. The noise's weight on the
+high end of the spectrum is what holds the first Ritz values up: with ``1/2 + u`` (+-50 %),
+SSOR-CG needed 4 steps for what 3 now give (docs/sor.md). After 3 steps the Ritz value is
+within 1.05-13x of ``lambda_min`` on the gallery of ``benchmarks/bench_sor.py`` (a random
+start: 25-460x after 4). An unconverged Ritz value ``theta`` enters as ``theta / 2``:
+SSOR-CG's iteration count depends on ``c = theta / lambda`` through ``sqrt(cosh(ln(c) / 2))``
+(Axelsson's bound), flat and symmetric in ``ln c``, so ``theta / 2`` is the middle of the
+measured range. SOR keeps the start ``1/2 + u`` (``SOR_SPREAD``; its 12 steps and the
+adaptation during the solve were measured with it).
 
-Steps: at least ``SSOR_STEPS`` (4) / ``MIN_STEPS`` (12), run in compiled blocks between
+Steps: at least ``SSOR_STEPS`` (3) / ``MIN_STEPS`` (12), run in compiled blocks between
 the convergence checks (``lanczos_steps`` in ``numfit/_core/_sor.pyx``: Lanczos on
 ``D^{-1} A`` in the D-inner product, the same steps as on ``S`` with the vectors ``q =
 D^{-1/2} v`` and no square roots of the diagonal; the product with ``A``, ``alpha``, the
@@ -54,7 +59,7 @@ SSOR-CG also stops after its first step where Young's ``beta`` at the start vect
 that step's product) is positive and makes omega insensitive to ``lambda_min``: by Axelsson's
 bound no ``lambda_min`` in ``(0, theta]`` would cost more than ``INSENSITIVE`` (2 %) more
 iterations at the omega used than at its own (:func:`_insensitivity`; random graph Laplacians,
-matrices in orders without property A: 1 step instead of 4, the Ritz vector and the product
+matrices in orders without property A: 1 step instead of 3, the Ritz vector and the product
 for ``beta`` saved). For ``beta <= 0`` (property A) omega tends to 2 as ``lambda_min`` tends
 to 0, so the test never stops there.
 Measured limits (docs/sor.md): Lanczos needs O(lambda_min^{-1/2}) steps to resolve
@@ -74,8 +79,12 @@ __all__ = ["estimate_omega"]
 
 MIN_STEPS = 12
 """Fewest Lanczos steps for SOR (the estimate is then raised during the solve)."""
-SSOR_STEPS = 4
-"""Fewest Lanczos steps for SSOR-CG."""
+SSOR_STEPS = 3
+"""Fewest Lanczos steps for SSOR-CG (unless omega does not depend on ``lambda_min``)."""
+SSOR_SPREAD = 0.3
+"""SSOR-CG's smooth start: ``D^{1/2} (1 + SSOR_SPREAD (u - 1/2))``, u uniform on [0, 1)."""
+SOR_SPREAD = 1.0
+"""SOR's smooth start (Z-matrices): ``D^{1/2} (1/2 + u)``."""
 SSOR_MAX_STEPS = 64
 """Most Lanczos steps for SSOR-CG (its Lanczos vectors are kept, in float32, for the Ritz
 vector)."""
@@ -221,9 +230,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     P = prepare(A)
     K = _kernels.kernels
     n = P.n
-    # start D^{1/2} (1/2 + u), u uniform on [0, 1): the eigenvector of lambda_min of an
-    # irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has a
-    # large component along it (for elasticity: along the translations)
+    # start D^{1/2} (1 + spread (u - 1/2)), u uniform on [0, 1): the eigenvector of lambda_min
+    # of an irreducible M-matrix is positive (Perron-Frobenius) and smooth, so this start has
+    # a large component along it (for elasticity: along the translations)
     # (SSOR-CG, and SOR on Z-matrices). SOR on a matrix with positive off-diagonal entries
     # starts from a random vector (uniform on [-1, 1)), whose Ritz value converges slowly:
     # omega then starts below Young's value and the adaptation during the solve raises it
@@ -234,7 +243,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # Lanczos on D^{-1} A in the D-inner product: the vectors q = D^{-1/2} v of the Lanczos
     # vectors v of S (no square roots of the diagonal, no scaled copy for the product)
     q = np.empty(n)
-    K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, q)
+    K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, SSOR_SPREAD if ssor else SOR_SPREAD, q)
     q_old, w = np.empty(n), np.empty(n)                 # q_old: zeroed by step 0
     # SSOR-CG: step 0 also sums the upper triangle's part of its product, for Young's beta at
     # the start vector (upper[0] - 1/4, q'Dq = 1)
@@ -251,7 +260,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         # the steps up to the next convergence check (compiled: a product with A and two
         # passes over the vectors per step), stopping early at an invariant subspace and
         # (SSOR-CG) after step 0 where Young's beta at the start vector is positive
-        nxt = min(-(-max(min_steps, k + 1) // every) * every, limit)
+        nxt = min(min_steps if k < min_steps else k + every, limit)
         k = int(K.lanczos_steps(P.indptr, P.indices, P.data, P.diag, P.inv_diag, q, q_old, w,
                                 alphas, betas, k, nxt, keep, P.diag_pos, upper))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])

@@ -393,8 +393,8 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
     b : array_like, shape (n,)
     omega : float or "auto"
         SSOR relaxation factor in (0, 2); 1 is symmetric Gauss-Seidel.
-        ``"auto"`` (natural ordering): estimated from a few Lanczos steps (at least 4,
-        at most 10 % of the predicted iterations unless 4 are more) on
+        ``"auto"`` (natural ordering): estimated from a few Lanczos steps (at least 3,
+        at most 10 % of the predicted iterations unless 3 are more) on
         ``D^{-1/2} A D^{-1/2}`` from a smooth start: its smallest Ritz value ``lambda``
         (halved when unconverged) and Young's ``beta`` term at the Ritz vector in Young's
         SSOR parameter ``omega = 2 / (1 + sqrt(2 lambda + 4 max(beta, 0)))`` (``beta <= 0``
