@@ -648,10 +648,27 @@ def lanczos_start(diag, inv_diag, seed, smooth, spread, q):
     ss = 0.0
     c0 = 1.0 - 0.5 * spread
     if smooth:
-        for i in range(n):
+        # four partial sums, as in _sor.pyx
+        s0 = s1 = s2 = s3 = 0.0
+        m = n - n % 4
+        for i in range(0, m, 4):
             t = c0 + spread * _unit_hash(seed, i)
             q[i] = t
-            ss += diag[i] * (t * t)
+            s0 += diag[i] * (t * t)
+            t = c0 + spread * _unit_hash(seed, i + 1)
+            q[i + 1] = t
+            s1 += diag[i + 1] * (t * t)
+            t = c0 + spread * _unit_hash(seed, i + 2)
+            q[i + 2] = t
+            s2 += diag[i + 2] * (t * t)
+            t = c0 + spread * _unit_hash(seed, i + 3)
+            q[i + 3] = t
+            s3 += diag[i + 3] * (t * t)
+        for i in range(m, n):
+            t = c0 + spread * _unit_hash(seed, i)
+            q[i] = t
+            s0 += diag[i] * (t * t)
+        ss = (s0 + s1) + (s2 + s3)
     else:
         for i in range(n):
             t = 2.0 * _unit_hash(seed, i) - 1.0

@@ -960,13 +960,22 @@ cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
     per entry); otherwise ``v_i = 2 u_i - 1`` (uniform on [-1, 1)) normalised, ``q_i = v_i
     sqrt(inv_diag[i]) / ||v||`` (``spread`` unused; the sums in one running sum).
     """
-    cdef isize n = q.shape[0], i
+    cdef isize n = q.shape[0], i, j
     cdef double t, ss = 0.0, inv, c0 = 1.0 - 0.5 * spread
+    cdef double s4[4]
     if smooth:
-        for i in range(n):
+        # four partial sums (row i into s4[i % 4]): one running sum waits on each addition
+        s4[0] = s4[1] = s4[2] = s4[3] = 0.0
+        for i in range(0, n - n % 4, 4):
+            for j in range(4):
+                t = c0 + spread * _unit_hash(seed, i + j)
+                q[i + j] = t
+                s4[j] += diag[i + j] * (t * t)
+        for i in range(n - n % 4, n):
             t = c0 + spread * _unit_hash(seed, i)
             q[i] = t
-            ss += diag[i] * (t * t)
+            s4[0] += diag[i] * (t * t)
+        ss = (s4[0] + s4[1]) + (s4[2] + s4[3])
     else:
         for i in range(n):
             t = 2.0 * _unit_hash(seed, i) - 1.0
