@@ -265,7 +265,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
                                 alphas, betas, k, nxt, keep, P.diag_pos, upper))
         a, beta = float(alphas[k - 1]), float(betas[k - 1])
         exact = beta <= 1e-14 * max(abs(a), 1.0)        # invariant subspace
-        lam, s = (a, np.ones(1)) if k == 1 else _smallest(alphas, betas, k)
+        lam, s = _smallest(alphas, betas, k)
         res = 0.0 if exact else float(beta * abs(s[-1]))
         converged = exact or res <= CONVERGED * max(lam, 0.0)
         # the solve predicted from the value the formula will use (SSOR-CG), or from
