@@ -14,9 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from numfit.linalg import prepare
-from numfit.linalg._omega import (CONVERGED, INSENSITIVE, MIN_STEPS, SOR_SPREAD, SSOR_BIAS,
-                                  SSOR_MAX_STEPS, SSOR_SPREAD, SSOR_STEPS, _SEED, _omega_from,
-                                  _predicted_iterations)
+from numfit.linalg._omega import (CONVERGED, INSENSITIVE, MIN_STEPS, SCHUR_SLACK, SOR_SPREAD,
+                                  SSOR_BIAS, SSOR_MAX_STEPS, SSOR_SPREAD, SSOR_STEPS, _SEED,
+                                  _omega_from, _predicted_iterations)
 
 
 def ref_unit_hash(seed, n):
@@ -76,6 +76,16 @@ def ref_upper_term(A, x):
     dinv = 1.0 / A.diagonal()
     y = sp.triu(A, k=1, format="csr") @ (x * np.sqrt(dinv))
     return float(np.sum(y * y * dinv)) / float(x @ x) - 0.25
+
+
+def ref_schur_bound(A):
+    """Schur's test with the weights ``D^{1/2}`` on ``U_s = D^{-1/2} U D^{-1/2}``:
+    ``||U_s||^2 <= (max_i sum_{j<i} |a_ij| / a_ii) (max_i sum_{j>i} |a_ij| / a_ii)``."""
+    A = sp.csr_array(A)
+    d = A.diagonal()
+    low = np.abs(sp.tril(A, k=-1, format="csr")) @ np.ones(A.shape[0]) / d
+    up = np.abs(sp.triu(A, k=1, format="csr")) @ np.ones(A.shape[0]) / d
+    return float(low.max(initial=0.0) * up.max(initial=0.0))
 
 
 def ref_axelsson(omega, lam, beta):
@@ -149,17 +159,23 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
         v_old, v = v, w / beta
     lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
     beta_x = None
+    bounded = False
     matvecs = k
     if ssor and k == 1:
         beta_x = beta0                  # the Ritz vector is the start vector
+    elif ssor and ref_schur_bound(As) <= 0.25 * SCHUR_SLACK:
+        bounded = True                  # beta <= 0 at every vector: no Ritz vector needed
+        beta_x = ref_schur_bound(As) - 0.25
     elif ssor and s is not None:
         # float64 sums of float32, then back from the scaled form
         x = (s @ np.asarray(kept[:len(s)], dtype=np.float64)) / ds
         beta_x = ref_upper_term(As, x)
         matvecs += 1
-    omega = _omega_from(solver, lam_used, beta_x or 0.0)
+    beta_used = 0.0 if (bounded or beta_x is None) else beta_x
+    omega = _omega_from(solver, lam_used, beta_used)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
                    "beta": beta_x, "steps": k, "matvecs": matvecs,
                    "converged": bool(converged), "insensitive": bool(insensitive),
+                   "beta_bounded": bounded,
                    "predicted_iterations": _predicted_iterations(solver, lam_used, rtol,
-                                                                 beta_x or 0.0)}
+                                                                 beta_used)}

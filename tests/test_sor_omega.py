@@ -2,6 +2,7 @@
 lambda_min(D^{-1/2} A D^{-1/2}) in Young's formula (numfit.linalg._omega; docs/sor.md,
 "omega='auto'"), on numfit's Poisson matrices (Young's omega* known in closed form) and on
 PyAMG gallery matrices when PyAMG is installed."""
+import importlib.util
 import math
 
 import numpy as np
@@ -184,6 +185,40 @@ def test_graph_laplacian_gets_omega_near_one_and_poisson_young():
     assert w == pytest.approx(2 / (1 + math.sqrt(2 * info["lambda_used"])), rel=1e-12)
 
 
+def test_ssor_estimate_skips_the_ritz_vector_where_beta_is_bounded_by_0(monkeypatch):
+    """SSOR-CG: where Schur's test bounds ||D^{-1/2} U D^{-1/2}||^2 by 1/4 (the Poisson
+    matrices, the 9-point stencil: each row's lower and upper halves sum to half its
+    diagonal; a tridiagonal matrix with diagonal >= 2 and off-diagonal -1), Young's beta is
+    <= 0 at every vector: the estimate skips the Ritz vector and its product, reports the
+    bound, and returns the omega of the Ritz route bit for bit (there beta < 0). Rotated
+    anisotropic diffusion, elasticity, graph Laplacians and a symmetrically scaled Poisson
+    matrix (the test is not scale invariant) take the Ritz route."""
+    import numfit.linalg._omega as om
+    from reference_omega import ref_schur_bound
+    mats = {"poisson_numfit": laplacian_2d(40), "tridiagonal": _spd_matrices()["tridiagonal"],
+            "scaled_poisson": _spd_matrices()["scaled_poisson"],
+            "graph": _graph_laplacian(900, 7)}
+    if importlib.util.find_spec("pyamg") is not None:
+        mats.update(_gallery(1, graph=False))
+    bounded = {"poisson_numfit", "tridiagonal", "poisson2d", "poisson3d", "nine_point"}
+    for name, A in mats.items():
+        w, info = estimate_omega(A, "ssor_cg")
+        with monkeypatch.context() as mp:
+            mp.setattr(om, "SCHUR_SLACK", -1.0)          # the Ritz route everywhere
+            w2, info2 = estimate_omega(A, "ssor_cg")
+        assert not info2["beta_bounded"]
+        if name in bounded:
+            assert info["beta_bounded"], name
+            assert info["beta"] == pytest.approx(ref_schur_bound(A) - 0.25, abs=1e-15)
+            assert info["beta"] <= 1e-15 and info2["beta"] < 0, name
+            assert info["matvecs"] == info["steps"] == info2["matvecs"] - 1
+            assert w == w2 and info["lambda_used"] == info2["lambda_used"], name
+            assert info["predicted_iterations"] == info2["predicted_iterations"]
+        else:
+            assert not info["beta_bounded"] and ref_schur_bound(A) > 0.26, name
+            assert w == w2 and info == {**info2, "time": info["time"]}, name
+
+
 def test_ssor_estimate_cost_is_bounded_by_the_solve():
     """The cost bound in products with A, not wall time: the Lanczos steps are at most
     max(SSOR_STEPS, budget x the iterations predicted from the value used) + 1 (checks every
@@ -201,8 +236,10 @@ def test_ssor_estimate_cost_is_bounded_by_the_solve():
         pred = _predicted_iterations("ssor_cg", info["lambda_used"], 1e-8)
         assert info["steps"] <= max(SSOR_STEPS, 0.1 * pred + 2), name
         # Young's beta: one product with the upper triangle at the Ritz vector, or none when
-        # Lanczos stopped after step 0 (whose product summed it for the start vector)
-        assert info["matvecs"] == info["steps"] + (info["steps"] > 1)
+        # Lanczos stopped after step 0 (whose product summed it for the start vector) or
+        # Schur's test bounded it by 0 at every vector
+        assert info["matvecs"] == info["steps"] + (info["steps"] > 1
+                                                   and not info["beta_bounded"])
         nit = nf.ssor_cg(P, b, w).nit
         if nit >= 60:
             long_solves += 1
@@ -281,7 +318,8 @@ def test_ssor_estimate_stops_after_step_0_where_omega_is_insensitive(monkeypatch
         assert info4["steps"] >= 3 and not info4["insensitive"]
         assert nit <= nf.ssor_cg(P, b, w4).nit + 1, (name, w, w4)
     w, info = estimate_omega(laplacian_2d(60), "ssor_cg")
-    assert not info["insensitive"] and info["steps"] >= 3 and info["beta"] < 0
+    assert not info["insensitive"] and info["steps"] >= 3 and info["beta"] <= 0
+    assert info["beta_bounded"]
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -405,10 +443,11 @@ def test_lanczos_kernels_twins_agree():
         k2, al2, be2, kept2 = _run_kernel(_nb_sor, P, v0, [3, 5], keep=True)
         assert k == k2 and np.array_equal(kept2, kept)
         assert np.array_equal(al2[:k], al[:k]) and np.array_equal(be2[:k], be[:k])
-        ups = [np.empty(1), np.empty(1)]
-        runs = [_run_kernel(Km, P, v0, [4], keep=False, upper=u)
-                for Km, u in zip((_cy_sor, _nb_sor), ups)]
-        assert ups[0][0] == ups[1][0] and runs[0][0] == runs[1][0]
+        for lim in (math.inf, 0.25 * (1.0 + 1e-12), -1.0):      # Schur's sums: all, some
+            ups = [np.array([np.nan, lim]), np.array([np.nan, lim])]
+            runs = [_run_kernel(Km, P, v0, [4], keep=False, upper=u)
+                    for Km, u in zip((_cy_sor, _nb_sor), ups)]
+            assert np.array_equal(ups[0], ups[1]) and runs[0][0] == runs[1][0]
         assert np.array_equal(runs[0][1], runs[1][1], equal_nan=True)
         args = (P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, v0)
         assert _nb_sor.upper_norm2(*args) == _cy_sor.upper_norm2(*args)
@@ -433,22 +472,48 @@ def test_lanczos_steps_upper_sum_at_step_0(K, name):
     vector: upper_norm2's value bit for bit (the same sums in the same order) and the NumPy
     reference's Young's beta to rounding; the alphas, betas and kept vectors are those of
     the run without it, bit for bit. The block returns after step 0 exactly when that beta is
-    positive (graph Laplacian, random SPD matrix) and runs on otherwise (Poisson)."""
-    from reference_omega import ref_upper_term
+    positive (graph Laplacian, random SPD matrix) and runs on otherwise (Poisson). With a
+    second entry, step 0 also stores the bound of Schur's test (the NumPy reference's), and
+    where that is within the limit passed in, the block keeps no more vectors."""
+    from reference_omega import ref_schur_bound, ref_upper_term
     A = _spd_matrices()[name]
     P = prepare(sp.csr_array(A))
     v0 = np.random.default_rng(1).random(P.n) + 0.5
     v0 /= np.linalg.norm(v0)
     k, al, be, kept = _run_kernel(K, P, v0, [6], keep=True)
-    upper = np.full(1, np.nan)
+    upper = np.array([np.nan, np.inf])
     ku, alu, beu, keptu = _run_kernel(K, P, v0, [6], keep=True, upper=upper)
     q0 = np.sqrt(P.inv_diag) * v0
     u = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag, q0)
     assert upper[0] == u
+    # Schur's bound on ||D^{-1/2} U D^{-1/2}||^2 in upper[1] (1/4 on Poisson; limit inf: all
+    # rows); with the estimate's limit the sums stop early where the bound exceeds it (a
+    # partial product above the limit), with a negative one they do not run; a one-entry
+    # upper gets the same run without them
+    bound = ref_schur_bound(A)
+    assert upper[1] == pytest.approx(bound, rel=1e-13)
+    lim = 0.25 * (1.0 + 1e-12)
+    runs = {}
+    for key, up in (("lim", np.array([np.nan, lim])), ("neg", np.array([np.nan, -1.0])),
+                    ("one", np.full(1, np.nan))):
+        k1, al1, be1, kept1 = _run_kernel(K, P, v0, [6], keep=True, upper=up)
+        assert k1 == ku and up[0] == upper[0]
+        assert np.array_equal(al1[:ku], alu[:ku]) and np.array_equal(be1[:ku], beu[:ku])
+        full = up.size == 1 or up[1] > lim             # Schur's test failed or did not run
+        assert np.array_equal(kept1[:ku] if full else kept1[:1], kept[:ku] if full else kept[:1])
+        runs[key] = up
+    assert runs["neg"][1] == np.inf
+    if bound <= lim:
+        assert runs["lim"][1] == upper[1]
+    else:
+        assert lim < runs["lim"][1] <= upper[1]
+    if name == "poisson":
+        assert upper[1] == pytest.approx(0.25, rel=1e-15)
     assert upper[0] - 0.25 == pytest.approx(ref_upper_term(A, v0), rel=1e-12, abs=1e-14)
     assert ku == (1 if upper[0] > 0.25 else k)
     assert np.array_equal(alu[:ku], al[:ku]) and np.array_equal(beu[:ku], be[:ku])
-    assert np.array_equal(keptu[:ku], kept[:ku])
+    # the bound is within the limit (inf): no kept vectors after step 0's
+    assert np.array_equal(keptu[:1], kept[:1]) and not np.any(keptu[1:])
     if name in ("graph", "random_spd"):
         assert ku == 1
     if name == "poisson":

@@ -680,12 +680,51 @@ def lanczos_start(diag, inv_diag, seed, smooth, spread, q):
 
 
 @_jit
+def _row_upper(indptr, indices, data, q, i, dp):
+    """Row i of A q summed in column order and its strictly upper part's sum (see
+    ``_sor.pyx``)."""
+    s = 0.0
+    u = 0.0
+    for p in range(indptr[i], dp + 1):
+        s += data[p] * q[indices[p]]
+    for p in range(dp + 1, indptr[i + 1]):
+        t = data[p] * q[indices[p]]
+        s += t
+        u += t
+    return s, u
+
+
+@_jit
+def _row_abs(indptr, indices, data, q, i, dp):
+    """``_row_upper`` and the sums of |a_ij| over the row's strictly lower and upper parts
+    (see ``_sor.pyx``)."""
+    s = 0.0
+    u = 0.0
+    l1 = 0.0
+    u1 = 0.0
+    for p in range(indptr[i], dp):
+        t = data[p]
+        s += t * q[indices[p]]
+        l1 += abs(t)
+    s += data[dp] * q[indices[dp]]
+    for p in range(dp + 1, indptr[i + 1]):
+        t = data[p] * q[indices[p]]
+        s += t
+        u += t
+        u1 += abs(data[p])
+    return s, u, l1, u1
+
+
+@_jit
 def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, betas, k0, k1,
                   keep, diag_pos, upper):
     """Lanczos steps k0, ..., k1 - 1 on D^{-1} A in the D-inner product (see ``_sor.pyx``;
     the same operations in the same order; ``upper[0]``, when ``upper`` has an entry and the
     block starts at step 0: the sum of ``inv_diag[i] (U q)_i^2`` from step 0's product, and
-    the block returns after step 0 if that exceeds 1/4)."""
+    the block returns after step 0 if that exceeds 1/4; ``upper[1]``, when it has two: on
+    entry a limit, on return the bound of Schur's test on ``||D^{-1/2} U D^{-1/2}||^2``, or
+    the partial product once that exceeded the limit, or inf for a limit < 0; within the
+    limit, no more rows of ``keep`` are written)."""
     n = q.shape[0]
     keeping = keep.shape[0] > 0
     for k in range(k0, k1):
@@ -705,36 +744,48 @@ def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, be
                     q[i] = t
         else:
             bp = 0.0
-            for i in range(n):
-                q_old[i] = 0.0
             if keeping:
                 for i in range(n):
+                    q_old[i] = 0.0
                     keep[0, i] = np.float32(q[i])
+            else:
+                for i in range(n):
+                    q_old[i] = 0.0
         # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows, as in _sor.pyx)
         a0 = a1 = 0.0
         if k == 0 and upper.shape[0] > 0:
             # step 0 of SSOR-CG's estimate: the upper part of each row summed apart as well
-            # (rows in pairs, as below and in upper_norm2: its sums bit for bit)
-            u0 = u1 = 0.0
-            m = n - n % 2
-            for i in range(0, m + 2 * (n % 2), 2):
-                for j in range(i, min(i + 2, n)):
-                    s = 0.0
-                    su = 0.0
-                    for p in range(indptr[j], diag_pos[j] + 1):
-                        s += data[p] * q[indices[p]]
-                    for p in range(diag_pos[j] + 1, indptr[j + 1]):
-                        t = data[p] * q[indices[p]]
-                        s += t
-                        su += t
-                    w[j] = s * inv_diag[j]
-                    if j == i:
-                        a0 += q[j] * s
-                        u0 += inv_diag[j] * (su * su)
-                    else:
-                        a1 += q[j] * s
-                        u1 += inv_diag[j] * (su * su)
+            # (even and odd rows, as below and in upper_norm2: its sums bit for bit), and,
+            # while Schur's bound can stay below upper[1], the largest scaled absolute sums
+            # of each triangle's rows (stopping after a pair of rows, as in _sor.pyx)
+            u0 = u1 = ml = mu = 0.0
+            lim = upper[1] if upper.shape[0] > 1 else -1.0
+            summing = lim >= 0.0
+            for i in range(n):
+                if summing:
+                    s, su, al, au = _row_abs(indptr, indices, data, q, i, diag_pos[i])
+                    al = al * inv_diag[i]
+                    if al > ml:
+                        ml = al
+                    au = au * inv_diag[i]
+                    if au > mu:
+                        mu = au
+                    if i % 2 == 1 and ml * mu > lim:
+                        summing = False
+                else:
+                    s, su = _row_upper(indptr, indices, data, q, i, diag_pos[i])
+                w[i] = s * inv_diag[i]
+                if i % 2 == 0:
+                    a0 += q[i] * s
+                    u0 += inv_diag[i] * (su * su)
+                else:
+                    a1 += q[i] * s
+                    u1 += inv_diag[i] * (su * su)
             upper[0] = u0 + u1
+            if upper.shape[0] > 1:
+                upper[1] = ml * mu if lim >= 0.0 else np.inf
+                if lim >= 0.0 and ml * mu <= lim:
+                    keeping = False     # beta <= 0 at every vector: no Ritz vector needed
         else:
             m = n - n % 2
             for i in range(0, m, 2):

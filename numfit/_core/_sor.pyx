@@ -26,7 +26,7 @@ D^{-1} A in the D-inner product, i.e. on D^{-1/2} A D^{-1/2}), ``tridiag_smalles
 smallest Ritz pair), ``ritz_scaled`` (the Ritz vector) and ``upper_norm2`` (Young's beta
 term) are the compiled parts of ``omega="auto"`` (``numfit.linalg._omega``).
 """
-from libc.math cimport sqrt, isfinite, fabs
+from libc.math cimport sqrt, isfinite, fabs, INFINITY
 from libc.stdint cimport int32_t, int64_t
 
 ctypedef fused itype:
@@ -986,6 +986,45 @@ cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
         q[i] = q[i] * inv
 
 
+cdef inline double _row_upper(const itype* indptr, const itype* indices, const double* data,
+                              const double* q, isize i, isize dp, double* su) noexcept nogil:
+    """Row ``i`` of ``A q`` (``dp``: its diagonal entry), summed in column order; ``su``: the
+    sum over its strictly upper part alone."""
+    cdef isize p
+    cdef double s = 0.0, t, u = 0.0
+    for p in range(indptr[i], dp + 1):
+        s += data[p] * q[indices[p]]
+    for p in range(dp + 1, indptr[i + 1]):
+        t = data[p] * q[indices[p]]
+        s += t
+        u += t
+    su[0] = u
+    return s
+
+
+cdef inline double _row_abs(const itype* indptr, const itype* indices, const double* data,
+                            const double* q, isize i, isize dp, double* su, double* al,
+                            double* au) noexcept nogil:
+    """:func:`_row_upper` (the same sums in the same order), and in ``al``, ``au`` the sums
+    of ``|a_ij|`` over the row's strictly lower and upper parts."""
+    cdef isize p
+    cdef double s = 0.0, t, u = 0.0, l1 = 0.0, u1 = 0.0
+    for p in range(indptr[i], dp):
+        t = data[p]
+        s += t * q[indices[p]]
+        l1 += fabs(t)
+    s += data[dp] * q[indices[dp]]
+    for p in range(dp + 1, indptr[i + 1]):
+        t = data[p] * q[indices[p]]
+        s += t
+        u += t
+        u1 += fabs(data[p])
+    su[0] = u
+    al[0] = l1
+    au[0] = u1
+    return s
+
+
 cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
                           const double[::1] data, const double[::1] diag,
                           const double[::1] inv_diag, double[::1] q, double[::1] q_old,
@@ -1010,10 +1049,17 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
     ``upper[0] = sum_i inv_diag[i] (U q)_i^2`` (what :func:`upper_norm2` returns for the start
     vector, bit for bit: Young's beta at ``v`` plus 1/4), with the same ``w`` and alphas; if
     that beta is positive, the block returns after step 0 (returns 1) for the caller to test
-    whether omega depends on ``lambda_min`` at all.
+    whether omega depends on ``lambda_min`` at all. With a second entry (on entry: a limit
+    ``>= 0``) it also stores ``upper[1] = (max_i sum_{j<i} |a_ij| / a_ii) (max_i sum_{j>i}
+    |a_ij| / a_ii)``, Schur's test with the weights ``D^{1/2}``: a bound on ``||D^{-1/2} U
+    D^{-1/2}||^2``, so Young's beta is at most ``upper[1] - 1/4`` at every vector (1/4 for
+    Poisson matrices). The absolute sums stop at the first pair of rows after which the
+    maxima so far exceed the limit: ``upper[1]`` is then that partial product, above the
+    limit (a limit < 0 or NaN: no sums, ``upper[1] = inf``). Where the bound is within the
+    limit, the block writes no more rows of ``keep`` (the caller forms no Ritz vector).
     """
     cdef isize n = q.shape[0], i, p, k
-    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3, su, u0, u1
+    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3, su, u0, u1, al, au, ml, mu, lim
     cdef bint keeping = keep.shape[0] > 0
     for k in range(k0, k1):
         if k > 0:
@@ -1032,53 +1078,78 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
                     q[i] = t
         else:
             bp = 0.0
-            for i in range(n):
-                q_old[i] = 0.0
             if keeping:
                 for i in range(n):
+                    q_old[i] = 0.0
                     keep[0, i] = <float>q[i]
+            else:
+                for i in range(n):
+                    q_old[i] = 0.0
         # w = D^{-1} A q and q'Aq (two partial sums: even and odd rows)
         a0 = a1 = 0.0
         if k == 0 and upper.shape[0] > 0:
             # step 0 of SSOR-CG's estimate: the upper part of each row summed apart as well
-            # (rows in pairs, as below, and as in upper_norm2: its sums bit for bit)
-            u0 = u1 = 0.0
-            for i in range(0, n - n % 2, 2):
-                s = 0.0
-                su = 0.0
-                for p in range(indptr[i], diag_pos[i] + 1):
-                    s += data[p] * q[indices[p]]
-                for p in range(diag_pos[i] + 1, indptr[i + 1]):
-                    t = data[p] * q[indices[p]]
-                    s += t
-                    su += t
+            # (rows in pairs, as below, and as in upper_norm2: its sums bit for bit), and,
+            # while Schur's bound can stay below upper[1], the largest scaled absolute sums of
+            # each triangle's rows
+            u0 = u1 = ml = mu = 0.0
+            lim = upper[1] if upper.shape[0] > 1 else -1.0
+            i = 0
+            if lim >= 0.0:
+                while i + 1 < n:
+                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i],
+                                 &su, &al, &au)
+                    w[i] = s * inv_diag[i]
+                    a0 += q[i] * s
+                    u0 += inv_diag[i] * (su * su)
+                    al = al * inv_diag[i]
+                    ml = al if al > ml else ml
+                    au = au * inv_diag[i]
+                    mu = au if au > mu else mu
+                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i + 1,
+                                 diag_pos[i + 1], &su, &al, &au)
+                    w[i + 1] = s * inv_diag[i + 1]
+                    a1 += q[i + 1] * s
+                    u1 += inv_diag[i + 1] * (su * su)
+                    al = al * inv_diag[i + 1]
+                    ml = al if al > ml else ml
+                    au = au * inv_diag[i + 1]
+                    mu = au if au > mu else mu
+                    i += 2
+                    if ml * mu > lim:
+                        break
+                if i < n and ml * mu <= lim:          # n odd: the last row
+                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i],
+                                 &su, &al, &au)
+                    w[i] = s * inv_diag[i]
+                    a0 += q[i] * s
+                    u0 += inv_diag[i] * (su * su)
+                    al = al * inv_diag[i]
+                    ml = al if al > ml else ml
+                    au = au * inv_diag[i]
+                    mu = au if au > mu else mu
+                    i += 1
+            while i + 1 < n:
+                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i], &su)
                 w[i] = s * inv_diag[i]
                 a0 += q[i] * s
                 u0 += inv_diag[i] * (su * su)
-                s = 0.0
-                su = 0.0
-                for p in range(indptr[i + 1], diag_pos[i + 1] + 1):
-                    s += data[p] * q[indices[p]]
-                for p in range(diag_pos[i + 1] + 1, indptr[i + 2]):
-                    t = data[p] * q[indices[p]]
-                    s += t
-                    su += t
+                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i + 1,
+                               diag_pos[i + 1], &su)
                 w[i + 1] = s * inv_diag[i + 1]
                 a1 += q[i + 1] * s
                 u1 += inv_diag[i + 1] * (su * su)
-            for i in range(n - n % 2, n):
-                s = 0.0
-                su = 0.0
-                for p in range(indptr[i], diag_pos[i] + 1):
-                    s += data[p] * q[indices[p]]
-                for p in range(diag_pos[i] + 1, indptr[i + 1]):
-                    t = data[p] * q[indices[p]]
-                    s += t
-                    su += t
+                i += 2
+            if i < n:
+                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i], &su)
                 w[i] = s * inv_diag[i]
                 a0 += q[i] * s
                 u0 += inv_diag[i] * (su * su)
             upper[0] = u0 + u1
+            if upper.shape[0] > 1:
+                upper[1] = ml * mu if lim >= 0.0 else INFINITY
+                if lim >= 0.0 and ml * mu <= lim:
+                    keeping = False     # beta <= 0 at every vector: no Ritz vector needed
         else:
             for i in range(0, n - n % 2, 2):
                 s = 0.0

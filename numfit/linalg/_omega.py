@@ -62,6 +62,14 @@ iterations at the omega used than at its own (:func:`_insensitivity`; random gra
 matrices in orders without property A: 1 step instead of 3, the Ritz vector and the product
 for ``beta`` saved). For ``beta <= 0`` (property A) omega tends to 2 as ``lambda_min`` tends
 to 0, so the test never stops there.
+The formula uses ``max(beta, 0)``, so where ``beta <= 0`` at every vector the Ritz vector and
+its product are not needed: step 0 also sums ``|a_ij|`` over each row's lower and upper
+parts, and Schur's test with the weights ``D^{1/2}`` bounds ``||D^{-1/2} U D^{-1/2}||^2`` by
+``(max_i sum_{j<i} |a_ij| / a_ii) (max_i sum_{j>i} |a_ij| / a_ii)``; where that is at most
+1/4 (``SCHUR_SLACK``: rounding), ``beta`` counts as 0 (``beta_bounded``; Poisson matrices and
+the 9-point stencil, whose rows split their off-diagonal weight evenly: the same omega, one
+product less). The test is not invariant under diagonal scaling (a scaled Poisson matrix
+takes the Ritz route).
 Measured limits (docs/sor.md): Lanczos needs O(lambda_min^{-1/2}) steps to resolve
 ``lambda_min``, SSOR-CG only O(lambda_min^{-1/4}) iterations, so on large 2-D problems the
 estimate within 10 % of the solve stays below the best omega (SSOR-CG, 2-D Poisson:
@@ -74,6 +82,7 @@ import numpy as np
 
 from .._validation import check_float, check_int, check_option
 from . import _kernels
+from ._base import prepare
 
 __all__ = ["estimate_omega"]
 
@@ -96,6 +105,10 @@ INSENSITIVE = 0.02
 """SSOR-CG: Lanczos stops after its first step when, with Young's ``beta`` at the start vector,
 no ``lambda_min`` in ``(0, theta]`` would make the omega used cost more than this fraction of
 iterations over that ``lambda_min``'s own omega (:func:`_insensitivity`)."""
+SCHUR_SLACK = 1.0 + 1e-12
+"""SSOR-CG: Young's ``beta`` counts as ``<= 0`` at every vector where the bound of Schur's test
+on ``||D^{-1/2} U D^{-1/2}||^2`` is at most ``SCHUR_SLACK / 4`` (the slack: the rounding of
+the row sums; Poisson matrices meet the bound with equality)."""
 OMEGA_MAX = 1.99
 """Largest omega returned (the estimate is clipped to [1, OMEGA_MAX])."""
 _SEED = 0x5EED
@@ -210,7 +223,9 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
         Young's ``beta - 1/4`` at the Ritz vector; None for SOR), ``steps``, ``matvecs``
         (products with ``A`` or its upper triangle), ``converged`` (the Ritz pair met the
         test), ``insensitive`` (SSOR-CG stopped after one step: omega does not depend on
-        ``lambda_min``), ``predicted_iterations``, ``time`` (seconds).
+        ``lambda_min``), ``beta_bounded`` (SSOR-CG: Schur's test bounds Young's ``beta`` by
+        ``<= 0`` at every vector, so omega is that of ``beta = 0``, no Ritz vector is formed
+        and ``beta`` is that bound), ``predicted_iterations``, ``time`` (seconds).
 
     Examples
     --------
@@ -221,7 +236,6 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     >>> round(omega, 4), info["converged"]      # Young's omega* = 2 / (1 + sin(pi/33))
     (1.8264, True)
     """
-    from ._sor import prepare
     t0 = time.perf_counter()
     solver = check_option("solver", solver, ("sor", "ssor_cg"))
     rtol = check_float("rtol", rtol, lo=0.0)
@@ -246,8 +260,12 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     K.lanczos_start(P.diag, P.inv_diag, _SEED, smooth, SSOR_SPREAD if ssor else SOR_SPREAD, q)
     q_old, w = np.empty(n), np.empty(n)                 # q_old: zeroed by step 0
     # SSOR-CG: step 0 also sums the upper triangle's part of its product, for Young's beta at
-    # the start vector (upper[0] - 1/4, q'Dq = 1)
-    upper = np.empty(1 if ssor else 0)
+    # the start vector (upper[0] - 1/4, q'Dq = 1), and each triangle's absolute row sums, for
+    # the bound of Schur's test on ||D^{-1/2} U D^{-1/2}||^2 (upper[1]: beta <= upper[1] - 1/4
+    # at every vector; the sums stop once the bound exceeds the limit passed in upper[1])
+    upper = np.empty(2 if ssor else 0)
+    if ssor:
+        upper[1] = 0.25 * SCHUR_SLACK
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
@@ -283,21 +301,29 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
             break
     lam_used = lam if (converged or not ssor) else lam / SSOR_BIAS
     beta_x = None
+    bounded = False
     matvecs = k
     if ssor and k == 1:
         beta_x = float(upper[0]) - 0.25       # the Ritz vector is the start vector
+    elif ssor and float(upper[1]) <= 0.25 * SCHUR_SLACK:
+        # Young's beta is <= 0 at every vector (up to rounding), the Ritz vector's too, and
+        # omega uses max(beta, 0): no Ritz vector and no product for it; beta: the bound
+        bounded = True
+        beta_x = float(upper[1]) - 0.25
     elif ssor and s is not None:
         xs = q_old                     # scratch: D^{-1/2} times the Ritz vector x of S
         xx = K.ritz_scaled(keep, s, len(s), P.diag, xs)                   # x'x
         beta_x = K.upper_norm2(P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag,
                                xs) / xx - 0.25
         matvecs += 1
-    omega = _omega_from(solver, lam_used, beta_x or 0.0)
+    beta_used = 0.0 if (bounded or beta_x is None) else beta_x
+    omega = _omega_from(solver, lam_used, beta_used)
     return omega, {"lambda_min": lam, "lambda_used": lam_used, "ritz_residual": res,
                    "beta": beta_x, "steps": k, "matvecs": matvecs,
                    "converged": bool(converged), "insensitive": bool(insensitive),
+                   "beta_bounded": bounded,
                    "predicted_iterations": _predicted_iterations(solver, lam_used, rtol,
-                                                                 beta_x or 0.0),
+                                                                 beta_used),
                    "time": time.perf_counter() - t0}
 
 
