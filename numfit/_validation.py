@@ -28,17 +28,23 @@ def check_float(name, value, *, lo=None, hi=None, lo_open=False, hi_open=False, 
     ``lo``/``hi`` bound the value (closed unless ``lo_open``/``hi_open``).
     Booleans, strings, complex numbers and arrays of size != 1 raise ``TypeError``.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__} {_fmt(value)}")
-    if isinstance(value, np.ndarray):
-        if value.size != 1 or not np.issubdtype(value.dtype, np.number) \
-                or np.iscomplexobj(value):
-            raise TypeError(f"`{name}` must be a real scalar; got an array of shape {value.shape}")
-        value = value.reshape(()).item()
-    try:
-        v = float(value)
-    except OverflowError:               # a Python int or Fraction beyond the float range
-        v = -math.inf if value < 0 else math.inf
+    if type(value) is float:            # the common case, without the ABC checks below
+        v = value
+    else:
+        if isinstance(value, (bool, np.bool_)) or \
+                not isinstance(value, (numbers.Real, np.ndarray)):
+            raise TypeError(f"`{name}` must be a real number; got {type(value).__name__} "
+                            f"{_fmt(value)}")
+        if isinstance(value, np.ndarray):
+            if value.size != 1 or not np.issubdtype(value.dtype, np.number) \
+                    or np.iscomplexobj(value):
+                raise TypeError(f"`{name}` must be a real scalar; got an array of shape "
+                                f"{value.shape}")
+            value = value.reshape(()).item()
+        try:
+            v = float(value)
+        except OverflowError:           # a Python int or Fraction beyond the float range
+            v = -math.inf if value < 0 else math.inf
     if (math.isnan(v) or (finite and math.isinf(v))
             or (lo is not None and (v < lo or (lo_open and v == lo)))
             or (hi is not None and (v > hi or (hi_open and v == hi)))):

@@ -15,6 +15,7 @@ from .. import _backend
 from .._result import Result
 from .._validation import check_float, check_int, check_option
 from . import _chunks, _kernels, _multicolor
+from ._omega import estimate_omega, sor_auto
 from ._base import (_as_vector, _CG_MESSAGES, _check_callback,
                     _check_symmetric, _finish, _NO_HIST, _NORM_CODE, _NORMS,
                     _ORDERINGS, _ORDERS, _pcg_loop, _sor_loop, _SOR_MESSAGES,
@@ -55,7 +56,6 @@ def _auto_omega(omega, P, solver, rtol):
     :func:`numfit.linalg._omega.estimate_omega` (natural ordering only)."""
     if not (isinstance(omega, str) and omega == "auto"):
         return omega, None
-    from ._omega import estimate_omega
     return estimate_omega(P, solver, rtol=max(rtol, 1e-16))
 
 
@@ -213,7 +213,7 @@ def sor(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, sweep="forward",
     divtol = check_float("divtol", divtol, lo=0.0, lo_open=True, finite=False)
     _check_callback(callback)
     if (isinstance(omega, str) and callback is None and sweep != "symmetric"):
-        from ._omega import sor_auto         # estimated, then adapted during the solve
+        # estimated, then adapted during the solve
         return sor_auto(P, bb, x, _SWEEP_CODE[sweep], _NORM_CODE[norm], rtol, atol, divtol,
                         maxiter, bool(return_history))
     omega, info = _auto_omega(omega, P, "sor", rtol)
@@ -404,8 +404,9 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         (within 2 % of the iterations by Axelsson's bound, whatever ``lambda_min`` below the
         Ritz value: graph Laplacians, matrices in orders without property A). The result's
         ``omega`` is the estimate and ``omega_info`` holds ``lambda_min``, ``lambda_used``,
-        ``beta``, the Lanczos ``steps``, ``matvecs``, ``converged``, ``insensitive`` and the
-        estimation ``time``.
+        ``beta``, the Lanczos ``steps``, ``matvecs``, ``converged``, ``insensitive``,
+        ``beta_bounded`` (``beta <= 0`` at every vector by Schur's test on the row sums:
+        no Ritz vector needed) and the estimation ``time``.
     x0 : array_like, shape (n,), optional
     rtol, atol : float
     maxiter : int
