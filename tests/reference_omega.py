@@ -163,9 +163,9 @@ def ref_estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300)
     matvecs = k
     if ssor and k == 1:
         beta_x = beta0                  # the Ritz vector is the start vector
-    elif ssor and ref_schur_bound(As) <= 0.25 * SCHUR_SLACK:
+    elif ssor and (bound := ref_schur_bound(As)) <= 0.25 * SCHUR_SLACK:
         bounded = True                  # beta <= 0 at every vector: no Ritz vector needed
-        beta_x = ref_schur_bound(As) - 0.25
+        beta_x = bound - 0.25
     elif ssor and s is not None:
         # float64 sums of float32, then back from the scaled form
         x = (s @ np.asarray(kept[:len(s)], dtype=np.float64)) / ds

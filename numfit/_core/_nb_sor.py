@@ -649,26 +649,18 @@ def lanczos_start(diag, inv_diag, seed, smooth, spread, q):
     c0 = 1.0 - 0.5 * spread
     if smooth:
         # four partial sums, as in _sor.pyx
-        s0 = s1 = s2 = s3 = 0.0
+        s4 = np.zeros(4)
         m = n - n % 4
         for i in range(0, m, 4):
-            t = c0 + spread * _unit_hash(seed, i)
-            q[i] = t
-            s0 += diag[i] * (t * t)
-            t = c0 + spread * _unit_hash(seed, i + 1)
-            q[i + 1] = t
-            s1 += diag[i + 1] * (t * t)
-            t = c0 + spread * _unit_hash(seed, i + 2)
-            q[i + 2] = t
-            s2 += diag[i + 2] * (t * t)
-            t = c0 + spread * _unit_hash(seed, i + 3)
-            q[i + 3] = t
-            s3 += diag[i + 3] * (t * t)
+            for j in range(4):
+                t = c0 + spread * _unit_hash(seed, i + j)
+                q[i + j] = t
+                s4[j] += diag[i + j] * (t * t)
         for i in range(m, n):
             t = c0 + spread * _unit_hash(seed, i)
             q[i] = t
-            s0 += diag[i] * (t * t)
-        ss = (s0 + s1) + (s2 + s3)
+            s4[0] += diag[i] * (t * t)
+        ss = (s4[0] + s4[1]) + (s4[2] + s4[3])
     else:
         for i in range(n):
             t = 2.0 * _unit_hash(seed, i) - 1.0
@@ -680,38 +672,29 @@ def lanczos_start(diag, inv_diag, seed, smooth, spread, q):
 
 
 @_jit
-def _row_upper(indptr, indices, data, q, i, dp):
-    """Row i of A q summed in column order and its strictly upper part's sum (see
+def _step0_row(indptr, indices, data, q, i, dp, absum):
+    """Row i of A q summed in column order, its strictly upper part's sum and (``absum``) the
+    sums of |a_ij| over its strictly lower and upper parts (see ``_step0_row`` in
     ``_sor.pyx``)."""
-    s = 0.0
-    u = 0.0
-    for p in range(indptr[i], dp + 1):
-        s += data[p] * q[indices[p]]
-    for p in range(dp + 1, indptr[i + 1]):
-        t = data[p] * q[indices[p]]
-        s += t
-        u += t
-    return s, u
-
-
-@_jit
-def _row_abs(indptr, indices, data, q, i, dp):
-    """``_row_upper`` and the sums of |a_ij| over the row's strictly lower and upper parts
-    (see ``_sor.pyx``)."""
     s = 0.0
     u = 0.0
     l1 = 0.0
     u1 = 0.0
-    for p in range(indptr[i], dp):
-        t = data[p]
-        s += t * q[indices[p]]
-        l1 += abs(t)
-    s += data[dp] * q[indices[dp]]
+    if absum:
+        for p in range(indptr[i], dp):
+            t = data[p]
+            s += t * q[indices[p]]
+            l1 += abs(t)
+        s += data[dp] * q[indices[dp]]
+    else:
+        for p in range(indptr[i], dp + 1):
+            s += data[p] * q[indices[p]]
     for p in range(dp + 1, indptr[i + 1]):
         t = data[p] * q[indices[p]]
         s += t
         u += t
-        u1 += abs(data[p])
+        if absum:
+            u1 += abs(data[p])
     return s, u, l1, u1
 
 
@@ -762,8 +745,8 @@ def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, be
             lim = upper[1] if upper.shape[0] > 1 else -1.0
             summing = lim >= 0.0
             for i in range(n):
+                s, su, al, au = _step0_row(indptr, indices, data, q, i, diag_pos[i], summing)
                 if summing:
-                    s, su, al, au = _row_abs(indptr, indices, data, q, i, diag_pos[i])
                     al = al * inv_diag[i]
                     if al > ml:
                         ml = al
@@ -772,8 +755,6 @@ def lanczos_steps(indptr, indices, data, diag, inv_diag, q, q_old, w, alphas, be
                         mu = au
                     if i % 2 == 1 and ml * mu > lim:
                         summing = False
-                else:
-                    s, su = _row_upper(indptr, indices, data, q, i, diag_pos[i])
                 w[i] = s * inv_diag[i]
                 if i % 2 == 0:
                     a0 += q[i] * s

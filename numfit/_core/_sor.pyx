@@ -986,43 +986,40 @@ cpdef void lanczos_start(const double[::1] diag, const double[::1] inv_diag,
         q[i] = q[i] * inv
 
 
-cdef inline double _row_upper(const itype* indptr, const itype* indices, const double* data,
-                              const double* q, isize i, isize dp, double* su) noexcept nogil:
-    """Row ``i`` of ``A q`` (``dp``: its diagonal entry), summed in column order; ``su``: the
-    sum over its strictly upper part alone."""
-    cdef isize p
-    cdef double s = 0.0, t, u = 0.0
-    for p in range(indptr[i], dp + 1):
-        s += data[p] * q[indices[p]]
+cdef inline void _step0_row(const itype[::1] indptr, const itype[::1] indices,
+                            const double[::1] data, const double[::1] q,
+                            const double[::1] inv_diag, const itype[::1] diag_pos,
+                            double[::1] w, isize i, bint absum, double* a, double* u,
+                            double* ml, double* mu) noexcept nogil:
+    """Row ``i`` of step 0 of SSOR-CG's estimate (:func:`lanczos_steps`): ``w[i] = (A q)_i /
+    a_ii`` summed in column order, ``a += q_i (A q)_i``, ``u += inv_diag[i] (U q)_i^2`` with
+    the strictly upper part summed apart; with ``absum``, ``ml`` and ``mu`` raised to the row's
+    sums of ``|a_ij|`` over its strictly lower and upper parts over ``a_ii`` (Schur's test)."""
+    cdef isize p, dp = diag_pos[i]
+    cdef double s = 0.0, t, su = 0.0, l1 = 0.0, u1 = 0.0
+    if absum:
+        for p in range(indptr[i], dp):
+            t = data[p]
+            s += t * q[indices[p]]
+            l1 += fabs(t)
+        s += data[dp] * q[indices[dp]]
+    else:
+        for p in range(indptr[i], dp + 1):
+            s += data[p] * q[indices[p]]
     for p in range(dp + 1, indptr[i + 1]):
         t = data[p] * q[indices[p]]
         s += t
-        u += t
-    su[0] = u
-    return s
-
-
-cdef inline double _row_abs(const itype* indptr, const itype* indices, const double* data,
-                            const double* q, isize i, isize dp, double* su, double* al,
-                            double* au) noexcept nogil:
-    """:func:`_row_upper` (the same sums in the same order), and in ``al``, ``au`` the sums
-    of ``|a_ij|`` over the row's strictly lower and upper parts."""
-    cdef isize p
-    cdef double s = 0.0, t, u = 0.0, l1 = 0.0, u1 = 0.0
-    for p in range(indptr[i], dp):
-        t = data[p]
-        s += t * q[indices[p]]
-        l1 += fabs(t)
-    s += data[dp] * q[indices[dp]]
-    for p in range(dp + 1, indptr[i + 1]):
-        t = data[p] * q[indices[p]]
-        s += t
-        u += t
-        u1 += fabs(data[p])
-    su[0] = u
-    al[0] = l1
-    au[0] = u1
-    return s
+        su += t
+        if absum:
+            u1 += fabs(data[p])
+    w[i] = s * inv_diag[i]
+    a[0] += q[i] * s
+    u[0] += inv_diag[i] * (su * su)
+    if absum:
+        l1 = l1 * inv_diag[i]
+        ml[0] = l1 if l1 > ml[0] else ml[0]
+        u1 = u1 * inv_diag[i]
+        mu[0] = u1 if u1 > mu[0] else mu[0]
 
 
 cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
@@ -1059,7 +1056,7 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
     limit, the block writes no more rows of ``keep`` (the caller forms no Ritz vector).
     """
     cdef isize n = q.shape[0], i, p, k
-    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3, su, u0, u1, al, au, ml, mu, lim
+    cdef double s, t, a, a0, a1, bb, bp, inv, b0, b1, b2, b3, u0, u1, ml, mu, lim
     cdef bint keeping = keep.shape[0] > 0
     for k in range(k0, k1):
         if k > 0:
@@ -1097,54 +1094,26 @@ cpdef isize lanczos_steps(const itype[::1] indptr, const itype[::1] indices,
             i = 0
             if lim >= 0.0:
                 while i + 1 < n:
-                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i],
-                                 &su, &al, &au)
-                    w[i] = s * inv_diag[i]
-                    a0 += q[i] * s
-                    u0 += inv_diag[i] * (su * su)
-                    al = al * inv_diag[i]
-                    ml = al if al > ml else ml
-                    au = au * inv_diag[i]
-                    mu = au if au > mu else mu
-                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i + 1,
-                                 diag_pos[i + 1], &su, &al, &au)
-                    w[i + 1] = s * inv_diag[i + 1]
-                    a1 += q[i + 1] * s
-                    u1 += inv_diag[i + 1] * (su * su)
-                    al = al * inv_diag[i + 1]
-                    ml = al if al > ml else ml
-                    au = au * inv_diag[i + 1]
-                    mu = au if au > mu else mu
+                    _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i, True,
+                               &a0, &u0, &ml, &mu)
+                    _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i + 1, True,
+                               &a1, &u1, &ml, &mu)
                     i += 2
                     if ml * mu > lim:
                         break
                 if i < n and ml * mu <= lim:          # n odd: the last row
-                    s = _row_abs(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i],
-                                 &su, &al, &au)
-                    w[i] = s * inv_diag[i]
-                    a0 += q[i] * s
-                    u0 += inv_diag[i] * (su * su)
-                    al = al * inv_diag[i]
-                    ml = al if al > ml else ml
-                    au = au * inv_diag[i]
-                    mu = au if au > mu else mu
+                    _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i, True,
+                               &a0, &u0, &ml, &mu)
                     i += 1
             while i + 1 < n:
-                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i], &su)
-                w[i] = s * inv_diag[i]
-                a0 += q[i] * s
-                u0 += inv_diag[i] * (su * su)
-                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i + 1,
-                               diag_pos[i + 1], &su)
-                w[i + 1] = s * inv_diag[i + 1]
-                a1 += q[i + 1] * s
-                u1 += inv_diag[i + 1] * (su * su)
+                _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i, False,
+                           &a0, &u0, &ml, &mu)
+                _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i + 1, False,
+                           &a1, &u1, &ml, &mu)
                 i += 2
             if i < n:
-                s = _row_upper(&indptr[0], &indices[0], &data[0], &q[0], i, diag_pos[i], &su)
-                w[i] = s * inv_diag[i]
-                a0 += q[i] * s
-                u0 += inv_diag[i] * (su * su)
+                _step0_row(indptr, indices, data, q, inv_diag, diag_pos, w, i, False,
+                           &a0, &u0, &ml, &mu)
             upper[0] = u0 + u1
             if upper.shape[0] > 1:
                 upper[1] = ml * mu if lim >= 0.0 else INFINITY

@@ -263,9 +263,10 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     # the start vector (upper[0] - 1/4, q'Dq = 1), and each triangle's absolute row sums, for
     # the bound of Schur's test on ||D^{-1/2} U D^{-1/2}||^2 (upper[1]: beta <= upper[1] - 1/4
     # at every vector; the sums stop once the bound exceeds the limit passed in upper[1])
+    schur_lim = 0.25 * SCHUR_SLACK
     upper = np.empty(2 if ssor else 0)
     if ssor:
-        upper[1] = 0.25 * SCHUR_SLACK
+        upper[1] = schur_lim
     min_steps = SSOR_STEPS if ssor else MIN_STEPS
     every = 2 if ssor else 4
     limit = min(max_steps, n, SSOR_MAX_STEPS if ssor else max_steps)
@@ -305,7 +306,7 @@ def estimate_omega(A, solver="sor", *, rtol=1e-8, budget=0.1, max_steps=300):
     matvecs = k
     if ssor and k == 1:
         beta_x = float(upper[0]) - 0.25       # the Ritz vector is the start vector
-    elif ssor and float(upper[1]) <= 0.25 * SCHUR_SLACK:
+    elif ssor and float(upper[1]) <= schur_lim:
         # Young's beta is <= 0 at every vector (up to rounding), the Ritz vector's too, and
         # omega uses max(beta, 0): no Ritz vector and no product for it; beta: the bound
         bounded = True
