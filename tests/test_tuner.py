@@ -82,6 +82,21 @@ def test_leader_probability_stays_below_one_at_large_k_over_S():
     assert checked > 1000
 
 
+def test_repr_names_policy_solver_grid_and_count():
+    """The tuner's and the policies' reprs say what they are (not an object address)."""
+    tuner = RelaxationTuner("tsallis", solver="ssor_cg", rng=0)
+    assert repr(tuner) == ("RelaxationTuner(policy='tsallis', solver='ssor_cg', grid: chosen "
+                           "at the first solve, systems solved: 0)")
+    tuner.solve(laplacian_2d(8), np.ones(64))
+    g = tuner.grid
+    assert repr(tuner) == (f"RelaxationTuner(policy='tsallis', solver='ssor_cg', grid: "
+                           f"{len(g)} omegas in [{g[0]:.4g}, {g[-1]:.4g}], systems solved: 1)")
+    assert repr(tuner.policy) == f"TsallisINF({len(g)} omegas in [{g[0]:.4g}, {g[-1]:.4g}])"
+    assert repr(ChebCB([1.0, 1.5], (0.0, 1.0))) == "ChebCB(2 omegas in [1, 1.5])"
+    assert repr(BinnedTsallisINF([1.2, 1.9], (0.0, 1.0))).startswith("BinnedTsallisINF(2 ")
+    assert "policy=" in repr(RelaxationTuner(TsallisINF([1.0, 1.5])))
+
+
 def test_tsallis_same_seed_same_sequence_and_pickle_resume():
     def run(pol, n, rng):
         out = []

@@ -152,6 +152,10 @@ def tsallis_probabilities(a, eta, *, tol=1e-12, max_newton=50, max_bisect=200):
 class _Policy(SaveMixin):
     _expect_update = False
 
+    def __repr__(self):
+        g = self.grid
+        return f"{type(self).__name__}({len(g)} omegas in [{g[0]:.4g}, {g[-1]:.4g}])"
+
     def _check_select(self):
         if self._expect_update:
             raise RuntimeError("select() called twice without update(); call update(cost) "

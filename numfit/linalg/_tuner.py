@@ -305,6 +305,12 @@ class RelaxationTuner(SaveMixin):
             del self._hist[key][n:]
 
     # ------------------------------------------------------------------ public
+    def __repr__(self):
+        grid = ("chosen at the first solve" if self.grid is None
+                else f"{len(self.grid)} omegas in [{self.grid[0]:.4g}, {self.grid[-1]:.4g}]")
+        return (f"RelaxationTuner(policy={self.policy_name!r}, solver={self.solver!r}, "
+                f"grid: {grid}, systems solved: {self.t})")
+
     @property
     def t(self):
         """Number of systems solved so far."""
