@@ -318,7 +318,10 @@ def test_eisenstat(name, benchmark, timing, report):
     b = np.random.default_rng(0).standard_normal(n)     # (b = 1 is an eigenvector of some)
     g = f"D Eisenstat SSOR-CG: {name} n={n} nnz={P.nnz}"
     # (a) time per iteration, the same iterations (rtol=0, fixed maxiter)
-    k = int(min(40, max(10, 1e8 // (2 * P.nnz))))   # below the stagnation gate
+    # 40 iterations (fewer where nnz > 1.25e6). The stencils stay above the stagnation gate;
+    # the graph Laplacian passes it (relative residual ~1e-13 at the end), so each form
+    # makes one true-residual check in its call
+    k = int(min(40, max(10, 1e8 // (2 * P.nnz))))
     for omega in (1.0, 1.5):
         def run_eis():
             return nf.ssor_cg(P, b, omega, rtol=0.0, maxiter=k, eisenstat=True)
