@@ -62,6 +62,28 @@ def test_auto_in_sor_and_ssor_cg_reports_the_estimate():
     c = nf.ssor_cg(A, b, "auto")
     assert c.converged and 1.0 <= c.omega < 2.0 and "omega_info" in c
     assert "omega_info" not in nf.sor(A, b, 1.5)
+    for res in (r, s, c):
+        assert res.time >= res.omega_info["time"] > 0
+
+
+def test_result_time_counts_the_estimate(monkeypatch):
+    """``time`` of a solve with omega="auto" includes the estimate on the paths that solve
+    at the estimated omega (SSOR-CG, SOR with symmetric sweeps or a callback), as on SOR's
+    adapted path (whose clock starts before the estimate): an estimate that reports 1000 s
+    shows in the result."""
+    import numfit.linalg._sor as S
+    real = S.estimate_omega
+
+    def slow(*args, **kwargs):
+        w, info = real(*args, **kwargs)
+        return w, {**info, "time": 1000.0}
+    monkeypatch.setattr(S, "estimate_omega", slow)
+    A = laplacian_2d(16)
+    b = np.ones(A.shape[0])
+    for res in (nf.ssor_cg(A, b, "auto"), nf.sor(A, b, "auto", sweep="symmetric"),
+                nf.sor(A, b, "auto", callback=lambda info: False)):
+        assert res.converged and res.omega_info["time"] == 1000.0
+        assert 1000.0 < res.time < 1010.0
     # maxiter and a zero right-hand side
     assert nf.sor(A, b, "auto", maxiter=30).status == 1
     assert nf.sor(A, b, "auto", maxiter=30).nit == 30

@@ -64,7 +64,8 @@ class SolveResult(Result):
     double precision reaches; ``x`` is then the iterate with the smallest true residual),
     ``message, residual`` (the 2-norm of ``b - A x`` for the returned ``x``), ``relres``
     (residual / ref_norm), ``ref_norm``, ``omega``, ``nsweeps``, ``time`` and, if requested,
-    ``residual_history``.
+    ``residual_history``. ``time`` is the solve's wall time in seconds (after the input checks),
+    the estimate of ``omega="auto"`` included (``omega_info["time"]`` is the estimate alone).
     """
 
 
@@ -293,8 +294,11 @@ def _check_callback(callback):
 
 
 def _with_info(res, info):
+    """``res`` with ``omega_info`` (omega="auto"); its ``time`` then counts the estimate too,
+    as for SOR's adapted solve (``_omega.sor_auto``)."""
     if info is not None:
         res["omega_info"] = info
+        res["time"] += info["time"]
     return res
 
 
