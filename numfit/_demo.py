@@ -272,6 +272,13 @@ def _sor_demo(out_dir, quick):
     return sor_demo(out_dir, quick)
 
 
+@section("ssor",
+         "SSOR-CG in Eisenstat's form, omega='auto' and RelaxationTuner(policy='auto')")
+def _ssor_demo(out_dir, quick):
+    from .linalg._demo import ssor_demo
+    return ssor_demo(out_dir, quick)
+
+
 @section("cosmology",
          "distances, growth, halo lensing profiles and sigma(M), tables to a stated rtol")
 def _cosmology_demo(out_dir, quick):

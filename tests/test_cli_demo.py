@@ -158,3 +158,35 @@ def test_config_command_prints_the_backends(capsys):
     assert cli.main(["config"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("numfit ") and "autoknots" in out and "GPU:" in out
+
+
+def test_demo_ssor_section(tmp_path, capsys):
+    """Eisenstat's form against the plain one (iterates equal up to rounding), omega='auto'
+    against the best grid omega (iteration counts: deterministic) and policy='auto' against
+    Tsallis-INF and the best fixed omega (the issue's bands), and the figure. No timing is
+    asserted."""
+    assert cli.main(["demo", "--only", "ssor", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "] ssor: " in out and "] sor: " not in out
+    names = ("2-D Poisson", "3-D Poisson", "rotated anisotropic", "random graph")
+    lines = [x for x in out.splitlines() if x.strip().startswith(names)]
+    eis = [x.split() for x in lines if "e-" in x.split()[-1]]
+    assert len(eis) == 4
+    for row in eis:      # ..., n, nnz, plain ms/it, Eisenstat ms/it, ratio, max|dx|/max|x|
+        assert float(row[-1]) < 1e-9 and float(row[-2]) > 0 and float(row[-3]) > 0
+    auto = [r for r in (x.split() for x in lines) if len(r) > 10 and r[-10] in ("sor",
+                                                                            "ssor_cg")]
+    assert len(auto) == 8
+    for row in auto:     # solver, w auto, its, steps, est, "/", call, best w, its, ratio
+        w, nit, steps, w_best, n_best = (float(row[-9]), int(row[-8]), int(row[-7]),
+                                         float(row[-3]), int(row[-2]))
+        assert 1.0 <= w < 2.0 and 1.0 <= w_best < 2.0 and steps >= 1
+        assert float(row[-1]) == pytest.approx(nit / n_best, abs=0.005)
+        assert nit <= 1.2 * n_best
+    tab = {r[0]: r for r in (x.split() for x in out.splitlines())
+           if r[:1] in (["policy='auto'"], ["Tsallis-INF"])}
+    assert set(tab) == {"policy='auto'", "Tsallis-INF"}
+    total, last = float(tab["policy='auto'"][2]), float(tab["policy='auto'"][3])
+    assert total <= 1.15 and last <= 1.10 and 1.0 < float(tab["policy='auto'"][4]) < 2.0
+    assert float(tab["Tsallis-INF"][2]) > total
+    assert _png_size(tmp_path / "numfit_demo_ssor_policy_auto.png") == (576, 360)

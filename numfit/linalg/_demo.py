@@ -1,12 +1,20 @@
-"""Demo section for bandit-tuned SOR: ``sor_demo(out_dir, quick) -> list of PNG paths``.
+"""Demo sections for SOR: ``sor_demo`` and ``ssor_demo``, each ``(out_dir, quick) -> list of
+PNG paths``.
 
-Prints the Poisson iteration-count table next to reference counts and the shifted-Laplacian
-experiment of Khodak et al., *Learning to Relax* (ICLR 2024), sections 2-3 and Figs. 1, 2, 5
-(default: T = 1000, ``--full``: T = 5000), and writes the cumulative-iterations plots
-``numfit_demo_sor_{low,high}.png`` into ``out_dir``.
+``sor_demo`` prints the Poisson iteration-count table next to reference counts and the
+shifted-Laplacian experiment of Khodak et al., *Learning to Relax* (ICLR 2024), sections 2-3
+and Figs. 1, 2, 5 (default: T = 1000, ``--full``: T = 5000), and writes the
+cumulative-iterations plots ``numfit_demo_sor_{low,high}.png`` into ``out_dir``.
 Regenerate the docs figure with::
 
     python -c "from numfit.linalg._demo import sor_demo; sor_demo('docs/images', quick=False)"
+
+``ssor_demo`` shows, on four matrices (2-D and 3-D Poisson, rotated anisotropic diffusion, a
+random graph Laplacian): SSOR-CG in Eisenstat's form against the plain form at equal
+iterations, ``omega="auto"`` against the best omega of a grid for SOR and SSOR-CG, and
+``RelaxationTuner(policy="auto")`` against Tsallis-INF and the best fixed omega over a
+sequence of rotated anisotropic systems (plot ``numfit_demo_ssor_policy_auto.png``); see
+docs/sor.md.
 """
 import os
 import time
@@ -16,7 +24,7 @@ import numpy as np
 from .._report import pyplot, save_figure
 from .._report import table as _table
 
-__all__ = ["sor_demo", "plot_cumulative"]
+__all__ = ["sor_demo", "ssor_demo", "plot_cumulative"]
 
 
 def plot_cumulative(res, path, title=""):
@@ -89,3 +97,174 @@ def sor_demo(out_dir, quick):
         if p:
             written.append(p)
     return written
+
+
+# ------------------------------------------------------------------ ssor_demo
+def _poisson3d(m):
+    """The 7-point Laplacian on an m x m x m grid (Dirichlet), CSR."""
+    import scipy.sparse as sp
+    T = sp.diags_array([-np.ones(m - 1), 2.0 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+    eye = sp.eye_array(m)
+    return sp.csr_array(sp.kron(sp.kron(T, eye), eye) + sp.kron(sp.kron(eye, T), eye)
+                        + sp.kron(sp.kron(eye, eye), T))
+
+
+def _graph_laplacian(n, seed):
+    """Laplacian of a random graph (about 6 neighbours a vertex, random weights) + 0.01 I."""
+    import scipy.sparse as sp
+    W = sp.random_array((n, n), density=3.0 / n, rng=np.random.default_rng(seed), format="csr")
+    W = sp.csr_array(W + W.T)
+    W.setdiag(0)
+    W.eliminate_zeros()
+    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + 1e-2) - W)
+
+
+def _ssor_matrices(quick):
+    from numfit.linalg import anisotropic_diffusion, laplacian_2d, prepare
+    m = 100 if quick else 200
+    mats = {"2-D Poisson": laplacian_2d(m),
+            "3-D Poisson": _poisson3d(22 if quick else 34),
+            "rotated anisotropic": anisotropic_diffusion(m, epsilon=0.01, theta=np.pi / 8),
+            "random graph": _graph_laplacian(m * m, 5)}
+    return {k: prepare(A) for k, A in mats.items()}
+
+
+def _eisenstat_rows(mats, k=40, rounds=5):
+    """Time per iteration of the plain and Eisenstat forms (the same k iterations at omega 1,
+    min of ``rounds`` alternating calls) and how far apart their iterates are."""
+    import numfit as nf
+    rows = []
+    for name, P in mats.items():
+        b = np.random.default_rng(0).standard_normal(P.n)
+        P.triangles()                  # split once per PreparedMatrix (a solve includes it)
+        times = {True: [], False: []}
+        res = {}
+        for _ in range(rounds):
+            for eis in (True, False):
+                t0 = time.perf_counter()
+                res[eis] = nf.ssor_cg(P, b, 1.0, rtol=0.0, maxiter=k, eisenstat=eis)
+                times[eis].append(time.perf_counter() - t0)
+        te, tp = min(times[True]) / k, min(times[False]) / k
+        dx = np.max(np.abs(res[True].x - res[False].x)) / np.max(np.abs(res[False].x))
+        rows.append([name, f"{P.n:,}", f"{P.nnz:,}", f"{tp * 1e3:.3f}", f"{te * 1e3:.3f}",
+                     f"{tp / te:.2f}", f"{dx:.0e}"])
+    return rows
+
+
+def _best_on_grid(solve, grid, start):
+    """(omega, iterations) of the fewest iterations over ``grid``, exactly: the points are
+    visited from the one nearest ``start`` outwards and each solve is capped at the best
+    count so far (a point that needs more cannot be the best)."""
+    best_w, best_n = None, None
+    for w in sorted(grid, key=lambda v: abs(v - start)):
+        r = solve(float(w), best_n)
+        if r.converged and (best_n is None or r.nit < best_n):
+            best_w, best_n = float(w), r.nit
+    return best_w, best_n
+
+
+def _omega_auto_rows(mats, grid):
+    import numfit as nf
+    rows = []
+    for name, P in mats.items():
+        b = np.random.default_rng(0).standard_normal(P.n)
+        for solver in ("sor", "ssor_cg"):
+            if solver == "sor":
+                def solve(w, cap=None):
+                    return nf.sor(P, b, w, norm="b", maxiter=cap or 50_000)
+            else:
+                def solve(w, cap=None):
+                    return nf.ssor_cg(P, b, w, maxiter=cap or 10_000)
+            r = solve("auto")
+            info = r.omega_info
+            w_best, n_best = _best_on_grid(solve, grid, r.omega)
+            rows.append([name, solver, f"{r.omega:.3f}", f"{r.nit}", f"{info['steps']}",
+                         f"{info['time'] * 1e3:.2f} / {r.time * 1e3:.1f}",
+                         f"{w_best:.2f}", f"{n_best}", f"{r.nit / n_best:.2f}"])
+    return rows
+
+
+def _policy_auto(out_dir, quick):
+    """policy="auto" and Tsallis-INF over rotated anisotropic systems against every grid omega
+    on every system; returns the written plot (or nothing without matplotlib)."""
+    import numfit as nf
+    from numfit.linalg import RelaxationTuner, make_grid, prepare, rotated_anisotropic_sequence
+    T = 200
+    systems = list(rotated_anisotropic_sequence(T, m=20 if quick else 24, epsilon=0.05,
+                                                theta=(0.0, np.pi / 2), wobble=0.02, rng=2026))
+    grid = make_grid("paper")
+    prepared = [prepare(s.A) for s in systems]
+    t0 = time.perf_counter()
+    C = np.array([[nf.sor(P, s.b, float(w), maxiter=10_000).nit for w in grid]
+                  for P, s in zip(prepared, systems)])
+    t_grid = time.perf_counter() - t0
+    jb = int(np.argmin(C.sum(axis=0)))
+    k = T // 5
+    costs, rows = {}, []
+    for label, policy in (("policy='auto'", "auto"), ("Tsallis-INF", "tsallis")):
+        tuner = RelaxationTuner(policy, grid=grid, rng=7)
+        t0 = time.perf_counter()
+        for P, s in zip(prepared, systems):
+            tuner.solve(P, s.b)
+        dt = time.perf_counter() - t0
+        c = tuner.history.costs
+        costs[label] = c
+        start = (f"{tuner.start_info['omega']:.3f}" if tuner.start_info else "-")
+        rows.append([label, f"{c.sum():,.0f}", f"{c.sum() / C[:, jb].sum():.3f}",
+                     f"{c[-k:].sum() / C[-k:, jb].sum():.3f}", start, f"{dt:.2f}"])
+    rows.append([f"best fixed ω={grid[jb]:.2f}", f"{C[:, jb].sum():,.0f}", "1", "1", "-", "-"])
+    rows.append(["instance-optimal", f"{C.min(axis=1).sum():,.0f}",
+                 f"{C.min(axis=1).sum() / C[:, jb].sum():.3f}",
+                 f"{C[-k:].min(axis=1).sum() / C[-k:, jb].sum():.3f}", "-", "-"])
+    n = systems[0].A.shape[0]
+    print(f"RelaxationTuner over {T} rotated anisotropic systems (n = {n}, ε = 0.05, angle "
+          f"drifting from 0 to π/2; SOR, rtol 1e-8; best fixed ω from all {grid.size} grid "
+          f"omegas on every system, {t_grid:.1f} s)")
+    _table(["method", "iterations", "total / best fixed", f"last {k} / best fixed",
+            "warm start ω", "time (s)"], rows)
+    print("numfit's goal for policy='auto': last 20 % within 1.10 and total within 1.15 of "
+          "the best fixed ω (docs/sor.md, \"policy='auto'\")\n")
+    plt = pyplot()
+    if plt is None:
+        return []
+    t = np.arange(1, T + 1)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=90)
+    ax.plot(t, np.cumsum(C[:, jb]), "k-", lw=1.5, label=f"best fixed ω={grid[jb]:.2f}")
+    ax.plot(t, np.cumsum(C.min(axis=1)), "--", color="C1", lw=1.2,
+            label="instance-optimal (grid)")
+    for (label, c), col in zip(costs.items(), ("C3", "C0")):
+        ax.plot(t, np.cumsum(c), color=col, lw=1.5, label=label)
+    ax.set_xlabel("system t")
+    ax.set_ylabel("cumulative SOR iterations")
+    ax.set_title(f"Rotated anisotropic diffusion, n={n}, T={T}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    p = save_figure(fig, os.path.join(out_dir, "numfit_demo_ssor_policy_auto.png"), dpi=90)
+    return [p] if p else []
+
+
+def ssor_demo(out_dir, quick):
+    """Print the Eisenstat, omega="auto" and policy="auto" tables and write the cumulative
+    iterations plot of the tuners; return the written PNGs."""
+    mats = _ssor_matrices(quick)
+    print("SSOR-CG in Eisenstat's form (Eisenstat, SIAM J. Sci. Stat. Comput. 2, 1981): one "
+          "solve with each triangle per iteration instead of two triangular solves and a "
+          "product. Time per iteration at ω = 1, the same 40 iterations (min of 5 alternating "
+          "calls; this machine):")
+    _table(["matrix", "n", "nnz", "plain ms/it", "Eisenstat ms/it", "plain / Eisenstat",
+            "max|Δx| / max|x|"], _eisenstat_rows(mats))
+    print("numfit's goal: plain / Eisenstat >= 1.8 with the iterates equal up to rounding "
+          "(docs/sor.md, section D, has the figures on other machines and out of cache)\n")
+
+    grid = np.round(np.arange(1.0, 1.99, 0.02 if not quick else 0.04), 2)
+    print("omega='auto': SOR from Young's formula with the Jacobi spectrum from a few Lanczos "
+          "steps (then adapted during the solve), SSOR-CG from a documented estimate; "
+          f"against the best ω of the grid {grid[0]:.2f}, {grid[1]:.2f}, ..., {grid[-1]:.2f} "
+          "(b random, rtol 1e-8):")
+    _table(["matrix", "solver", "ω auto", "iterations", "Lanczos steps",
+            "estimate / call (ms)", "best grid ω", "its iterations", "auto / best"],
+           _omega_auto_rows(mats, grid))
+    print("numfit's goals: auto within 1.2x of the best grid ω's iterations, the estimate "
+          "within 10 % of the solve (docs/sor.md, \"omega='auto'\")\n")
+    return _policy_auto(out_dir, quick)
