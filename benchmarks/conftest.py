@@ -92,18 +92,27 @@ class Timing:
             best = min(best, time.perf_counter() - t0)
         return out, best
 
-    def paired(self, fn_a, fn_b):
-        """Min-of-N of two callables timed in alternating rounds; returns (t_a, t_b)."""
+    def paired(self, fn_a, fn_b, min_time=0.0):
+        """Min-of-N of two callables timed in alternating rounds; returns (t_a, t_b).
+
+        ``min_time`` (seconds): go on alternating past ``rounds`` until the rounds have
+        taken that long, so that the minimum of each comes from a window longer than the
+        stretches of load from the host's other work, which last seconds at times (at
+        most 100 times ``rounds`` rounds)."""
         for _ in range(self.warmup):
             fn_a()
             fn_b()
         best = [math.inf, math.inf]
         fns = (fn_a, fn_b)
-        for r in range(self.rounds):
+        start = time.perf_counter()
+        r = 0
+        while r < self.rounds or (time.perf_counter() - start < min_time
+                                  and r < 100 * self.rounds):
             for k in ((0, 1) if r % 2 == 0 else (1, 0)):
                 t0 = time.perf_counter()
                 fns[k]()
                 best[k] = min(best[k], time.perf_counter() - t0)
+            r += 1
         return best[0], best[1]
 
     def numfit(self, benchmark, fn):
