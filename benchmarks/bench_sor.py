@@ -67,8 +67,10 @@ import pytest
 import numfit as nf
 from numfit.linalg import (HeatEquation2D, RelaxationTuner, TsallisINF, laplacian_2d, prepare,
                            sor_sweep)
-from numfit.linalg._experiments import shifted_laplacian_experiment, summarize
+from numfit.linalg._experiments import (fixed_costs, shifted_laplacian_experiment,
+                                        summarize)
 from numfit.linalg._omega import estimate_omega
+from numfit.linalg._sequences import _graph_laplacian
 
 QUICK = os.environ.get("NUMFIT_BENCH_QUICK", "0") == "1"
 
@@ -286,13 +288,7 @@ def gallery(scale=GALLERY_SCALE):
         "nine_point": stencil_grid(np.array([[-1.0, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
                                    (m, m), format="csr"),
     }
-    n = m * m
-    rng = np.random.default_rng(5)
-    W = sp.random_array((n, n), density=3.0 / n, rng=rng, format="csr")
-    W = sp.csr_array(W + W.T)
-    W.setdiag(0)
-    W.eliminate_zeros()
-    out["graph_laplacian"] = sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + 1e-2) - W
+    out["graph_laplacian"] = _graph_laplacian(m * m, 5)
     return {k: sp.csr_array(v) for k, v in out.items()}
 
 
@@ -519,18 +515,13 @@ def test_policy_auto(kind, report):
     (setup included: every system has its own matrix) on the same systems."""
     import scipy.sparse as sp
     from scipy.sparse.linalg import cg
-    from numfit.linalg._sor import _sor_prepared
     systems, crange = _f_systems(kind)
     T = len(systems)
     n = systems[0].A.shape[0]
     g = f"F policy='auto': {kind}, T={T}, n={n}"
     grid = nf.linalg.make_grid("paper")
     prepared = [prepare(s.A) for s in systems]
-    C = np.empty((T, grid.size))
-    for t, (P, s) in enumerate(zip(prepared, systems)):
-        for j, w in enumerate(grid):
-            r = _sor_prepared(P, s.b, np.zeros(n), float(w), 0, 0, 1e-8, 0.0, 1e10, 10_000)
-            C[t, j] = r.nit if r.status == 0 else 10_000
+    C = fixed_costs(prepared, [s.b for s in systems], grid)
     jb = int(np.argmin(C.sum(axis=0)))
     k = max(1, T // 5)
     best_total, best_last = C[:, jb].sum(), C[-k:, jb].sum()

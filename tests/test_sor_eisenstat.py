@@ -10,6 +10,7 @@ import numfit as nf
 from numfit._core import _nb_sor, _sor as _cy_sor
 from numfit.linalg import laplacian_2d, prepare
 from numfit.linalg._reference import ssor_cg_eisenstat_reference, ssor_cg_reference
+from numfit.linalg._sequences import _graph_laplacian as graph_laplacian
 from numfit.linalg._sor import _ssor_cg_prepared
 
 KERNELS = [pytest.param(_cy_sor, id="cython"), pytest.param(_nb_sor, id="numba")]
@@ -19,17 +20,6 @@ def random_spd(n, seed, density=0.3):
     rng = np.random.default_rng(seed)
     B = sp.random_array((n, n), density=density, rng=rng, format="csr")
     return sp.csr_array(B @ B.T + sp.diags_array(rng.uniform(0.5, 2.0, n)))
-
-
-def graph_laplacian(n, seed, shift=1e-2):
-    """Laplacian of a random graph (about 6 neighbours a vertex) plus ``shift * I``."""
-    rng = np.random.default_rng(seed)
-    W = sp.random_array((n, n), density=3.0 / n, rng=rng, format="csr")
-    W = sp.csr_array(W + W.T)
-    W.setdiag(0)
-    W.eliminate_zeros()
-    deg = np.asarray(W.sum(axis=1)).ravel()
-    return sp.csr_array(sp.diags_array(deg + shift) - W)
 
 
 def matrices():

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import numfit as nf
 from numfit.linalg import laplacian_2d, prepare
 from numfit.linalg._omega import estimate_omega
+from numfit.linalg._sequences import _graph_laplacian   # random graph + 0.01 I
 
 
 @pytest.mark.parametrize("m", [10, 32, 60])
@@ -114,16 +115,6 @@ def test_auto_errors():
         estimate_omega(A, "jacobi")
     with pytest.raises(ValueError, match="`budget`"):
         estimate_omega(A, budget=0.0)
-
-
-def _graph_laplacian(n, seed):
-    """A random graph Laplacian + 0.01 I (no property A), as in the benchmark's gallery."""
-    W = sp.random_array((n, n), density=3.0 / n, rng=np.random.default_rng(seed),
-                        format="csr")
-    W = sp.csr_array(W + W.T)
-    W.setdiag(0)
-    W.eliminate_zeros()
-    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + 1e-2) - W)
 
 
 def _gallery(scale=1, graph=False):

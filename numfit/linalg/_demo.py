@@ -41,7 +41,7 @@ def plot_cumulative(res, path, title=""):
         ax.annotate(f"ω={w:g}", (T, fixed[:, j].sum()), fontsize=7, color="0.4")
     ax.plot(t, np.cumsum(fixed[:, jb]), "k-", lw=1.5, label=f"best fixed ω={omegas[jb]:.2f}")
     for key, lab, col in (("tsallis", "Tsallis-INF", "C0"), ("binned", "BinnedTsallisINF", "C2"),
-                          ("chebcb", "ChebCB", "C3")):
+                          ("chebcb", "ChebCB", "C3"), ("auto", "policy='auto'", "C4")):
         if key in res:
             ax.plot(t, np.cumsum(res[key]), color=col, lw=1.5, label=lab)
     ax.plot(t, np.cumsum(res["instance_optimal"]), "--", color="C1", lw=1.2,
@@ -100,30 +100,12 @@ def sor_demo(out_dir, quick):
 
 
 # ------------------------------------------------------------------ ssor_demo
-def _poisson3d(m):
-    """The 7-point Laplacian on an m x m x m grid (Dirichlet), CSR."""
-    import scipy.sparse as sp
-    T = sp.diags_array([-np.ones(m - 1), 2.0 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
-    eye = sp.eye_array(m)
-    return sp.csr_array(sp.kron(sp.kron(T, eye), eye) + sp.kron(sp.kron(eye, T), eye)
-                        + sp.kron(sp.kron(eye, eye), T))
-
-
-def _graph_laplacian(n, seed):
-    """Laplacian of a random graph (about 6 neighbours a vertex, random weights) + 0.01 I."""
-    import scipy.sparse as sp
-    W = sp.random_array((n, n), density=3.0 / n, rng=np.random.default_rng(seed), format="csr")
-    W = sp.csr_array(W + W.T)
-    W.setdiag(0)
-    W.eliminate_zeros()
-    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + 1e-2) - W)
-
-
 def _ssor_matrices(quick):
     from numfit.linalg import anisotropic_diffusion, laplacian_2d, prepare
+    from numfit.linalg._sequences import _graph_laplacian, _laplacian_3d
     m = 100 if quick else 200
     mats = {"2-D Poisson": laplacian_2d(m),
-            "3-D Poisson": _poisson3d(22 if quick else 34),
+            "3-D Poisson": _laplacian_3d(22 if quick else 34),
             "rotated anisotropic": anisotropic_diffusion(m, epsilon=0.01, theta=np.pi / 8),
             "random graph": _graph_laplacian(m * m, 5)}
     return {k: prepare(A) for k, A in mats.items()}
@@ -187,16 +169,15 @@ def _omega_auto_rows(mats, grid):
 def _policy_auto(out_dir, quick):
     """policy="auto" and Tsallis-INF over rotated anisotropic systems against every grid omega
     on every system; returns the written plot (or nothing without matplotlib)."""
-    import numfit as nf
     from numfit.linalg import RelaxationTuner, make_grid, prepare, rotated_anisotropic_sequence
+    from numfit.linalg._experiments import fixed_costs
     T = 200
     systems = list(rotated_anisotropic_sequence(T, m=20 if quick else 24, epsilon=0.05,
                                                 theta=(0.0, np.pi / 2), wobble=0.02, rng=2026))
     grid = make_grid("paper")
     prepared = [prepare(s.A) for s in systems]
     t0 = time.perf_counter()
-    C = np.array([[nf.sor(P, s.b, float(w), maxiter=10_000).nit for w in grid]
-                  for P, s in zip(prepared, systems)])
+    C = fixed_costs(prepared, [s.b for s in systems], grid)
     t_grid = time.perf_counter() - t0
     jb = int(np.argmin(C.sum(axis=0)))
     k = T // 5
@@ -208,7 +189,7 @@ def _policy_auto(out_dir, quick):
             tuner.solve(P, s.b)
         dt = time.perf_counter() - t0
         c = tuner.history.costs
-        costs[label] = c
+        costs[policy] = c
         start = (f"{tuner.start_info['omega']:.3f}" if tuner.start_info else "-")
         rows.append([label, f"{c.sum():,.0f}", f"{c.sum() / C[:, jb].sum():.3f}",
                      f"{c[-k:].sum() / C[-k:, jb].sum():.3f}", start, f"{dt:.2f}"])
@@ -224,23 +205,10 @@ def _policy_auto(out_dir, quick):
             "warm start ω", "time (s)"], rows)
     print("numfit's goal for policy='auto': last 20 % within 1.10 and total within 1.15 of "
           "the best fixed ω (docs/sor.md, \"policy='auto'\")\n")
-    plt = pyplot()
-    if plt is None:
-        return []
-    t = np.arange(1, T + 1)
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=90)
-    ax.plot(t, np.cumsum(C[:, jb]), "k-", lw=1.5, label=f"best fixed ω={grid[jb]:.2f}")
-    ax.plot(t, np.cumsum(C.min(axis=1)), "--", color="C1", lw=1.2,
-            label="instance-optimal (grid)")
-    for (label, c), col in zip(costs.items(), ("C3", "C0")):
-        ax.plot(t, np.cumsum(c), color=col, lw=1.5, label=label)
-    ax.set_xlabel("system t")
-    ax.set_ylabel("cumulative SOR iterations")
-    ax.set_title(f"Rotated anisotropic diffusion, n={n}, T={T}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    p = save_figure(fig, os.path.join(out_dir, "numfit_demo_ssor_policy_auto.png"), dpi=90)
+    p = plot_cumulative({"fixed": C, "omegas": grid, "instance_optimal": C.min(axis=1),
+                         **costs},
+                        os.path.join(out_dir, "numfit_demo_ssor_policy_auto.png"),
+                        title=f"Rotated anisotropic diffusion, n={n}, T={T}")
     return [p] if p else []
 
 

@@ -17,9 +17,27 @@ from ._sequences import shifted_laplacian_sequence
 from ._sor import _sor_prepared, prepare
 from ._tuner import RelaxationTuner
 
-__all__ = ["shifted_laplacian_experiment", "young_omega"]
+__all__ = ["shifted_laplacian_experiment", "young_omega", "fixed_costs"]
 
 CONTEXT_RANGE = (-0.15, 0.65)
+
+
+def _sor_cost(P, b, omega, rtol, maxiter):
+    """Forward-SOR iterations from x0 = 0 (norm r0); ``maxiter`` when it does not converge."""
+    r = _sor_prepared(P, b, np.zeros(P.n), float(omega), 0, 0, rtol, 0.0, 1e10, maxiter)
+    return r.nit if r.status == 0 else maxiter
+
+
+def fixed_costs(prepared, rhs, omegas, *, rtol=1e-8, maxiter=10_000):
+    """``(T, len(omegas))`` forward-SOR iteration counts of every omega on every system
+    (prepared matrices and right-hand sides, x0 = 0, norm r0; a solve that does not converge
+    costs ``maxiter``): the table against which a learner's costs and the best fixed omega in
+    hindsight are read."""
+    C = np.empty((len(prepared), len(omegas)))
+    for t, (P, b) in enumerate(zip(prepared, rhs)):
+        for j, w in enumerate(omegas):
+            C[t, j] = _sor_cost(P, b, w, rtol, maxiter)
+    return C
 
 
 def young_omega(c, m=10):
@@ -46,22 +64,13 @@ def shifted_laplacian_experiment(T=5000, variance="low", seed=0, *, m=10, rtol=1
     grid = make_grid("paper")
     omegas = np.unique(np.concatenate([grid, np.round(np.arange(1.0, 1.81, 0.2), 10)]))
     systems = list(shifted_laplacian_sequence(T, m=m, variance=variance, rng=seed))
-    n = m * m
-    fixed = np.empty((T, omegas.size))
-    yo = np.empty(T)
-    contexts = np.empty(T)
-    prepared = []
-    for t, sys in enumerate(systems):
-        P = prepare(sys.A)
-        prepared.append(P)
-        contexts[t] = sys.context
-        for j, w in enumerate(omegas):
-            r = _sor_prepared(P, sys.b, np.zeros(n), float(w), 0, 0, rtol, 0.0, 1e10, maxiter)
-            fixed[t, j] = r.nit if r.status == 0 else maxiter
-        if young:
-            r = _sor_prepared(P, sys.b, np.zeros(n), young_omega(sys.context, m), 0, 0, rtol,
-                              0.0, 1e10, maxiter)
-            yo[t] = r.nit if r.status == 0 else maxiter
+    prepared = [prepare(sys.A) for sys in systems]
+    contexts = np.array([sys.context for sys in systems], dtype=float)
+    fixed = fixed_costs(prepared, [sys.b for sys in systems], omegas, rtol=rtol,
+                        maxiter=maxiter)
+    if young:
+        yo = np.array([_sor_cost(P, sys.b, young_omega(sys.context, m), rtol, maxiter)
+                       for P, sys in zip(prepared, systems)], dtype=float)
     col = {float(w): j for j, w in enumerate(omegas)}
     out = {"omegas": omegas, "fixed": fixed, "contexts": contexts, "grid": grid,
            "instance_optimal": fixed.min(axis=1)}

@@ -30,6 +30,26 @@ def laplacian_2d(m):
     return sp.csr_array(sp.kron(I, T) + sp.kron(T, I))
 
 
+def _laplacian_3d(m):
+    """7-point Laplacian on an m x m x m grid (diagonal 6), n = m^3, CSR."""
+    T = _tridiag(m)
+    I = sp.eye_array(m, format="csr")
+    return sp.csr_array(sp.kron(sp.kron(T, I), I) + sp.kron(sp.kron(I, T), I)
+                        + sp.kron(sp.kron(I, I), T))
+
+
+def _graph_laplacian(n, seed, shift=1e-2):
+    """Laplacian of a random graph plus ``shift * I``, CSR: ``W`` with density ``3 / n`` and
+    uniform weights from ``default_rng(seed)``, symmetrised (about 6 neighbours a vertex),
+    no self-loops. Irregular rows, no property A: the SSOR demo, benchmarks and tests use
+    it."""
+    W = sp.random_array((n, n), density=3.0 / n, rng=np.random.default_rng(seed), format="csr")
+    W = sp.csr_array(W + W.T)
+    W.setdiag(0)
+    W.eliminate_zeros()
+    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel() + shift) - W)
+
+
 def shifted_laplacian_sequence(T, m=10, variance="low", rng=None, c0=-0.15, width=0.6,
                                beta=None):
     """Yield ``T`` systems ``(A0 + c I) x = b`` (Khodak et al., ICLR 2024, §2-3).
