@@ -152,6 +152,21 @@ def test_same_iterates_as_plain_ssor_cg(name, order):
         assert np.linalg.norm(b - A @ e.x) <= 1e-8 * np.linalg.norm(b)
 
 
+def test_tight_tolerance_on_an_ill_conditioned_matrix():
+    """Eisenstat's form sums p'Ap as 2 t'ph + (1 - 2/w) t'Dt, whose rounding grows with
+    t'Dt / t'At (about 1e4 here for the smooth directions of a 150 x 150 Poisson matrix):
+    at rtol 1e-11 it still takes plain SSOR-CG's iteration count to within one and meets
+    the tolerance on the true residual, at omegas from 1 to near 2."""
+    A = laplacian_2d(150)
+    b = np.random.default_rng(5).standard_normal(A.shape[0])
+    for omega in (1.0, 1.6, 1.95):
+        e = nf.ssor_cg(A, b, omega, rtol=1e-11, maxiter=5000, eisenstat=True)
+        p = nf.ssor_cg(A, b, omega, rtol=1e-11, maxiter=5000, eisenstat=False)
+        assert e.converged and p.converged, (omega, e.message, p.message)
+        assert abs(e.nit - p.nit) <= 1, (omega, e.nit, p.nit)
+        assert np.linalg.norm(b - A @ e.x) <= 1e-11 * np.linalg.norm(b)
+
+
 def test_iteration_counts_equal_on_the_gallery():
     """At rtol 1e-8 both forms take the same number of iterations on all but a few of the
     test matrices and omegas, and never differ by more than one. (Rounding differences in CG

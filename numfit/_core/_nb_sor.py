@@ -463,9 +463,10 @@ def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uid
 @_jit
 def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
     """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
-    "bf": Lh with Lt); returns t'(2U + D)t = p'Ap."""
+    "bf": Lh with Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (as ``_sor.pyx``)."""
     n = dg.shape[0]
     cz = (2.0 - omega) / omega
+    kf = 1.0 - 2.0 / omega
     tat = 0.0
     for ii in range(n):
         if order == 0:
@@ -477,14 +478,10 @@ def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
         qi = cz * rh[i] + beta * qh[i]
         qh[i] = qi
         acc = omega * qi
-        s = 0.0
         for p in range(lo, hi, step):
-            a = tv[p]
-            tj = t[tix[p]]
-            acc -= (omega * a) * tj
-            s += a * tj
+            acc -= (omega * tv[p]) * t[tix[p]]
         t[i] = acc
-        tat += dg[i] * acc * (2.0 * s + acc)
+        tat += dg[i] * acc * (2.0 * qi + kf * acc)
     return tat
 
 

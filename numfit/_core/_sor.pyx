@@ -694,40 +694,36 @@ cdef inline double _eis_first(const itype[::1] tp, const itype[::1] tix, const d
                               double[::1] t, double omega, double beta,
                               int order) noexcept nogil:
     """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
-    "bf": Lh with Lt); returns t'(2U + D)t = p'Ap.
+    "bf": Lh with Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (p = t; A = Lh + Uh + K and
+    Uh t = ph), summed per row from t_i and qh_i alone.
 
-    The solve accumulates ``w qh_i - sum (w ut_ij) t_j``, the nearest column last, and the
-    sum ``Ut t`` in a second accumulator. Padding entries (column n, value 0) read t[n] = 0:
-    t has length n + 1 when the triangles are padded."""
+    The solve accumulates ``w qh_i - sum (w ut_ij) t_j``, the nearest column last: one
+    multiply-subtract an entry. (Summing ``Ut t`` in a second accumulator and p'Ap as
+    t'(2U + D)t cost 5-14 % more per iteration; that sum is more accurate for smooth p,
+    relative error ~1e-14 against ~eps t'Dt / t'At, the plain form's product's.) Padding
+    entries (column n, value 0) read t[n] = 0: t has length n + 1 when the triangles are
+    padded."""
     cdef isize n = dg.shape[0], i, p
-    cdef double s, acc, a, tj, qi, tat = 0.0
-    cdef double cz = (2.0 - omega) / omega
+    cdef double acc, qi, tat = 0.0
+    cdef double cz = (2.0 - omega) / omega, kf = 1.0 - 2.0 / omega
     if order == 0:
         for i in range(n - 1, -1, -1):
             qi = cz * rh[i] + beta * qh[i]
             qh[i] = qi
             acc = omega * qi
-            s = 0.0
             for p in range(tp[i + 1] - 1, tp[i] - 1, -1):    # nearest column (i + 1) last
-                a = tv[p]
-                tj = t[tix[p]]
-                acc -= (omega * a) * tj
-                s += a * tj
+                acc -= (omega * tv[p]) * t[tix[p]]
             t[i] = acc
-            tat += dg[i] * acc * (2.0 * s + acc)
+            tat += dg[i] * acc * (2.0 * qi + kf * acc)
     else:
         for i in range(n):
             qi = cz * rh[i] + beta * qh[i]
             qh[i] = qi
             acc = omega * qi
-            s = 0.0
             for p in range(tp[i], tp[i + 1]):
-                a = tv[p]
-                tj = t[tix[p]]
-                acc -= (omega * a) * tj
-                s += a * tj
+                acc -= (omega * tv[p]) * t[tix[p]]
             t[i] = acc
-            tat += dg[i] * acc * (2.0 * s + acc)
+            tat += dg[i] * acc * (2.0 * qi + kf * acc)
     return tat
 
 
