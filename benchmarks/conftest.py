@@ -93,27 +93,36 @@ class Timing:
         return out, best
 
     def paired(self, fn_a, fn_b, min_time=0.0):
-        """Min-of-N of two callables timed in alternating rounds; returns (t_a, t_b).
+        """Min-of-N of two callables timed in alternating rounds; returns (t_a, t_b)
+        (:meth:`interleaved` with two)."""
+        t_a, t_b = self.interleaved((fn_a, fn_b), min_time=min_time)
+        return t_a, t_b
 
-        ``min_time`` (seconds): go on alternating past ``rounds`` until the rounds have
-        taken that long, so that the minimum of each comes from a window longer than the
-        stretches of load from the host's other work, which last seconds at times (at
-        most 100 times ``rounds`` rounds)."""
+    def interleaved(self, fns, min_time=0.0):
+        """Min-of-N of several callables timed in turn, round after round, each round
+        starting one callable later than the last; returns the list of minima.
+
+        ``min_time`` (seconds): go on past ``rounds`` rounds until they have taken that
+        long, so that the minimum of each comes from a window longer than the stretches of
+        load from the host's other work, which last seconds at times (at most 100 times
+        ``rounds`` rounds). Timing several rows in one window instead of one window each
+        gives every row the whole window for the same total time."""
+        fns = tuple(fns)
         for _ in range(self.warmup):
-            fn_a()
-            fn_b()
-        best = [math.inf, math.inf]
-        fns = (fn_a, fn_b)
+            for fn in fns:
+                fn()
+        best = [math.inf] * len(fns)
         start = time.perf_counter()
         r = 0
         while r < self.rounds or (time.perf_counter() - start < min_time
                                   and r < 100 * self.rounds):
-            for k in ((0, 1) if r % 2 == 0 else (1, 0)):
+            for j in range(len(fns)):
+                k = (r + j) % len(fns)
                 t0 = time.perf_counter()
                 fns[k]()
                 best[k] = min(best[k], time.perf_counter() - t0)
             r += 1
-        return best[0], best[1]
+        return best
 
     def numfit(self, benchmark, fn):
         """Time ``fn()`` through ``benchmark.pedantic``; return (result, min seconds).
