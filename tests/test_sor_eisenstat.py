@@ -45,11 +45,11 @@ def matrices():
 MATRICES = matrices()
 
 
-def _mats(P, eis):
-    """The matrix arguments of the Eisenstat kernel (CSR, both triangles, the diagonal) or of
-    the plain one (CSR, diagonal positions, inverse diagonal)."""
+def _mats(P, eis, omega):
+    """The matrix arguments of the Eisenstat kernel (CSR, both triangles times omega, the
+    diagonal) or of the plain one (CSR, diagonal positions, inverse diagonal)."""
     if eis:
-        return (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
+        return (P.indptr, P.indices, P.data) + P.scaled_triangles(omega) + (P.diag,)
     return P.indptr, P.indices, P.data, P.diag_pos, P.inv_diag
 
 
@@ -62,7 +62,7 @@ def _run(K, P, b, omega, order, maxiter, eis, rtol=0.0, kstop=None, x0=None):
             if eis else [np.zeros(n) for _ in range(4)])
     state, h = np.zeros(8), np.empty(maxiter + 1)
     f = K.ssor_cg_eis_run if eis else K.ssor_cg_run
-    st = f(*_mats(P, eis), b, x, *work, omega, order, 1, rtol, 0.0, maxiter,
+    st = f(*_mats(P, eis, omega), b, x, *work, omega, order, 1, rtol, 0.0, maxiter,
            maxiter + 1 if kstop is None else kstop, -1.0, h, 0, state)
     return st, x, h[:int(state[0]) + 1], state
 
@@ -114,7 +114,7 @@ def test_eisenstat_run_in_pieces_equals_one_call(K, order):
             st2, parts, k, s2 = None, [], 0, np.zeros(8)
             while True:
                 hh = np.empty(chunk + 1)
-                st2 = K.ssor_cg_eis_run(*_mats(P, True), b, y, *work, 1.3, order, 1, 1e-10,
+                st2 = K.ssor_cg_eis_run(*_mats(P, True, 1.3), b, y, *work, 1.3, order, 1, 1e-10,
                                         0.0, maxiter, k + chunk, -1.0, hh, k, s2)
                 end = int(s2[0])
                 parts.append(hh[(1 if parts else 0):end - k + 1])
@@ -261,7 +261,7 @@ def test_eisenstat_ring_buffer_gives_the_same_iterates(K, order):
         x = np.zeros(P.n)
         work = [np.zeros(P.n) for _ in range(4)] + [np.full(size, np.nan), mask]
         state, h = np.zeros(8), np.empty(301)
-        st = K.ssor_cg_eis_run(*_mats(P, True), b, x, *work, 1.6, oc, 1, 1e-10, 0.0, 300,
+        st = K.ssor_cg_eis_run(*_mats(P, True, 1.6), b, x, *work, 1.6, oc, 1, 1e-10, 0.0, 300,
                                301, -1.0, h, 0, state)
         runs.append((st, x, h[:int(state[0]) + 1]))
     for st, x, h in runs[1:]:
@@ -316,6 +316,31 @@ def test_split_triangles_match_scipy(K, index):
     for g, r in zip(P._split_triangles(pad=False), ref):
         assert g.dtype == r.dtype and np.array_equal(g, r)
     assert tri[1].dtype == index and tri[3].dtype == index
+
+
+def test_scaled_triangles():
+    """``scaled_triangles(omega)``: the triangles' own arrays at omega = 1; otherwise the same
+    pointers and indices with the values times omega (the products the kernel formed per
+    entry before), cached for the last omega only."""
+    P = prepare(graph_laplacian(500, 2))
+    tri = P.triangles()
+    assert P.scaled_triangles(1.0) is tri and P.scaled_triangles(1) is tri
+    s = P.scaled_triangles(1.3)
+    assert s is P.scaled_triangles(1.3)                             # cached
+    for k in (0, 1, 3, 4):
+        assert s[k] is tri[k]
+    for k in (2, 5):
+        assert np.array_equal(s[k], tri[k] * 1.3) and s[k] is not tri[k]
+    assert np.array_equal(tri[2], P._split_triangles()[2])         # triangles untouched
+    s2 = P.scaled_triangles(0.7)
+    assert np.array_equal(s2[2], tri[2] * 0.7)
+    assert P.scaled_triangles(1.3) is not s                         # one slot: rebuilt
+    assert P.scaled_triangles(1.0) is tri                           # omega = 1 keeps the slot
+    assert P.scaled_triangles(1.3)[2] is P.scaled_triangles(1.3)[2]
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="omega must be finite"):
+            P.scaled_triangles(bad)
+    assert P.scaled_triangles(1.3)[2] is P.scaled_triangles(1.3)[2]     # cache kept
 
 
 def _unpadded(tri, n):

@@ -462,8 +462,8 @@ def split_triangles(indptr, indices, data, diag_pos, lptr, lidx, lval, uptr, uid
 
 @_jit
 def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
-    """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
-    "bf": Lh with Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (as ``_sor.pyx``)."""
+    """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = w Ut;
+    "bf": Lh with w Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (as ``_sor.pyx``)."""
     n = dg.shape[0]
     cz = (2.0 - omega) / omega
     kf = 1.0 - 2.0 / omega
@@ -479,7 +479,7 @@ def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
         qh[i] = qi
         acc = omega * qi
         for p in range(lo, hi, step):
-            acc -= (omega * tv[p]) * t[tix[p]]
+            acc -= tv[p] * t[tix[p]]
         t[i] = acc
         tat += dg[i] * acc * (2.0 * qi + kf * acc)
     return tat
@@ -487,7 +487,7 @@ def _eis_first(tp, tix, tv, dg, rh, qh, t, omega, beta, order):
 
 @_jit
 def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
-    """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut); per row
+    """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = w Lt; "bf": Uh with w Ut); per row
     x += alpha t, rh -= alpha (t + u), r = Lh rh; returns (||r||^2, rh' N^{-1} rh)."""
     n = dg.shape[0]
     cz = (2.0 - omega) / omega
@@ -508,14 +508,14 @@ def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
         for p in range(lo, hi, step):
             j = tix[p]
             a = tv[p]
-            acc -= (omega * a) * u[j & mask]
+            acc -= a * u[j & mask]
             sr += a * rh[j]
         u[i & mask] = acc
         x[i] += alpha * ti
         rhi = rh[i] - alpha * (ti + acc)
         rh[i] = rhi
         di = dg[i]
-        ri = di * (sr + rhi * iw)
+        ri = (di * iw) * (sr + rhi)
         rr += ri * ri
         rz += cz * di * rhi * rhi
     return rr, rz
@@ -523,7 +523,7 @@ def _eis_second(tp, tix, tv, dg, x, rh, qh, t, u, mask, omega, alpha, order):
 
 @_jit
 def _eis_restart(tp, tix, tv, dg, r, rh, qh, omega, order):
-    """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut), qh = 0; returns
+    """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = w Lt; "bf": Uh with w Ut), qh = 0; returns
     rh' N^{-1} rh."""
     n = dg.shape[0]
     cz = (2.0 - omega) / omega
@@ -531,10 +531,9 @@ def _eis_restart(tp, tix, tv, dg, r, rh, qh, omega, order):
     for ii in range(n):
         i = ii if order == 0 else n - 1 - ii
         di = dg[i]
-        acc = r[i] / di
+        v = omega * (r[i] / di)
         for p in range(tp[i], tp[i + 1]):
-            acc -= tv[p] * rh[tix[p]]
-        v = omega * acc
+            v -= tv[p] * rh[tix[p]]
         rh[i] = v
         qh[i] = 0.0
         rz += cz * di * v * v

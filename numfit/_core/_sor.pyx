@@ -693,12 +693,13 @@ cdef inline double _eis_first(const itype[::1] tp, const itype[::1] tix, const d
                               const double[::1] dg, const double[::1] rh, double[::1] qh,
                               double[::1] t, double omega, double beta,
                               int order) noexcept nogil:
-    """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = Ut;
-    "bf": Lh with Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (p = t; A = Lh + Uh + K and
+    """qh = cz rh + beta qh (qh = D^{-1} ph), t = Uh^{-1} ph ("fb", ``tp, tix, tv`` = w Ut;
+    "bf": Lh with w Lt); returns p'Ap = 2 t'ph + (1 - 2/w) t'Dt (p = t; A = Lh + Uh + K and
     Uh t = ph), summed per row from t_i and qh_i alone.
 
-    The solve accumulates ``w qh_i - sum (w ut_ij) t_j``, the nearest column last, and
-    nothing else per entry. (Summing ``Ut t`` in a second accumulator for p'Ap =
+    The solve accumulates ``w qh_i - sum (w ut_ij) t_j``, the nearest column last, with the
+    products ``w ut_ij`` stored (``PreparedMatrix.scaled_triangles``), and nothing else per
+    entry. (Summing ``Ut t`` in a second accumulator for p'Ap =
     t'(2U + D)t cost 2-9 % more per iteration. That sum is more accurate for smooth p: on a
     490,000-row Poisson matrix at t'At / t'Dt = 1e-5, a relative error of 1e-14 against
     1e-11 here, which is of the order eps t'Dt / t'At of the plain form's product p'(Ap).)
@@ -713,7 +714,7 @@ cdef inline double _eis_first(const itype[::1] tp, const itype[::1] tix, const d
             qh[i] = qi
             acc = omega * qi
             for p in range(tp[i + 1] - 1, tp[i] - 1, -1):    # nearest column (i + 1) last
-                acc -= (omega * tv[p]) * t[tix[p]]
+                acc -= tv[p] * t[tix[p]]
             t[i] = acc
             tat += dg[i] * acc * (2.0 * qi + kf * acc)
     else:
@@ -722,7 +723,7 @@ cdef inline double _eis_first(const itype[::1] tp, const itype[::1] tix, const d
             qh[i] = qi
             acc = omega * qi
             for p in range(tp[i], tp[i + 1]):
-                acc -= (omega * tv[p]) * t[tix[p]]
+                acc -= tv[p] * t[tix[p]]
             t[i] = acc
             tat += dg[i] * acc * (2.0 * qi + kf * acc)
     return tat
@@ -733,9 +734,10 @@ cdef inline void _eis_second(const itype[::1] tp, const itype[::1] tix, const do
                              const double[::1] qh, const double[::1] t, double[::1] u,
                              isize mask, double omega, double alpha, int order,
                              double* out) noexcept nogil:
-    """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut) and, per row,
-    x += alpha t, rh -= alpha (t + u) and r = Lh rh (the residual in the original variables,
-    from the rows of rh already updated); out[0] = ||r||^2, out[1] = rh' N^{-1} rh.
+    """u = Lh^{-1}(ph + K t) ("fb", ``tp, tix, tv`` = w Lt; "bf": Uh with w Ut) and, per
+    row, x += alpha t, rh -= alpha (t + u) and r = Lh rh = D (w Lt rh + rh) / w (the residual
+    in the original variables, from the rows of rh already updated); out[0] = ||r||^2,
+    out[1] = rh' N^{-1} rh.
 
     u_i is only needed by the rows within the bandwidth after i: u[i & mask] (mask = -1: a
     full vector; mask = 2^m - 1 > bandwidth: a ring of 2^m values that stays in cache, one
@@ -753,14 +755,14 @@ cdef inline void _eis_second(const itype[::1] tp, const itype[::1] tix, const do
             for p in range(tp[i], tp[i + 1]):
                 j = tix[p]
                 a = tv[p]
-                acc -= (omega * a) * u[j & mask]
+                acc -= a * u[j & mask]
                 sr += a * rh[j]
             u[i & mask] = acc
             x[i] += alpha * ti
             rhi = rh[i] - alpha * (ti + acc)
             rh[i] = rhi
             di = dg[i]
-            ri = di * (sr + rhi * iw)
+            ri = (di * iw) * (sr + rhi)
             rr += ri * ri
             rz += cz * di * rhi * rhi
     else:
@@ -771,14 +773,14 @@ cdef inline void _eis_second(const itype[::1] tp, const itype[::1] tix, const do
             for p in range(tp[i + 1] - 1, tp[i] - 1, -1):    # nearest column (i + 1) last
                 j = tix[p]
                 a = tv[p]
-                acc -= (omega * a) * u[j & mask]
+                acc -= a * u[j & mask]
                 sr += a * rh[j]
             u[i & mask] = acc
             x[i] += alpha * ti
             rhi = rh[i] - alpha * (ti + acc)
             rh[i] = rhi
             di = dg[i]
-            ri = di * (sr + rhi * iw)
+            ri = (di * iw) * (sr + rhi)
             rr += ri * ri
             rz += cz * di * rhi * rhi
     out[0] = rr
@@ -789,17 +791,16 @@ cdef inline double _eis_restart(const itype[::1] tp, const itype[::1] tix,
                                 const double[::1] tv, const double[::1] dg,
                                 const double[::1] r, double[::1] rh, double[::1] qh,
                                 double omega, int order) noexcept nogil:
-    """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = Lt; "bf": Uh with Ut), qh = 0; returns
+    """rh = Lh^{-1} r ("fb", ``tp, tix, tv`` = w Lt; "bf": Uh with w Ut), qh = 0; returns
     rh' N^{-1} rh."""
     cdef isize n = dg.shape[0], i, ii, p
-    cdef double acc, v, di, rz = 0.0, cz = (2.0 - omega) / omega
+    cdef double v, di, rz = 0.0, cz = (2.0 - omega) / omega
     for ii in range(n):
         i = ii if order == 0 else n - 1 - ii
         di = dg[i]
-        acc = r[i] / di
+        v = omega * (r[i] / di)
         for p in range(tp[i], tp[i + 1]):
-            acc -= tv[p] * rh[tix[p]]
-        v = omega * acc
+            v -= tv[p] * rh[tix[p]]
         rh[i] = v
         qh[i] = 0.0
         rz += cz * di * v * v
@@ -914,19 +915,20 @@ cpdef int ssor_cg_eis_run(const itype[::1] indptr, const itype[::1] indices,
     iteration (one solve with each triangle; A must be symmetric).
 
     ``indptr, indices, data``: A in CSR (the true residuals); ``lptr, lidx, lval`` and
-    ``uptr, uidx, uval``: the strictly lower and strictly upper triangles of D^{-1} A in
-    their own CSR arrays (:func:`split_triangles`; a triangular solve then streams only its
-    own triangle, not whole rows), ``dg``: the diagonal of A. Same statuses and ``state``
-    slots as :func:`ssor_cg_run`, plus [7] the pending beta. x (the iterate), rh (the
-    transformed recurrence residual, (D/w + L)^{-1} r for "fb", (D/w + U)^{-1} r for "bf")
-    and qh (D^{-1} times the transformed direction) carry the solve between calls; r
+    ``uptr, uidx, uval``: the strictly lower and strictly upper triangles of w D^{-1} A in
+    their own CSR arrays (:func:`split_triangles`, values times omega: a triangular solve
+    then streams only its own triangle, not whole rows, and without forming omega times each
+    entry in every iteration; the front end passes
+    ``PreparedMatrix.scaled_triangles(omega)``), ``dg``: the diagonal of A. Same statuses
+    and ``state`` slots as :func:`ssor_cg_run`, plus [7] the pending beta. x (the iterate),
+    rh (the transformed recurrence residual, (D/w + L)^{-1} r for "fb", (D/w + U)^{-1} r for
+    "bf") and qh (D^{-1} times the transformed direction) carry the solve between calls; r
     receives the true residuals (b - A x, when one is computed), t (the last direction p)
-    and u are scratch; ``mask``: -1 with u of length n + 1, or 2^m - 1 with u of length
-    2^m > the bandwidth of A (a ring buffer, the same iterates bit for bit). Triangles may
-    hold padding entries (column n, value 0: ``split_triangles``); rh and t then have
-    length n + 1 and, like a full u, a zero at index n (a ring u: the padding reads a
-    finite value of it, times 0). The recurrence
-    residual ||r_k|| is ||(D/w + L) rh_k||.
+    and u are scratch; ``mask``: -1 with u of length n + 1, or 2^m - 1 with u of length 2^m
+    > the bandwidth of A (a ring buffer, the same iterates bit for bit). Triangles may hold
+    padding entries (column n, value 0: ``split_triangles``); rh and t then have length n +
+    1 and, like a full u, a zero at index n (a ring u: the padding reads a finite value of
+    it, times 0). The recurrence residual ||r_k|| is ||(D/w + L) rh_k||.
     """
     return _ssor_cg_eis_run(indptr, indices, data, lptr, lidx, lval, uptr, uidx, uval, dg, b,
                             x, r, rh, qh, t, u, mask, omega, order, norm_code, rtol, atol,

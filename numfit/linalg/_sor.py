@@ -261,7 +261,7 @@ def _ssor_cg_prepared(P, b, x, omega, order_code, norm_code, rtol, atol, maxiter
     w = np.empty(n)
     if eisenstat:
         ring, mask = _eis_ring(P)
-        mats = (P.indptr, P.indices, P.data) + P.triangles() + (P.diag,)
+        mats = (P.indptr, P.indices, P.data) + P.scaled_triangles(omega) + (P.diag,)
         # r, rh, qh, t, u; rh, t and a full u end in a zero at index n, which the padding
         # entries of the triangles read (PreparedMatrix.triangles)
         work = (np.zeros(n), np.zeros(n + 1), np.zeros(n), np.zeros(n + 1),
