@@ -437,12 +437,15 @@ def ssor_cg(A, b, omega=1.5, x0=None, rtol=1e-8, maxiter=10_000, *, norm="b", or
         form for ``"multicolor"`` (not implemented there). ``True``: Eisenstat's form
         (``ordering="multicolor"`` is then an error). ``False``: the plain form (two
         triangular solves and a product per iteration), kept as the reference. The form
-        relies on ``A`` being symmetric (``p'Ap`` is formed as ``t'(2U + D)t``). It keeps
-        the strictly lower and upper triangles of ``D^{-1} A`` in their own arrays
-        (``PreparedMatrix.triangles()``: about the memory of ``A`` once more, 30 % more on
-        random graphs, whose short rows of irregular length are padded in pairs; built once
-        per prepared matrix in one compiled pass, about the time of one iteration), so that
-        each triangular solve streams only its own triangle.
+        relies on ``A`` being symmetric (``p'Ap`` is formed as ``2 t'ph + (1 - 2/w) t'Dt``
+        with ``t = (D/w + U)^{-1} ph``). It keeps the strictly lower and upper triangles of
+        ``D^{-1} A`` in their own arrays (``PreparedMatrix.triangles()``: about the memory of
+        ``A`` once more, 30 % more on random graphs, whose short rows of irregular length
+        are padded in pairs; built once per prepared matrix in one compiled pass, about the
+        time of one iteration), so that each triangular solve streams only its own triangle,
+        and at ``omega != 1`` a copy of their values times omega
+        (``PreparedMatrix.scaled_triangles``, kept for the last omega: 8 bytes an entry, a
+        pass over them when omega changes).
 
     Returns
     -------
