@@ -149,12 +149,17 @@ def tsallis_probabilities(a, eta, *, tol=1e-12, max_newton=50, max_bisect=200):
     return p, best, steps
 
 
+def _grid_summary(grid):
+    """``"<size> omegas in [<first>, <last>]"``: how the reprs of the policies and of
+    ``RelaxationTuner`` name a grid."""
+    return f"{len(grid)} omegas in [{grid[0]:.4g}, {grid[-1]:.4g}]"
+
+
 class _Policy(SaveMixin):
     _expect_update = False
 
     def __repr__(self):
-        g = self.grid
-        return f"{type(self).__name__}({len(g)} omegas in [{g[0]:.4g}, {g[-1]:.4g}])"
+        return f"{type(self).__name__}({_grid_summary(self.grid)})"
 
     def _check_select(self):
         if self._expect_update:

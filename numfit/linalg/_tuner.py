@@ -10,8 +10,8 @@ from .._lanczos import ritz_values
 from .._result import Result
 from .._validation import as_rng, check_float, check_int, check_option
 from ._omega import estimate_omega
-from ._policies import (BinnedTsallisINF, ChebCB, TsallisINF, UnimodalSearch, _is_policy,
-                        make_grid)
+from ._policies import (BinnedTsallisINF, ChebCB, TsallisINF, UnimodalSearch, _grid_summary,
+                        _is_policy, make_grid)
 from ._sor import (_NORM_CODE, _SWEEP_CODE, _SWEEPS, _as_vector, _check_callback,
                    _check_symmetric, _sor_prepared, _sor_unfused, _ssor_cg_prepared, prepare)
 
@@ -307,7 +307,7 @@ class RelaxationTuner(SaveMixin):
     # ------------------------------------------------------------------ public
     def __repr__(self):
         grid = ("chosen at the first solve" if self.grid is None
-                else f"{len(self.grid)} omegas in [{self.grid[0]:.4g}, {self.grid[-1]:.4g}]")
+                else _grid_summary(self.grid))
         return (f"RelaxationTuner(policy={self.policy_name!r}, solver={self.solver!r}, "
                 f"grid: {grid}, systems solved: {self.t})")
 
