@@ -334,13 +334,14 @@ def test_scaled_triangles():
     assert np.array_equal(tri[2], P._split_triangles()[2])         # triangles untouched
     s2 = P.scaled_triangles(0.7)
     assert np.array_equal(s2[2], tri[2] * 0.7)
-    assert P.scaled_triangles(1.3) is not s                         # one slot: rebuilt
-    assert P.scaled_triangles(1.0) is tri                           # omega = 1 keeps the slot
-    assert P.scaled_triangles(1.3)[2] is P.scaled_triangles(1.3)[2]
+    s3 = P.scaled_triangles(1.3)
+    assert s3 is not s                                              # one slot: rebuilt
+    assert P.scaled_triangles(1.0) is tri
+    assert P.scaled_triangles(1.3) is s3                            # omega = 1 keeps the slot
     for bad in (np.nan, np.inf):
         with pytest.raises(ValueError, match="omega must be finite"):
             P.scaled_triangles(bad)
-    assert P.scaled_triangles(1.3)[2] is P.scaled_triangles(1.3)[2]     # cache kept
+    assert P.scaled_triangles(1.3) is s3                            # and a bad omega too
 
 
 def _unpadded(tri, n):
